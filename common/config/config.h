@@ -1,0 +1,39 @@
+// Configuration from the environment (CF_<NAME>) with command-line flags (--<name>=value) taking
+// precedence. Names are lowercase with underscores: "database_url" reads --database_url and
+// CF_DATABASE_URL.
+#ifndef CF_COMMON_CONFIG_CONFIG_H_
+#define CF_COMMON_CONFIG_CONFIG_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace cf {
+
+class Config {
+ public:
+  // Parses --name=value flags; anything else is an error (a typo must not pass silently).
+  static absl::StatusOr<Config> FromArgs(int argc, char** argv);
+  // For tests and embedding: explicit flags, the environment still consulted.
+  explicit Config(std::map<std::string, std::string> flags = {}) : flags_(std::move(flags)) {}
+
+  std::optional<std::string> Get(absl::string_view name) const;
+  std::string GetOr(absl::string_view name, absl::string_view fallback) const;
+  // FAILED_PRECONDITION naming both the flag and the variable when missing.
+  absl::StatusOr<std::string> Require(absl::string_view name) const;
+  // INVALID_ARGUMENT when present but not an integer in [min, max].
+  absl::StatusOr<int> GetInt(absl::string_view name, int fallback, int min, int max) const;
+
+  static std::string EnvName(absl::string_view name);
+
+ private:
+  std::map<std::string, std::string> flags_;
+};
+
+}  // namespace cf
+
+#endif  // CF_COMMON_CONFIG_CONFIG_H_

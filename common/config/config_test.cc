@@ -1,0 +1,46 @@
+#include "common/config/config.h"
+
+#include <cstdlib>
+
+#include "gtest/gtest.h"
+
+namespace cf {
+namespace {
+
+using Flags = std::map<std::string, std::string>;
+
+TEST(ConfigTest, FlagOverridesEnvironment) {
+  setenv("CF_TEST_KEY", "from-env", 1);
+  EXPECT_EQ(Config().Get("test_key").value(), "from-env");
+  EXPECT_EQ(Config(Flags{{"test_key", "from-flag"}}).Get("test_key").value(), "from-flag");
+  unsetenv("CF_TEST_KEY");
+  EXPECT_FALSE(Config().Get("test_key").has_value());
+}
+
+TEST(ConfigTest, RequireNamesVariableAndFlag) {
+  unsetenv("CF_SOMETHING_MISSING");
+  auto value = Config().Require("something_missing");
+  ASSERT_FALSE(value.ok());
+  EXPECT_NE(value.status().message().find("CF_SOMETHING_MISSING"), std::string::npos);
+  EXPECT_NE(value.status().message().find("--something_missing"), std::string::npos);
+}
+
+TEST(ConfigTest, ParsesFlagsAndRejectsStrayArguments) {
+  char prog[] = "prog", good[] = "--listen=127.0.0.1:1", bad[] = "listen";
+  char* ok_argv[] = {prog, good};
+  auto config = Config::FromArgs(2, ok_argv);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->Get("listen").value(), "127.0.0.1:1");
+  char* bad_argv[] = {prog, bad};
+  EXPECT_FALSE(Config::FromArgs(2, bad_argv).ok());
+}
+
+TEST(ConfigTest, GetIntChecksRange) {
+  EXPECT_EQ(Config().GetInt("absent_int", 7, 1, 10).value(), 7);
+  EXPECT_EQ(Config(Flags{{"n", "3"}}).GetInt("n", 7, 1, 10).value(), 3);
+  EXPECT_FALSE(Config(Flags{{"n", "30"}}).GetInt("n", 7, 1, 10).ok());
+  EXPECT_FALSE(Config(Flags{{"n", "x"}}).GetInt("n", 7, 1, 10).ok());
+}
+
+}  // namespace
+}  // namespace cf

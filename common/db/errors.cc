@@ -1,0 +1,77 @@
+#include "common/db/errors.h"
+
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "common/log/log.h"
+
+namespace cf::db {
+
+absl::StatusCode CodeFromSqlState(const std::string& sqlstate) {
+  if (sqlstate == "23505") return absl::StatusCode::kAlreadyExists;
+  if (sqlstate == "23503") return absl::StatusCode::kFailedPrecondition;
+  if (sqlstate == "23514" || sqlstate == "23502") return absl::StatusCode::kInvalidArgument;
+  if (absl::StartsWith(sqlstate, "22")) return absl::StatusCode::kInvalidArgument;
+  if (sqlstate == "40001" || sqlstate == "40P01") return absl::StatusCode::kAborted;
+  // Connection exceptions, operator intervention (shutdown), insufficient resources.
+  if (absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "57P") ||
+      absl::StartsWith(sqlstate, "53")) {
+    return absl::StatusCode::kUnavailable;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+std::string SqlState(const pqxx::sql_error& error) {
+  if (!error.sqlstate().empty()) return error.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&error)) return "42501";
+  if (dynamic_cast<const pqxx::unique_violation*>(&error)) return "23505";
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&error)) return "23503";
+  if (dynamic_cast<const pqxx::check_violation*>(&error)) return "23514";
+  if (dynamic_cast<const pqxx::not_null_violation*>(&error)) return "23502";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&error)) return "40001";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&error)) return "40P01";
+  if (dynamic_cast<const pqxx::undefined_table*>(&error)) return "42P01";
+  if (dynamic_cast<const pqxx::data_exception*>(&error)) return "22000";
+  return "";
+}
+
+namespace {
+
+absl::string_view DescriptionFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kAlreadyExists:
+      return "a resource with the same unique key already exists";
+    case absl::StatusCode::kFailedPrecondition:
+      return "a referenced resource does not exist or is still referenced";
+    case absl::StatusCode::kInvalidArgument:
+      return "a value was rejected by the database's constraints";
+    case absl::StatusCode::kAborted:
+      return "the operation conflicted with a concurrent one; retry it";
+    case absl::StatusCode::kUnavailable:
+      return "the database is unavailable; retry later";
+    default:
+      return "database error";
+  }
+}
+
+}  // namespace
+
+absl::Status StatusFromException(const std::exception& error) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  std::string sqlstate;
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
+    sqlstate = SqlState(*sql);
+    code = CodeFromSqlState(sqlstate);
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
+             dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    code = absl::StatusCode::kUnavailable;
+  }
+  Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning,
+      "database error", {{"sqlstate", sqlstate}, {"error", error.what()}});
+  return absl::Status(code, DescriptionFor(code));
+}
+
+}  // namespace cf::db

@@ -1,0 +1,30 @@
+#include "common/db/errors.h"
+
+#include <stdexcept>
+
+#include "gtest/gtest.h"
+
+namespace cf::db {
+namespace {
+
+TEST(CodeFromSqlStateTest, MapsConstraintAndConcurrencyErrors) {
+  EXPECT_EQ(CodeFromSqlState("23505"), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CodeFromSqlState("23503"), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CodeFromSqlState("23514"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeFromSqlState("23502"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeFromSqlState("22003"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeFromSqlState("40001"), absl::StatusCode::kAborted);
+  EXPECT_EQ(CodeFromSqlState("40P01"), absl::StatusCode::kAborted);
+  EXPECT_EQ(CodeFromSqlState("08006"), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CodeFromSqlState("57P01"), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CodeFromSqlState("42601"), absl::StatusCode::kInternal);
+}
+
+TEST(StatusFromExceptionTest, HidesTheRawMessage) {
+  absl::Status status = StatusFromException(std::runtime_error("SELECT secret FROM t"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(status.message().find("SELECT"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace cf::db

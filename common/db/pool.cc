@@ -1,0 +1,86 @@
+#include "common/db/pool.h"
+
+#include <chrono>
+
+#include "common/db/errors.h"
+
+namespace cf::db {
+
+ConnectionPool::ConnectionPool(std::string conninfo, int size)
+    : conninfo_(std::move(conninfo)), size_(size) {}
+
+std::unique_ptr<pqxx::connection> ConnectionPool::Take(absl::Status* status) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::microseconds(absl::ToInt64Microseconds(acquire_timeout_));
+  while (idle_.empty() && open_ >= size_) {
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= size_) {
+      *status = absl::UnavailableError("all database connections are busy; retry later");
+      return nullptr;
+    }
+  }
+  if (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    return connection;
+  }
+  ++open_;
+  lock.unlock();
+  try {
+    return std::make_unique<pqxx::connection>(conninfo_);
+  } catch (const std::exception& error) {
+    lock.lock();
+    --open_;
+    available_.notify_one();
+    *status = StatusFromException(error);
+    if (status->code() == absl::StatusCode::kInternal) {
+      *status = absl::UnavailableError("cannot connect to the database; retry later");
+    }
+    return nullptr;
+  }
+}
+
+void ConnectionPool::Give(std::unique_ptr<pqxx::connection> connection) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (connection != nullptr && connection->is_open()) {
+    idle_.push_back(std::move(connection));
+  } else {
+    --open_;
+  }
+  available_.notify_one();
+}
+
+absl::Status ConnectionPool::WithConnection(
+    const std::function<absl::Status(pqxx::connection&)>& fn) {
+  absl::Status status;
+  std::unique_ptr<pqxx::connection> connection = Take(&status);
+  if (connection == nullptr) return status;
+  try {
+    status = fn(*connection);
+  } catch (const pqxx::broken_connection& error) {
+    status = StatusFromException(error);
+    connection.reset();
+  } catch (const std::exception& error) {
+    status = StatusFromException(error);
+  }
+  Give(std::move(connection));
+  return status;
+}
+
+absl::Status ConnectionPool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) {
+  constexpr int kAttempts = 3;
+  absl::Status status;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    status = WithConnection([&](pqxx::connection& connection) {
+      pqxx::work txn(connection);
+      absl::Status result = fn(txn);
+      if (result.ok()) txn.commit();  // otherwise the destructor rolls back
+      return result;
+    });
+    if (status.code() != absl::StatusCode::kAborted) break;
+  }
+  return status;
+}
+
+}  // namespace cf::db

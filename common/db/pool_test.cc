@@ -1,0 +1,68 @@
+#include "common/db/pool.h"
+
+#include "common/testing/postgres.h"
+#include "gtest/gtest.h"
+
+namespace cf::db {
+namespace {
+
+TEST(ConnectionPoolTest, CommitsOnOkAndRollsBackOnError) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 2);
+  ASSERT_TRUE(pool.Transact([](pqxx::work& txn) {
+                    txn.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
+                    txn.exec("INSERT INTO t VALUES ('kept')");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::Status failed = pool.Transact([](pqxx::work& txn) {
+    txn.exec("INSERT INTO t VALUES ('dropped')");
+    return absl::InvalidArgumentError("caller changed its mind");
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
+  int rows = 0;
+  ASSERT_TRUE(pool.WithConnection([&](pqxx::connection& connection) {
+                    pqxx::nontransaction txn(connection);
+                    rows = txn.exec("SELECT count(*) FROM t")[0][0].as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+}
+
+TEST(ConnectionPoolTest, MapsUniqueViolationWithoutSqlText) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 1);
+  absl::Status status = pool.Transact([](pqxx::work& txn) {
+    txn.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    txn.exec("INSERT INTO t VALUES ('a'), ('a')");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(status.message().find("INSERT"), absl::string_view::npos);
+  EXPECT_EQ(status.message().find("t_pkey"), absl::string_view::npos);
+}
+
+TEST(ConnectionPoolTest, UnreachableDatabaseIsUnavailable) {
+  ConnectionPool pool("host=127.0.0.1 port=1 connect_timeout=2 dbname=none", 1);
+  absl::Status status =
+      pool.WithConnection([](pqxx::connection&) { return absl::OkStatus(); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ConnectionPoolTest, BusyPoolAnswersUnavailableAfterTimeout) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 1);
+  pool.set_acquire_timeout(absl::Milliseconds(50));
+  absl::Status inner;
+  ASSERT_TRUE(pool.WithConnection([&](pqxx::connection&) {
+                    inner = pool.WithConnection(
+                        [](pqxx::connection&) { return absl::OkStatus(); });
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(inner.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cf::db
