@@ -1,0 +1,38 @@
+// Unary call handling for callback-API services: blocking work runs on a bounded executor (never
+// on a gRPC reactor thread), and every call is logged with its method, status, latency and
+// request id.
+#ifndef CF_COMMON_SERVER_CALL_H_
+#define CF_COMMON_SERVER_CALL_H_
+
+#include <functional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/db/executor.h"
+
+namespace cf {
+
+constexpr char kRequestIdHeader[] = "x-request-id";
+
+// The caller's x-request-id, or "" when it sent none.
+std::string RequestIdOf(const grpc::ServerContextBase& context);
+
+// A random request id (32 hex digits).
+std::string NewRequestId();
+
+// Queues `work` on `executor` and finishes the call with its status. A full queue answers
+// UNAVAILABLE (retryable); a call whose deadline already passed is not started.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   BoundedExecutor* executor, absl::string_view method,
+                                   std::function<absl::Status()> work);
+
+// Logs one finished call.
+void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,
+             double latency_ms);
+
+}  // namespace cf
+
+#endif  // CF_COMMON_SERVER_CALL_H_

@@ -1,0 +1,88 @@
+#include "common/server/service_main.h"
+
+#include <mutex>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/migrator.h"
+#include "common/log/log.h"
+
+namespace cf {
+namespace {
+
+// Keeps one connection of its own, so a busy pool never reads as an outage.
+class DatabaseProbe {
+ public:
+  explicit DatabaseProbe(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  bool operator()() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+      if (connection_ == nullptr || !connection_->is_open()) {
+        connection_ = std::make_unique<pqxx::connection>(conninfo_);
+      }
+      pqxx::nontransaction txn(*connection_);
+      txn.exec("SELECT 1");
+      return true;
+    } catch (const std::exception&) {
+      connection_.reset();
+      return false;
+    }
+  }
+
+ private:
+  std::string conninfo_;
+  std::mutex mutex_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace
+
+absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version) {
+  auto url = config.Require("database_url");
+  if (!url.ok()) return url.status();
+  auto pool_size = config.GetInt("db_pool_size", 8, 1, 200);
+  if (!pool_size.ok()) return pool_size.status();
+  auto queue = config.GetInt("db_queue", 256, 1, 100000);
+  if (!queue.ok()) return queue.status();
+  absl::Status schema = db::CheckSchemaVersion(*url, schema_version);
+  if (!schema.ok()) {
+    return absl::Status(schema.code(), absl::StrCat("database check failed: ", schema.message()));
+  }
+  DatabaseRuntime runtime;
+  runtime.pool = std::make_unique<db::ConnectionPool>(*url, *pool_size);
+  runtime.executor = std::make_unique<BoundedExecutor>(*pool_size, *queue);
+  auto probe = std::make_shared<DatabaseProbe>(*url);
+  runtime.probe = [probe] { return (*probe)(); };
+  return runtime;
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config,
+                                                      const std::string& name,
+                                                      const std::string& default_listen) {
+  ServerOptions options;
+  options.name = name;
+  options.listen_address = config.GetOr("listen", default_listen);
+  auto drain = config.GetInt("drain_timeout_s", 20, 0, 3600);
+  if (!drain.ok()) return drain.status();
+  options.drain_timeout = absl::Seconds(*drain);
+  return options;
+}
+
+int StartupFailure(const absl::Status& status) {
+  Log(LogLevel::kError, "cannot start", {{"error", std::string(status.message())}});
+  return 1;
+}
+
+int ServeUntilSignal(ServerOptions options) {
+  std::string name = options.name;
+  auto server = Server::Start(std::move(options));
+  if (!server.ok()) return StartupFailure(server.status());
+  Log(LogLevel::kInfo, "ready", {{"address", (*server)->address()}});
+  int signal_number = WaitForTerminationSignal();
+  Log(LogLevel::kInfo, "shutting down", {{"signal", signal_number}});
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace cf

@@ -1,0 +1,42 @@
+// What every backend's main() does, in one place: configuration, the database pool and its
+// executor, the schema check, serving until SIGTERM/SIGINT, and the drain.
+#ifndef CF_COMMON_SERVER_SERVICE_MAIN_H_
+#define CF_COMMON_SERVER_SERVICE_MAIN_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config/config.h"
+#include "common/db/executor.h"
+#include "common/db/pool.h"
+#include "common/server/server.h"
+
+namespace cf {
+
+struct DatabaseRuntime {
+  std::unique_ptr<db::ConnectionPool> pool;
+  std::unique_ptr<BoundedExecutor> executor;  // one thread per pooled connection
+  std::function<bool()> probe;                // readiness: can we reach the database?
+};
+
+// Reads database_url (required), db_pool_size (default 8) and db_queue (default 256), and
+// refuses a schema older than `schema_version`.
+absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);
+
+// Server options from configuration: listen (default `default_listen`), drain_timeout_s.
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config,
+                                                      const std::string& name,
+                                                      const std::string& default_listen);
+
+// Starts the server, prints the ready line, waits for SIGTERM or SIGINT, drains and returns
+// the process exit code. Call BlockTerminationSignals() first thing in main.
+int ServeUntilSignal(ServerOptions options);
+
+// Logs `status` as a fatal start-up error and returns exit code 1.
+int StartupFailure(const absl::Status& status);
+
+}  // namespace cf
+
+#endif  // CF_COMMON_SERVER_SERVICE_MAIN_H_
