@@ -2,7 +2,11 @@
 
 #include <signal.h>
 
-#include <grpcpp/health_check_service_interface.h>
+#include <algorithm>
+
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
@@ -10,6 +14,20 @@
 
 namespace cf {
 namespace {
+
+// Linking libgrpc++_reflection registers the stock reflection plugin with every ServerBuilder.
+// It lists only registered services, so it is dropped in favour of ReflectionService.
+class WithoutStockReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return plugin->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
 
 std::string HostOf(const std::string& address) {
   size_t colon = address.rfind(':');
@@ -23,8 +41,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   server->options_ = std::move(options);
   const ServerOptions& opts = server->options_;
 
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<WithoutStockReflection>());
   builder.AddListeningPort(opts.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   // Keepalive: ping idle clients so dead peers are noticed; accept client pings every 10 s.
@@ -38,12 +56,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(opts.drain_timeout)));
 
-  std::vector<std::string> names = opts.extra_service_names;
+  // Health answers for the services this server runs; names it only fronts go to the resolver.
+  std::vector<std::string> owned;
   for (const auto& [name, service] : opts.services) {
     builder.RegisterService(service);
-    names.push_back(name);
+    owned.push_back(name);
   }
-  server->health_names_ = names;
+  server->health_ = std::make_unique<HealthService>(owned, opts.health_resolver);
+  std::vector<std::string> names = owned;
+  names.insert(names.end(), opts.extra_service_names.begin(), opts.extra_service_names.end());
+  builder.RegisterService(server->health_.get());
   names.push_back("grpc.health.v1.Health");
   server->reflection_ = std::make_unique<ReflectionService>(names);
   builder.RegisterService(server->reflection_.get());
@@ -68,9 +90,7 @@ std::string Server::address() const { return absl::StrCat(host_, ":", port_); }
 void Server::SetServing(bool serving) {
   // Called with mutex_ held or before the probe thread exists.
   serving_ = serving;
-  auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", serving);
-  for (const std::string& name : health_names_) health->SetServingStatus(name, serving);
+  health_->SetServing(serving);
 }
 
 void Server::ProbeLoop() {
@@ -97,7 +117,7 @@ void Server::Shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
     // Health first, so load balancers stop sending before the listener closes.
-    server_->GetHealthCheckService()->Shutdown();
+    health_->Shutdown();
   }
   stop_probe_.notify_all();
   if (probe_thread_.joinable()) probe_thread_.join();

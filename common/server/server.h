@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/health.h"
 #include "common/server/reflection.h"
 
 namespace cf {
@@ -30,6 +31,8 @@ struct ServerOptions {
   grpc::CallbackGenericService* generic_service = nullptr;
   // Names reflection lists besides the registered services (what a generic service fronts).
   std::vector<std::string> extra_service_names;
+  // Answers health checks for names the server does not own (the gateway's backends).
+  HealthService::Resolver health_resolver;
   // Polled to set health: false answers NOT_SERVING (e.g. the database is unreachable).
   std::function<bool()> readiness_probe;
   absl::Duration probe_interval = absl::Seconds(2);
@@ -57,10 +60,10 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<ReflectionService> reflection_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string host_;
-  std::vector<std::string> health_names_;
   std::mutex mutex_;
   std::condition_variable stop_probe_;
   bool shutting_down_ = false;

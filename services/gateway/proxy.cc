@@ -1,0 +1,232 @@
+#include "services/gateway/proxy.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include "absl/strings/match.h"
+#include "common/server/call.h"
+
+namespace cf::gateway {
+namespace {
+
+// Transport and framing headers are the channel's own business; everything else travels.
+bool IsForwardedHeader(absl::string_view key) {
+  return !absl::StartsWith(key, ":") && !absl::StartsWith(key, "grpc-") &&
+         key != "content-type" && key != "user-agent" && key != "te" && key != "host";
+}
+
+std::string ToString(const grpc::string_ref& ref) { return std::string(ref.data(), ref.size()); }
+
+// Finishes a call the gateway answers itself (no backend involved).
+class ImmediateAnswer final : public grpc::ServerGenericBidiReactor {
+ public:
+  ImmediateAnswer(const std::string& method, const std::string& request_id, grpc::Status status)
+      : method_(method), request_id_(request_id), status_(std::move(status)) {
+    LogCall(method_, request_id_, status_, 0);
+    Finish(status_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  std::string method_;
+  std::string request_id_;
+  grpc::Status status_;
+};
+
+// One relayed call: the caller's side (this reactor) and the backend's side (Backend) move
+// messages one at a time in each direction, so memory stays at one message per direction.
+//
+// A client reactor may complete (OnDone) as soon as none of its operations is outstanding, and
+// starting one after that is undefined. Two holds keep it alive while the other side may still
+// start one: the read hold spans each message being written to the caller (a backend read
+// follows it), and the write hold lasts while caller messages may still be forwarded.
+class ProxyCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ProxyCall(grpc::GenericCallbackServerContext* context, std::shared_ptr<grpc::Channel> channel,
+            std::string request_id, absl::Duration default_deadline)
+      : context_(context), stub_(std::move(channel)), request_id_(std::move(request_id)),
+        start_(std::chrono::steady_clock::now()), backend_(this) {
+    for (const auto& [key, value] : context->client_metadata()) {
+      std::string name = ToString(key);
+      if (IsForwardedHeader(name) && name != kRequestIdHeader) {
+        backend_context_.AddMetadata(name, ToString(value));
+      }
+    }
+    backend_context_.AddMetadata(kRequestIdHeader, request_id_);
+    auto deadline = context->deadline();
+    if (deadline == std::chrono::system_clock::time_point::max()) {
+      deadline = std::chrono::system_clock::now() +
+                 std::chrono::milliseconds(absl::ToInt64Milliseconds(default_deadline));
+    }
+    backend_context_.set_deadline(deadline);
+    context_->AddTrailingMetadata(kRequestIdHeader, request_id_);
+
+    stub_.PrepareBidiStreamingCall(&backend_context_, context->method(), grpc::StubOptions(),
+                                   &backend_);
+    backend_.AddHold();  // the write hold
+    StartRead(&from_caller_);
+    backend_.StartRead(&from_backend_);
+    backend_.StartCall();
+  }
+
+  // A message (or the half-close) from the caller.
+  void OnReadDone(bool ok) override {
+    enum { kNothing, kForward, kWritesDone, kRelease } action = kNothing;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!write_hold_) return;  // nothing more goes to the backend
+      if (ok && !backend_reads_ended_) {
+        backend_write_in_flight_ = true;
+        action = kForward;
+      } else {
+        write_hold_ = false;
+        action = ok ? kRelease : kWritesDone;
+      }
+    }
+    if (action == kForward) {
+      backend_.StartWrite(&from_caller_);
+    } else {
+      if (action == kWritesDone) backend_.StartWritesDone();
+      backend_.RemoveHold();
+    }
+  }
+
+  // A backend message reached the caller.
+  void OnWriteDone(bool ok) override {
+    if (ok) {
+      backend_.StartRead(&from_backend_);
+    } else {
+      backend_context_.TryCancel();  // the caller is gone
+    }
+    backend_.RemoveHold();  // the read hold
+  }
+
+  void OnCancel() override { backend_context_.TryCancel(); }
+
+  void OnDone() override { Release(); }
+
+ private:
+  class Backend final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Backend(ProxyCall* call) : call_(call) {}
+    void OnReadDone(bool ok) override {
+      if (ok) {
+        AddHold();  // the read hold, until the message reached the caller
+        call_->CopyInitialMetadataOnce();
+        call_->StartWrite(&call_->from_backend_);
+      } else {
+        call_->BackendReadsEnded();
+      }
+    }
+    void OnWriteDone(bool ok) override { call_->BackendWriteDone(ok); }
+    void OnDone(const grpc::Status& status) override { call_->BackendDone(status); }
+
+   private:
+    ProxyCall* call_;
+  };
+
+  // The backend sent its last message: stop forwarding the caller's.
+  void BackendReadsEnded() {
+    bool release = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      backend_reads_ended_ = true;
+      if (write_hold_ && !backend_write_in_flight_) {
+        write_hold_ = false;
+        release = true;
+      }
+    }
+    if (release) backend_.RemoveHold();
+  }
+
+  void BackendWriteDone(bool ok) {
+    bool read_more = false;
+    bool release = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      backend_write_in_flight_ = false;
+      if (ok && !backend_reads_ended_) {
+        read_more = true;
+      } else if (write_hold_) {
+        write_hold_ = false;
+        release = true;
+      }
+    }
+    if (read_more) StartRead(&from_caller_);
+    if (release) backend_.RemoveHold();
+  }
+
+  // The backend's initial metadata goes out with our first message or our status, whichever
+  // comes first. (Its arrival callback may race with the first message's, so it is not used.)
+  void CopyInitialMetadataOnce() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (initial_metadata_copied_) return;
+    initial_metadata_copied_ = true;
+    for (const auto& [key, value] : backend_context_.GetServerInitialMetadata()) {
+      std::string name = ToString(key);
+      if (IsForwardedHeader(name)) context_->AddInitialMetadata(name, ToString(value));
+    }
+  }
+
+  void BackendDone(const grpc::Status& status) {
+    CopyInitialMetadataOnce();
+    for (const auto& [key, value] : backend_context_.GetServerTrailingMetadata()) {
+      std::string name = ToString(key);
+      if (IsForwardedHeader(name) && name != kRequestIdHeader) {
+        context_->AddTrailingMetadata(name, ToString(value));
+      }
+    }
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                          start_)
+                    .count();
+    LogCall(context_->method(), request_id_, status, ms);
+    Finish(status);  // no write to the caller is in flight: the read hold covers each one
+    Release();
+  }
+
+  // Both sides report done exactly once; the second report frees the call.
+  void Release() {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      last = ++done_count_ == 2;
+    }
+    if (last) delete this;
+  }
+
+  grpc::GenericCallbackServerContext* context_;
+  grpc::GenericStub stub_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point start_;
+  grpc::ClientContext backend_context_;
+  Backend backend_;
+  grpc::ByteBuffer from_caller_;
+  grpc::ByteBuffer from_backend_;
+  std::mutex mutex_;
+  bool write_hold_ = true;
+  bool backend_reads_ended_ = false;
+  bool backend_write_in_flight_ = false;
+  bool initial_metadata_copied_ = false;
+  int done_count_ = 0;
+};
+
+}  // namespace
+
+grpc::ServerGenericBidiReactor* ForwardingService::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
+  std::string request_id = RequestIdOf(*context);
+  if (request_id.empty()) request_id = NewRequestId();
+  std::string service = ServiceOfMethod(context->method());
+  std::shared_ptr<grpc::Channel> channel = router_->ChannelFor(service);
+  if (channel == nullptr) {
+    return new ImmediateAnswer(
+        context->method(), request_id,
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     "the gateway fronts no service named '" + service + "'"));
+  }
+  return new ProxyCall(context, std::move(channel), request_id, default_deadline_);
+}
+
+}  // namespace cf::gateway
