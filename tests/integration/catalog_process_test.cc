@@ -1,9 +1,12 @@
-// SIGTERM under load: the catalog binary finishes every call it accepted, refuses the rest
-// (UNAVAILABLE, nothing written), and exits 0 within its drain deadline.
+// The catalog binary as a process: start-up checks, and SIGTERM under load (it finishes every
+// call it accepted, refuses the rest with nothing written, and exits 0 within its drain
+// deadline).
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <mutex>
@@ -22,13 +25,46 @@ namespace {
 
 namespace catalog_v1 = cf::catalog::v1;
 
-TEST(DrainTest, SigtermFailsNoAcceptedCall) {
+std::string OutputPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+// Runs the catalog with `env` and expects it to exit 1 at start, logging `expected`.
+void ExpectStartupFailure(const std::map<std::string, std::string>& env,
+                          const std::string& log_name, const std::string& expected) {
+  std::string log_path = OutputPath(log_name);
+  std::map<std::string, std::string> full_env = env;
+  full_env["CF_LISTEN"] = "127.0.0.1:" + std::to_string(cf::testing::FreePort());
+  cf::testing::Subprocess catalog({cf::testing::RunfilePath("services/catalog/catalog_server")},
+                                  full_env, log_path);
+  int status = catalog.Wait(std::chrono::seconds(20));
+  ASSERT_NE(status, -1) << "still running";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(ReadFile(log_path).find(expected), std::string::npos) << ReadFile(log_path);
+}
+
+TEST(CatalogProcessTest, MissingDatabaseUrlStopsStartWithAClearMessage) {
+  ExpectStartupFailure({{"CF_DATABASE_URL", ""}}, "no_url.log", "CF_DATABASE_URL");
+}
+
+TEST(CatalogProcessTest, OldSchemaStopsStart) {
+  cf::testing::TestDatabase empty(/*migrated=*/false);
+  ExpectStartupFailure({{"CF_DATABASE_URL", empty.OwnerConninfo()}}, "old_schema.log",
+                       "run the migrate tool first");
+}
+
+TEST(CatalogProcessTest, SigtermUnderLoadFailsNoAcceptedCall) {
   cf::testing::TestDatabase database;
   std::string address = "127.0.0.1:" + std::to_string(cf::testing::FreePort());
-  std::string log_path = std::string(std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")
-                                         ? std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")
-                                         : "/tmp") +
-                         "/catalog.log";
+  std::string log_path = OutputPath("catalog.log");
   constexpr int kDrainSeconds = 10;
   cf::testing::Subprocess catalog(
       {cf::testing::RunfilePath("services/catalog/catalog_server")},
