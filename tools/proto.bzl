@@ -58,3 +58,31 @@ def cf_stage_file(name, src_path, out):
         outs = [out],
         cmd = "cp " + src_path + " $@",
     )
+
+def cf_cc_proto_library(name, src, grpc = False, headers_only = False, proto_deps = [],
+                        deps = [], testonly = False):
+    """Generates C++ for one .proto of this package and wraps it in a cc_library `name`.
+
+    Includes are relative to the package, so code writes #include "cf/catalog/v1/catalog.pb.h".
+    The library is linked whole: descriptors register at start-up, and reflection finds them by
+    name even when no symbol is referenced.
+    """
+    cf_proto_codegen(
+        name = name + "_codegen",
+        src = src,
+        proto_deps = proto_deps,
+        grpc = grpc,
+        headers_only = headers_only,
+    )
+    stem = _stem(src)
+    hdrs = [stem + ".pb.h"] + ([stem + ".grpc.pb.h"] if grpc else [])
+    srcs = [] if headers_only else [stem + ".pb.cc"] + ([stem + ".grpc.pb.cc"] if grpc else [])
+    native.cc_library(
+        name = name,
+        srcs = srcs,
+        hdrs = hdrs,
+        includes = ["."],
+        alwayslink = True,
+        testonly = testonly,
+        deps = deps + ["@system//:grpcpp" if grpc else "@system//:protobuf"],
+    )
