@@ -53,7 +53,12 @@ grpc::Status EchoService::Expand(grpc::ServerContext* context, const v1::EchoReq
                                  grpc::ServerWriter<v1::EchoResponse>* writer) {
   grpc::Status status = Prepare(*request);
   if (!status.ok()) return status;
-  for (int i = 0; i < request->count(); ++i) {
+  ++running_expands_;
+  struct Done {
+    std::atomic<int>* counter;
+    ~Done() { --*counter; }
+  } done{&running_expands_};
+  for (int i = 0; i < request->count() && !context->IsCancelled(); ++i) {
     v1::EchoResponse response;
     response.set_message(request->message());
     response.set_index(i);
@@ -83,6 +88,9 @@ grpc::Status EchoService::Chat(
   v1::EchoRequest request;
   int index = 0;
   while (stream->Read(&request)) {
+    // Failing mid-stream, while the caller still sends, exercises early ends in proxies.
+    grpc::Status status = Prepare(request);
+    if (!status.ok()) return status;
     v1::EchoResponse response;
     response.set_message(request.message());
     response.set_index(index++);

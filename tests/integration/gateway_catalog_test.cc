@@ -234,6 +234,45 @@ TEST_F(GatewayCatalogTest, ForwardsEveryStreamingShape) {
   }
 }
 
+TEST_F(GatewayCatalogTest, BackendEndingAStreamEarlyReachesTheCaller) {
+  auto context = Context();
+  auto stream = echo_->Chat(context.get());
+  echo_v1::EchoRequest request;
+  request.set_message("first");
+  ASSERT_TRUE(stream->Write(request));
+  echo_v1::EchoResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  request.set_fail_with_code(static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  ASSERT_TRUE(stream->Write(request));
+  // The caller has not half-closed; the backend's status must still arrive.
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(GatewayCatalogTest, CallerCancellingAStreamCancelsTheBackendCall) {
+  echo_v1::EchoRequest request;
+  request.set_message("many");
+  request.set_count(1000000);
+  auto context = Context();
+  auto reader = echo_->Expand(context.get(), request);
+  echo_v1::EchoResponse response;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(echo_service_.running_expands(), 1);
+  context->TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  for (int i = 0; i < 200 && echo_service_.running_expands() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(echo_service_.running_expands(), 0) << "the backend call outlived the caller's";
+  // The gateway still serves afterwards.
+  echo_v1::EchoRequest ping;
+  ping.set_message("ping");
+  EXPECT_TRUE(echo_->Echo(Context().get(), ping, &response).ok());
+}
+
 TEST_F(GatewayCatalogTest, PropagatesDeadlineMetadataAndRequestId) {
   echo_v1::EchoRequest request;
   request.set_message("x");
