@@ -4,9 +4,8 @@
 
 #include <google/protobuf/util/field_mask_util.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "common/paging/page_token.h"
 #include "common/status/status.h"
 #include "services/catalog/dossier_validation.h"
 
@@ -34,35 +33,13 @@ std::vector<std::string> PopulatedFields(const v1::Dossier& dossier) {
   return fields;
 }
 
+// Page tokens carry this, so a token is refused when used with other filters.
 std::string FilterFingerprint(const v1::ListDossiersRequest& request) {
   return absl::StrCat(static_cast<int>(request.status()), "/", request.category(), "/",
                       request.niche());
 }
 
 }  // namespace
-
-std::string EncodePageToken(const DossierCursor& cursor, const v1::ListDossiersRequest& request) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("v1|", cursor.created_at, "|", cursor.id, "|", FilterFingerprint(request)));
-}
-
-absl::StatusOr<DossierCursor> DecodePageToken(const std::string& token,
-                                              const v1::ListDossiersRequest& request) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) {
-    return InvalidField("page_token", "is not a token from ListDossiers");
-  }
-  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
-  if (parts.size() != 4 || parts[0] != "v1" || !IsUuid(parts[2]) || parts[1].empty() ||
-      parts[1].size() > 40) {
-    return InvalidField("page_token", "is not a token from ListDossiers");
-  }
-  if (parts[3] != FilterFingerprint(request)) {
-    return InvalidField("page_token",
-                        "was issued for other filters; repeat the filters of the first page");
-  }
-  return DossierCursor{parts[1], parts[2]};
-}
 
 absl::StatusOr<v1::Dossier> Catalog::CreateDossier(const v1::CreateDossierRequest& request) {
   FieldViolations violations;
@@ -113,7 +90,6 @@ absl::StatusOr<v1::Dossier> Catalog::GetDossier(const v1::GetDossierRequest& req
 absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
     const v1::ListDossiersRequest& request) {
   FieldViolations violations;
-  if (request.page_size() < 0) violations.Add("page_size", "must not be negative");
   if (!v1::DossierStatus_IsValid(request.status())) {
     violations.Add("status", "is not a known DossierStatus");
   }
@@ -122,21 +98,27 @@ absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
   }
   if (request.niche().size() > kMaxShortTextLength) violations.Add("niche", "is too long");
   if (!violations.empty()) return violations.Build();
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
 
   std::optional<DossierCursor> after;
   if (!request.page_token().empty()) {
-    absl::StatusOr<DossierCursor> cursor = DecodePageToken(request.page_token(), request);
-    if (!cursor.ok()) return cursor.status();
-    after = *cursor;
+    auto key = DecodePageToken(request.page_token(), 2, FilterFingerprint(request));
+    if (!key.ok()) return key.status();
+    if (!IsUuid((*key)[1]) || (*key)[0].empty() || (*key)[0].size() > 40) {
+      return InvalidField("page_token", "is not a page token from ListDossiers");
+    }
+    after = DossierCursor{(*key)[0], (*key)[1]};
   }
-  int page_size = request.page_size() == 0 ? kDefaultPageSize
-                                           : std::min(request.page_size(), kMaxPageSize);
   DossierFilter filter{StatusToDb(request.status()), request.category(), request.niche()};
-  absl::StatusOr<DossierPage> page = store_->List(filter, after, page_size);
+  absl::StatusOr<DossierPage> page = store_->List(filter, after, *page_size);
   if (!page.ok()) return page.status();
   v1::ListDossiersResponse response;
   for (auto& dossier : page->dossiers) *response.add_dossiers() = std::move(dossier);
-  if (page->next) response.set_next_page_token(EncodePageToken(*page->next, request));
+  if (page->next) {
+    response.set_next_page_token(
+        EncodePageToken({page->next->created_at, page->next->id}, FilterFingerprint(request)));
+  }
   return response;
 }
 

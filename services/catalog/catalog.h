@@ -30,12 +30,6 @@ class Catalog {
   DossierStore* store_;
 };
 
-// Page tokens are opaque to callers: the last row's position plus a fingerprint of the filters,
-// so a token is refused when used with other filters.
-std::string EncodePageToken(const DossierCursor& cursor, const v1::ListDossiersRequest& request);
-absl::StatusOr<DossierCursor> DecodePageToken(const std::string& token,
-                                              const v1::ListDossiersRequest& request);
-
 }  // namespace cf::catalog
 
 #endif  // CF_SERVICES_CATALOG_CATALOG_H_
