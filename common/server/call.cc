@@ -1,6 +1,7 @@
 #include "common/server/call.h"
 
 #include <chrono>
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -19,6 +20,23 @@ std::string RequestIdOf(const grpc::ServerContextBase& context) {
 std::string NewRequestId() {
   thread_local std::mt19937_64 random(std::random_device{}());
   return absl::StrFormat("%016x%016x", random(), random());
+}
+
+CallContext CallContextOf(const grpc::ServerContextBase& context) {
+  CallContext call;
+  auto deadline = context.deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    call.deadline = absl::FromChrono(deadline);
+  }
+  call.request_id = RequestIdOf(context);
+  return call;
+}
+
+void PrepareOutgoingCall(const CallContext& call, absl::Duration max_wait,
+                         grpc::ClientContext* context) {
+  absl::Time deadline = std::min(call.deadline, absl::Now() + max_wait);
+  context->set_deadline(absl::ToChronoTime(deadline));
+  if (!call.request_id.empty()) context->AddMetadata(kRequestIdHeader, call.request_id);
 }
 
 void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,
@@ -68,6 +86,16 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
     finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server busy: too many queued calls"));
   }
   return reactor;
+}
+
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   BoundedExecutor* executor, absl::string_view method,
+                                   std::function<absl::Status(const CallContext&)> work) {
+  CallContext call = CallContextOf(*context);
+  return RunUnary(context, executor, method,
+                  std::function<absl::Status()>([call, work = std::move(work)] {
+                    return work(call);
+                  }));
 }
 
 }  // namespace cf

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "common/db/executor.h"
+#include "common/server/call_context.h"
 
 namespace cf {
 
@@ -23,11 +24,24 @@ std::string RequestIdOf(const grpc::ServerContextBase& context);
 // A random request id (32 hex digits).
 std::string NewRequestId();
 
+// The deadline and request id of the call being served.
+CallContext CallContextOf(const grpc::ServerContextBase& context);
+
+// Sets an outgoing call's deadline (the caller's, capped at `max_wait` from now) and forwards
+// the request id.
+void PrepareOutgoingCall(const CallContext& call, absl::Duration max_wait,
+                         grpc::ClientContext* context);
+
 // Queues `work` on `executor` and finishes the call with its status. A full queue answers
 // UNAVAILABLE (retryable); a call whose deadline already passed is not started.
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    BoundedExecutor* executor, absl::string_view method,
                                    std::function<absl::Status()> work);
+
+// The same, for work that makes outgoing calls and needs the call's context.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   BoundedExecutor* executor, absl::string_view method,
+                                   std::function<absl::Status(const CallContext&)> work);
 
 // Logs one finished call.
 void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/paging/page_token.h"
 #include "common/status/status.h"
+#include "common/validation/ids.h"
 #include "services/catalog/dossier_validation.h"
 
 namespace cf::catalog {
@@ -15,9 +16,9 @@ namespace {
 using google::protobuf::util::FieldMaskUtil;
 
 absl::Status CheckId(const std::string& id, const std::string& field) {
-  if (id.empty()) return InvalidField(field, "is required");
-  if (!IsUuid(id)) return InvalidField(field, "must be a UUID");
-  return absl::OkStatus();
+  FieldViolations violations;
+  CheckUuidField(id, field, &violations);
+  return violations.Build();
 }
 
 // The fields set to a non-default value (what an update without a mask changes).

@@ -35,7 +35,6 @@ void ValidateDossierFields(const v1::Dossier& dossier, const std::vector<std::st
 std::string Slugify(absl::string_view name);
 
 bool IsValidSlug(absl::string_view slug);
-bool IsUuid(absl::string_view text);
 
 // Number of Unicode code points in valid UTF-8 (bytes otherwise).
 size_t Utf8Length(absl::string_view text);

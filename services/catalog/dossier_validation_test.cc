@@ -111,11 +111,5 @@ TEST(ValidateTest, ProofTypesAreKnownAndDistinct) {
                                                        "dossier.proof_types[2]"}));
 }
 
-TEST(IsUuidTest, ChecksShape) {
-  EXPECT_TRUE(IsUuid("123e4567-e89b-12d3-a456-426614174000"));
-  EXPECT_FALSE(IsUuid("123e4567e89b12d3a456426614174000"));
-  EXPECT_FALSE(IsUuid("zzze4567-e89b-12d3-a456-426614174000"));
-}
-
 }  // namespace
 }  // namespace cf::catalog
