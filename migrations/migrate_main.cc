@@ -3,9 +3,10 @@
 //   migrate --database_url="host=... user=<owner> dbname=..." [--migrations_dir=DIR]
 //
 // Exits 0 when the schema is up to date (also when nothing was pending), 1 otherwise.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string>
-#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "migrate: %s\n", std::string(report.status().message()).c_str());
     return 1;
   }
-  for (const std::string& name : report->applied) std::printf("migrate: applied %s\n", name.c_str());
+  for (const std::string& name : report->applied)
+    std::printf("migrate: applied %s\n", name.c_str());
   std::printf("migrate: schema at version %d (%zu applied now)\n", report->current_version,
               report->applied.size());
   return 0;

@@ -1,8 +1,7 @@
 // The migrated schema: the seed's tables and queries, the fixes DESIGN.md lists, and the
 // per-service write permissions.
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "common/db/errors.h"
 #include "common/db/migrator.h"
@@ -59,8 +58,7 @@ TEST_F(SchemaTest, EverySeedTableExists) {
        {"cf_product_dossiers", "cf_generated_images", "cf_generated_videos", "cf_scripts",
         "cf_assembled_content", "cf_published_content", "cf_performance_metrics",
         "cf_scoring_config", "cf_ab_tests", "cf_audit_log"}) {
-    EXPECT_FALSE(Query(std::string("SELECT to_regclass('") + table + "') IS NULL")[0][0]
-                     .as<bool>())
+    EXPECT_FALSE(Query(std::string("SELECT to_regclass('") + table + "') IS NULL")[0][0].as<bool>())
         << table;
   }
 }
@@ -115,8 +113,9 @@ TEST_F(SchemaTest, AuditLogIsWrittenOnlyByItsTrigger) {
 
 TEST_F(SchemaTest, UpdatedAtIsMaintainedByTrigger) {
   InsertDossier("a");
-  Query("UPDATE cf_product_dossiers SET created_at = NOW() - interval '1 day', "
-        "updated_at = NOW() - interval '1 day'");
+  Query(
+      "UPDATE cf_product_dossiers SET created_at = NOW() - interval '1 day', "
+      "updated_at = NOW() - interval '1 day'");
   Query("UPDATE cf_product_dossiers SET name = 'changed'");
   EXPECT_TRUE(Query("SELECT updated_at > created_at + interval '1 hour' FROM "
                     "cf_product_dossiers")[0][0]
@@ -131,7 +130,8 @@ TEST_F(SchemaTest, ChecksRejectBadValues) {
                 id + "', 6, 'h', 'b', 'c')"),
             "23514");
   EXPECT_EQ(Try("INSERT INTO cf_generated_videos (dossier_id, type, prompt, aspect_ratio) "
-                "VALUES ('" + id + "', 'demo', 'p', '2:1')"),
+                "VALUES ('" +
+                id + "', 'demo', 'p', '2:1')"),
             "23514");
 }
 
@@ -155,14 +155,14 @@ TEST_F(SchemaTest, OnlyOneScoringConfigIsActive) {
 
 TEST_F(SchemaTest, EngagementAboveTenPerViewIsStored) {
   std::string id = InsertDossier("a");
-  std::string published = Query(
-      "WITH ac AS (INSERT INTO cf_assembled_content (dossier_id, platform) VALUES ('" + id +
-      "', 'tiktok') RETURNING id) INSERT INTO cf_published_content (assembled_content_id, "
-      "platform) SELECT id, 'tiktok' FROM ac RETURNING id")[0][0]
-                              .as<std::string>();
+  std::string published =
+      Query("WITH ac AS (INSERT INTO cf_assembled_content (dossier_id, platform) VALUES ('" + id +
+            "', 'tiktok') RETURNING id) INSERT INTO cf_published_content (assembled_content_id, "
+            "platform) SELECT id, 'tiktok' FROM ac RETURNING id")[0][0]
+          .as<std::string>();
   EXPECT_EQ(Try("INSERT INTO cf_performance_metrics (published_content_id, date, views, likes, "
-                "comments, shares, saves, clicks) VALUES ('" + published +
-                "', '2026-01-01', 10, 200, 50, 30, 20, 150)"),
+                "comments, shares, saves, clicks) VALUES ('" +
+                published + "', '2026-01-01', 10, 200, 50, 30, 20, 150)"),
             "");
   auto row = Query("SELECT engagement_rate::TEXT, ctr::TEXT FROM cf_performance_metrics");
   EXPECT_EQ(row[0][0].as<std::string>(), "30.0000");
@@ -171,8 +171,10 @@ TEST_F(SchemaTest, EngagementAboveTenPerViewIsStored) {
 
 TEST_F(SchemaTest, DeletingADossierCascadesAsTheSeedDefines) {
   std::string id = InsertDossier("a");
-  Query("INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, hook, body, "
-        "cta) VALUES ('" + id + "', 1, 1, 'h', 'b', 'c')");
+  Query(
+      "INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, hook, body, "
+      "cta) VALUES ('" +
+      id + "', 1, 1, 'h', 'b', 'c')");
   Query("INSERT INTO cf_generated_images (dossier_id, type, prompt) VALUES ('" + id +
         "', 'after', 'p')");
   EXPECT_EQ(Try("DELETE FROM cf_product_dossiers", "cf_catalog"), "");

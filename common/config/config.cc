@@ -3,9 +3,9 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 
 namespace cf {
 
@@ -44,19 +44,17 @@ std::string Config::GetOr(absl::string_view name, absl::string_view fallback) co
 absl::StatusOr<std::string> Config::Require(absl::string_view name) const {
   auto value = Get(name);
   if (value.has_value()) return *value;
-  return absl::FailedPreconditionError(absl::StrCat(
-      "missing required configuration: set ", EnvName(name), " or pass --", name, "=..."));
+  return absl::FailedPreconditionError(absl::StrCat("missing required configuration: set ",
+                                                    EnvName(name), " or pass --", name, "=..."));
 }
 
-absl::StatusOr<int> Config::GetInt(absl::string_view name, int fallback, int min,
-                                   int max) const {
+absl::StatusOr<int> Config::GetInt(absl::string_view name, int fallback, int min, int max) const {
   auto value = Get(name);
   if (!value.has_value()) return fallback;
   int parsed = 0;
   if (!absl::SimpleAtoi(*value, &parsed) || parsed < min || parsed > max) {
     return absl::InvalidArgumentError(absl::StrCat("configuration ", name, "='", *value,
-                                                   "' must be an integer from ", min, " to ",
-                                                   max));
+                                                   "' must be an integer from ", min, " to ", max));
   }
   return parsed;
 }

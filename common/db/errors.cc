@@ -1,8 +1,7 @@
 #include "common/db/errors.h"
 
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "common/log/log.h"
@@ -66,11 +65,11 @@ absl::Status StatusFromException(const std::exception& error) {
     code = CodeFromSqlState(sqlstate);
   }
   if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
-             dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+      dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
     code = absl::StatusCode::kUnavailable;
   }
-  Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning,
-      "database error", {{"sqlstate", sqlstate}, {"error", error.what()}});
+  Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning, "database error",
+      {{"sqlstate", sqlstate}, {"error", error.what()}});
   return absl::Status(code, DescriptionFor(code));
 }
 

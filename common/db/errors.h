@@ -4,9 +4,8 @@
 #define CF_COMMON_DB_ERRORS_H_
 
 #include <exception>
-#include <string>
-
 #include <pqxx/except>
+#include <string>
 
 #include "absl/status/status.h"
 

@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <pqxx/pqxx>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -99,10 +98,9 @@ absl::StatusOr<std::vector<Migration>> LoadMigrations(const std::string& dir) {
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (size_t i = 1; i < migrations.size(); ++i) {
     if (migrations[i].version == migrations[i - 1].version) {
-      return absl::InvalidArgumentError(absl::StrCat("two migrations share version ",
-                                                     migrations[i].version, ": ",
-                                                     migrations[i - 1].name, " and ",
-                                                     migrations[i].name));
+      return absl::InvalidArgumentError(
+          absl::StrCat("two migrations share version ", migrations[i].version, ": ",
+                       migrations[i - 1].name, " and ", migrations[i].name));
     }
   }
   return migrations;
@@ -131,9 +129,10 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& conninfo,
       auto it = applied.find(migration.version);
       if (it == applied.end()) continue;
       if (it->second.second != Checksum(connection, migration.sql)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "migration ", migration.name, " was changed after it was applied (checksum "
-            "differs); migrations are forward-only: add a new file instead"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("migration ", migration.name,
+                         " was changed after it was applied (checksum "
+                         "differs); migrations are forward-only: add a new file instead"));
       }
     }
     MigrationReport report;
@@ -178,9 +177,9 @@ absl::Status CheckSchemaVersion(const std::string& conninfo, int required) {
   absl::StatusOr<int> current = CurrentSchemaVersion(conninfo);
   if (!current.ok()) return current.status();
   if (*current < required) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database schema is at version ", *current, " but this build needs ", required,
-        ": run the migrate tool first"));
+    return absl::FailedPreconditionError(absl::StrCat("database schema is at version ", *current,
+                                                      " but this build needs ", required,
+                                                      ": run the migrate tool first"));
   }
   return absl::OkStatus();
 }

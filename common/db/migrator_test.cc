@@ -1,8 +1,7 @@
 #include "common/db/migrator.h"
 
-#include <thread>
-
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "common/testing/postgres.h"
 #include "gtest/gtest.h"

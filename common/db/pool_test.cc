@@ -45,8 +45,7 @@ TEST(ConnectionPoolTest, MapsUniqueViolationWithoutSqlText) {
 
 TEST(ConnectionPoolTest, UnreachableDatabaseIsUnavailable) {
   ConnectionPool pool("host=127.0.0.1 port=1 connect_timeout=2 dbname=none", 1);
-  absl::Status status =
-      pool.WithConnection([](pqxx::connection&) { return absl::OkStatus(); });
+  absl::Status status = pool.WithConnection([](pqxx::connection&) { return absl::OkStatus(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
 }
 
@@ -56,8 +55,7 @@ TEST(ConnectionPoolTest, BusyPoolAnswersUnavailableAfterTimeout) {
   pool.set_acquire_timeout(absl::Milliseconds(50));
   absl::Status inner;
   ASSERT_TRUE(pool.WithConnection([&](pqxx::connection&) {
-                    inner = pool.WithConnection(
-                        [](pqxx::connection&) { return absl::OkStatus(); });
+                    inner = pool.WithConnection([](pqxx::connection&) { return absl::OkStatus(); });
                     return absl::OkStatus();
                   })
                   .ok());

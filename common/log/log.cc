@@ -75,9 +75,9 @@ std::string JsonEscape(absl::string_view text) {
 
 std::string FormatLogLine(absl::string_view time, LogLevel level, absl::string_view message,
                           const std::vector<LogField>& fields) {
-  std::string line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LevelName(level),
-                                  "\",\"service\":\"", JsonEscape(ServiceName()),
-                                  "\",\"msg\":\"", JsonEscape(message), "\"");
+  std::string line =
+      absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LevelName(level), "\",\"service\":\"",
+                   JsonEscape(ServiceName()), "\",\"msg\":\"", JsonEscape(message), "\"");
   for (const LogField& field : fields) {
     absl::StrAppend(&line, ",\"", JsonEscape(field.key), "\":");
     if (field.is_number) {

@@ -7,9 +7,9 @@ namespace {
 
 TEST(LogTest, FormatsOneJsonObject) {
   SetLogService("catalog");
-  std::string line = FormatLogLine("T", LogLevel::kWarning, "call done",
-                                   {{"method", "/cf.catalog.v1.CatalogService/GetDossier"},
-                                    {"latency_ms", 1.5}});
+  std::string line =
+      FormatLogLine("T", LogLevel::kWarning, "call done",
+                    {{"method", "/cf.catalog.v1.CatalogService/GetDossier"}, {"latency_ms", 1.5}});
   EXPECT_EQ(line,
             "{\"time\":\"T\",\"level\":\"warning\",\"service\":\"catalog\",\"msg\":\"call "
             "done\",\"method\":\"/cf.catalog.v1.CatalogService/GetDossier\",\"latency_ms\":1.5}");

@@ -21,8 +21,7 @@ std::string EncodePageToken(const std::vector<std::string>& key, const std::stri
   return absl::WebSafeBase64Escape(absl::StrJoin(parts, std::string(1, kSeparator)));
 }
 
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         size_t columns,
+absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token, size_t columns,
                                                          const std::string& filters) {
   std::string raw;
   if (token.size() > 2048 || !absl::WebSafeBase64Unescape(token, &raw)) {

@@ -16,8 +16,7 @@ std::string EncodePageToken(const std::vector<std::string>& key, const std::stri
 
 // The key, or INVALID_ARGUMENT on "page_token" when the token is malformed, has another number
 // of columns, or was issued for other filters.
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         size_t columns,
+absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token, size_t columns,
                                                          const std::string& filters);
 
 // Page size from a request: 0 -> default, above max -> max, negative -> INVALID_ARGUMENT.

@@ -1,7 +1,7 @@
 #include "common/server/call.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -41,12 +41,23 @@ void PrepareOutgoingCall(const CallContext& call, absl::Duration max_wait,
 
 void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,
              double latency_ms) {
-  static constexpr const char* kCodeNames[] = {
-      "OK",           "CANCELLED",      "UNKNOWN",          "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",      "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static constexpr const char* kCodeNames[] = {"OK",
+                                               "CANCELLED",
+                                               "UNKNOWN",
+                                               "INVALID_ARGUMENT",
+                                               "DEADLINE_EXCEEDED",
+                                               "NOT_FOUND",
+                                               "ALREADY_EXISTS",
+                                               "PERMISSION_DENIED",
+                                               "RESOURCE_EXHAUSTED",
+                                               "FAILED_PRECONDITION",
+                                               "ABORTED",
+                                               "OUT_OF_RANGE",
+                                               "UNIMPLEMENTED",
+                                               "INTERNAL",
+                                               "UNAVAILABLE",
+                                               "DATA_LOSS",
+                                               "UNAUTHENTICATED"};
   int code = static_cast<int>(status.error_code());
   std::vector<LogField> fields = {{"method", std::string(method)},
                                   {"request_id", request_id},
@@ -59,15 +70,14 @@ void LogCall(absl::string_view method, const std::string& request_id, const grpc
   Log(server_fault ? LogLevel::kError : LogLevel::kInfo, "call", fields);
 }
 
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   BoundedExecutor* executor, absl::string_view method,
-                                   std::function<absl::Status()> work) {
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
+                                   absl::string_view method, std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto start = std::chrono::steady_clock::now();
   std::string request_id = RequestIdOf(*context);
   auto finish = [reactor, start, request_id, method = std::string(method)](grpc::Status status) {
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     LogCall(method, request_id, status, ms);
     reactor->Finish(status);
   };
@@ -88,14 +98,13 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   BoundedExecutor* executor, absl::string_view method,
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
+                                   absl::string_view method,
                                    std::function<absl::Status(const CallContext&)> work) {
   CallContext call = CallContextOf(*context);
-  return RunUnary(context, executor, method,
-                  std::function<absl::Status()>([call, work = std::move(work)] {
-                    return work(call);
-                  }));
+  return RunUnary(
+      context, executor, method,
+      std::function<absl::Status()>([call, work = std::move(work)] { return work(call); }));
 }
 
 }  // namespace cf

@@ -4,10 +4,10 @@
 #ifndef CF_COMMON_SERVER_CALL_H_
 #define CF_COMMON_SERVER_CALL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -34,13 +34,12 @@ void PrepareOutgoingCall(const CallContext& call, absl::Duration max_wait,
 
 // Queues `work` on `executor` and finishes the call with its status. A full queue answers
 // UNAVAILABLE (retryable); a call whose deadline already passed is not started.
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   BoundedExecutor* executor, absl::string_view method,
-                                   std::function<absl::Status()> work);
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
+                                   absl::string_view method, std::function<absl::Status()> work);
 
 // The same, for work that makes outgoing calls and needs the call's context.
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   BoundedExecutor* executor, absl::string_view method,
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
+                                   absl::string_view method,
                                    std::function<absl::Status(const CallContext&)> work);
 
 // Logs one finished call.

@@ -51,8 +51,7 @@ grpc::Status HealthService::Check(grpc::ServerContext* /*context*/,
   return grpc::Status::OK;
 }
 
-grpc::Status HealthService::Watch(grpc::ServerContext* context,
-                                  const HealthCheckRequest* request,
+grpc::Status HealthService::Watch(grpc::ServerContext* context, const HealthCheckRequest* request,
                                   grpc::ServerWriter<HealthCheckResponse>* writer) {
   // Sends the current status, then every change, until the caller leaves or the server stops.
   // Names answered by the resolver are re-checked every second.

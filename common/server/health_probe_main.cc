@@ -1,12 +1,12 @@
 // health_probe ADDRESS [SERVICE] [--timeout_ms=N]: exits 0 when grpc.health.v1.Health/Check
 // answers SERVING, 1 otherwise, printing the answer. Used by tools/up to wait for readiness.
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
       std::printf("SERVING\n");
       return 0;
     }
-    answer = status.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                               response.status())
-                         : status.error_message();
+    answer = status.ok()
+                 ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+                 : status.error_message();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } while (std::chrono::steady_clock::now() < give_up);
   std::printf("%s\n", answer.c_str());

@@ -1,9 +1,9 @@
 #include "common/server/reflection.h"
 
-#include <algorithm>
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
+
+#include <algorithm>
 
 namespace cf {
 namespace {
@@ -80,9 +80,9 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
     case ServerReflectionRequest::kFileContainingExtension: {
       const auto& extension = request.file_containing_extension();
       const auto* type = pool->FindMessageTypeByName(extension.containing_type());
-      const auto* field =
-          type == nullptr ? nullptr
-                          : pool->FindExtensionByNumber(type, extension.extension_number());
+      const auto* field = type == nullptr
+                              ? nullptr
+                              : pool->FindExtensionByNumber(type, extension.extension_number());
       if (field == nullptr) {
         SetNotFound("extension", &response);
       } else {

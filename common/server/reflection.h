@@ -14,8 +14,7 @@
 
 namespace cf {
 
-class ReflectionService final
-    : public grpc::reflection::v1alpha::ServerReflection::Service {
+class ReflectionService final : public grpc::reflection::v1alpha::ServerReflection::Service {
  public:
   // `service_names`: full names answered to list_services (reflection itself is added).
   explicit ReflectionService(std::vector<std::string> service_names);

@@ -1,15 +1,13 @@
 #include "common/server/server.h"
 
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <signal.h>
 
 #include <algorithm>
 
-#include <grpcpp/impl/server_builder_option.h>
-#include <grpcpp/impl/server_builder_plugin.h>
-
-
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 
 namespace cf {
@@ -43,8 +41,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<WithoutStockReflection>());
-  builder.AddListeningPort(opts.listen_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(opts.listen_address, grpc::InsecureServerCredentials(), &server->port_);
   // Keepalive: ping idle clients so dead peers are noticed; accept client pings every 10 s.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
@@ -96,8 +93,8 @@ void Server::SetServing(bool serving) {
 void Server::ProbeLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!shutting_down_) {
-    stop_probe_.wait_for(lock, std::chrono::milliseconds(
-                                   absl::ToInt64Milliseconds(options_.probe_interval)));
+    stop_probe_.wait_for(
+        lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.probe_interval)));
     if (shutting_down_) break;
     lock.unlock();
     bool ready = options_.readiness_probe();

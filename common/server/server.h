@@ -3,6 +3,9 @@
 #ifndef CF_COMMON_SERVER_SERVER_H_
 #define CF_COMMON_SERVER_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -11,9 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/generic/async_generic_service.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

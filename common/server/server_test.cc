@@ -4,11 +4,11 @@
 #include <future>
 #include <thread>
 
-#include "common/server/call.h"
-#include "gtest/gtest.h"
-#include "grpc/health/v1/health.grpc.pb.h"
-#include "src/proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "cf/catalog/v1/catalog.grpc.pb.h"
+#include "common/server/call.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "src/proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace cf {
 namespace {
@@ -104,9 +104,9 @@ TEST_F(ServerTest, ReflectionListsAndDescribes) {
   for (const auto& service : response.list_services_response().service()) {
     names.push_back(service.name());
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"cf.catalog.v1.CatalogService",
-                                             "grpc.health.v1.Health",
-                                             "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"cf.catalog.v1.CatalogService", "grpc.health.v1.Health",
+                                      "grpc.reflection.v1alpha.ServerReflection"}));
 
   request.set_file_containing_symbol("cf.catalog.v1.CatalogService");
   ASSERT_TRUE(stream->Write(request));

@@ -1,7 +1,6 @@
 #include "common/server/service_main.h"
 
 #include <mutex>
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -57,8 +56,7 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   return runtime;
 }
 
-absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config,
-                                                      const std::string& name,
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,
                                                       const std::string& default_listen) {
   ServerOptions options;
   options.name = name;

@@ -26,8 +26,7 @@ struct DatabaseRuntime {
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);
 
 // Server options from configuration: listen (default `default_listen`), drain_timeout_s.
-absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config,
-                                                      const std::string& name,
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,
                                                       const std::string& default_listen);
 
 // Starts the server, prints the ready line, waits for SIGTERM or SIGINT, drains and returns

@@ -3,11 +3,11 @@
 #ifndef CF_COMMON_STATUS_STATUS_H_
 #define CF_COMMON_STATUS_STATUS_H_
 
+#include <grpcpp/support/status.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"

@@ -1,8 +1,8 @@
 #include "common/status/status.h"
 
-#include "gtest/gtest.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
 
 namespace cf {
 namespace {

@@ -19,9 +19,8 @@ class EchoService final : public cf::testing::v1::EchoService::Service {
                       grpc::ServerWriter<v1::EchoResponse>* writer) override;
   grpc::Status Collect(grpc::ServerContext* context, grpc::ServerReader<v1::EchoRequest>* reader,
                        v1::EchoResponse* response) override;
-  grpc::Status Chat(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::EchoResponse, v1::EchoRequest>* stream) override;
+  grpc::Status Chat(grpc::ServerContext* context,
+                    grpc::ServerReaderWriter<v1::EchoResponse, v1::EchoRequest>* stream) override;
 
  private:
   std::atomic<int> running_expands_{0};

@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <random>
-
 #include <pqxx/pqxx>
+#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -62,17 +61,14 @@ std::string EnsureTemplate() {
     pqxx::nontransaction txn(admin);
     // Test binaries run in parallel; one builds the template, the others wait for it.
     txn.exec_params("SELECT pg_advisory_lock($1)", kTemplateLockKey);
-    bool exists =
-        !txn.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name).empty();
+    bool exists = !txn.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name).empty();
     if (!exists) {
       std::string building = name + "_building";
       txn.exec("DROP DATABASE IF EXISTS " + txn.quote_name(building));
       txn.exec("CREATE DATABASE " + txn.quote_name(building));
-      auto report =
-          db::ApplyMigrations(WithDatabase(AdminConninfo(), building), *migrations);
+      auto report = db::ApplyMigrations(WithDatabase(AdminConninfo(), building), *migrations);
       if (!report.ok()) Die(std::string(report.status().message()));
-      txn.exec("ALTER DATABASE " + txn.quote_name(building) + " RENAME TO " +
-               txn.quote_name(name));
+      txn.exec("ALTER DATABASE " + txn.quote_name(building) + " RENAME TO " + txn.quote_name(name));
     }
     txn.exec_params("SELECT pg_advisory_unlock($1)", kTemplateLockKey);
   });

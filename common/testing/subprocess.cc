@@ -1,6 +1,7 @@
 #include "common/testing/subprocess.h"
 
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,15 +12,12 @@
 #include <cstdlib>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace cf::testing {
 
 Subprocess::Subprocess(const std::vector<std::string>& argv,
-                       const std::map<std::string, std::string>& env,
-                       const std::string& log_path) {
+                       const std::map<std::string, std::string>& env, const std::string& log_path) {
   pid_ = fork();
   if (pid_ == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,8 +1,8 @@
 #include "services/catalog/catalog.h"
 
-#include <set>
-
 #include <google/protobuf/util/field_mask_util.h>
+
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/paging/page_token.h"
@@ -58,8 +58,8 @@ absl::StatusOr<v1::Dossier> Catalog::CreateDossier(const v1::CreateDossierReques
                    "new dossiers are drafts; use ActivateDossier to make one active");
   }
   if (request.request_id().size() > kMaxRequestIdLength) {
-    violations.Add("request_id", absl::StrCat("must be at most ", kMaxRequestIdLength,
-                                              " characters"));
+    violations.Add("request_id",
+                   absl::StrCat("must be at most ", kMaxRequestIdLength, " characters"));
   }
   if (!violations.empty()) return violations.Build();
 
@@ -136,10 +136,12 @@ absl::StatusOr<v1::Dossier> Catalog::UpdateDossier(const v1::UpdateDossierReques
   std::set<std::string> allowed(mutable_fields.begin(), mutable_fields.end());
   for (const std::string& path : paths) {
     if (path == "status") {
-      violations.Add("update_mask", "status changes only through ActivateDossier and "
-                                    "ArchiveDossier");
+      violations.Add("update_mask",
+                     "status changes only through ActivateDossier and "
+                     "ArchiveDossier");
     } else if (allowed.count(path) == 0) {
-      violations.Add("update_mask", absl::StrCat("'", path, "' is not a field UpdateDossier "
+      violations.Add("update_mask", absl::StrCat("'", path,
+                                                 "' is not a field UpdateDossier "
                                                  "can change"));
     }
   }
@@ -175,8 +177,7 @@ absl::StatusOr<v1::Dossier> Catalog::ActivateDossier(const v1::ActivateDossierRe
 absl::StatusOr<v1::Dossier> Catalog::ArchiveDossier(const v1::ArchiveDossierRequest& request) {
   absl::Status valid = CheckId(request.id(), "id");
   if (!valid.ok()) return valid;
-  return store_->Transition(request.id(), v1::DOSSIER_STATUS_ACTIVE,
-                            v1::DOSSIER_STATUS_ARCHIVED);
+  return store_->Transition(request.id(), v1::DOSSIER_STATUS_ACTIVE, v1::DOSSIER_STATUS_ARCHIVED);
 }
 
 absl::StatusOr<v1::DossierOverview> Catalog::GetDossierOverview(

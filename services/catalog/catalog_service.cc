@@ -20,12 +20,11 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, BoundedExe
 
 }  // namespace
 
-#define CF_CATALOG_METHOD(Name, Request, Response)                                         \
-  grpc::ServerUnaryReactor* CatalogService::Name(grpc::CallbackServerContext* context,     \
-                                                 const Request* request,                   \
-                                                 Response* response) {                     \
-    return Serve(context, executor_, "/cf.catalog.v1.CatalogService/" #Name, catalog_,     \
-                 &Catalog::Name, request, response);                                      \
+#define CF_CATALOG_METHOD(Name, Request, Response)                                             \
+  grpc::ServerUnaryReactor* CatalogService::Name(grpc::CallbackServerContext* context,         \
+                                                 const Request* request, Response* response) { \
+    return Serve(context, executor_, "/cf.catalog.v1.CatalogService/" #Name, catalog_,         \
+                 &Catalog::Name, request, response);                                           \
   }
 
 CF_CATALOG_METHOD(CreateDossier, v1::CreateDossierRequest, v1::Dossier)

@@ -1,10 +1,9 @@
 // The catalog's logic and store against a real PostgreSQL, connected as the catalog's role.
 #include "services/catalog/catalog.h"
 
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
-
-#include <pqxx/pqxx>
 
 #include "common/db/pool.h"
 #include "common/status/status.h"
@@ -147,8 +146,9 @@ TEST_F(CatalogTest, ListPagesNewestFirstWithStableTokens) {
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) ids.push_back(Create("Product " + std::to_string(i)).id());
   // Same created_at for some rows: the id breaks ties.
-  Exec("UPDATE cf_product_dossiers SET created_at = '2026-01-01' WHERE slug IN "
-       "('product-2', 'product-3', 'product-4')");
+  Exec(
+      "UPDATE cf_product_dossiers SET created_at = '2026-01-01' WHERE slug IN "
+      "('product-2', 'product-3', 'product-4')");
   v1::ListDossiersRequest request;
   request.set_page_size(3);
   std::vector<std::string> seen;
@@ -251,12 +251,12 @@ TEST_F(CatalogTest, DeleteRefusesActiveOrPublishedUnlessForced) {
 
   v1::Dossier published = Create("Published");
   Exec("WITH ac AS (INSERT INTO cf_assembled_content (dossier_id, platform) VALUES ('" +
-       published.id() + "', 'tiktok') RETURNING id) INSERT INTO cf_published_content "
+       published.id() +
+       "', 'tiktok') RETURNING id) INSERT INTO cf_published_content "
        "(assembled_content_id, platform) SELECT id, 'tiktok' FROM ac");
   v1::DeleteDossierRequest delete_published;
   delete_published.set_id(published.id());
-  EXPECT_EQ(catalog_.DeleteDossier(delete_published).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(catalog_.DeleteDossier(delete_published).code(), absl::StatusCode::kFailedPrecondition);
   delete_published.set_force(true);
   EXPECT_TRUE(catalog_.DeleteDossier(delete_published).ok());
   EXPECT_EQ(CountRows("cf_published_content"), 0);
@@ -271,8 +271,10 @@ TEST_F(CatalogTest, OverviewCountsAssets) {
   v1::Dossier dossier = Create("Counted");
   Exec("INSERT INTO cf_generated_images (dossier_id, type, prompt) VALUES ('" + dossier.id() +
        "', 'before', 'p'), ('" + dossier.id() + "', 'after', 'p')");
-  Exec("INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, hook, body, "
-       "cta) VALUES ('" + dossier.id() + "', 1, 3, 'h', 'b', 'c')");
+  Exec(
+      "INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, hook, body, "
+      "cta) VALUES ('" +
+      dossier.id() + "', 1, 3, 'h', 'b', 'c')");
   v1::GetDossierOverviewRequest request;
   request.set_id(dossier.id());
   auto overview = catalog_.GetDossierOverview(request);

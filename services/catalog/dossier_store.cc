@@ -83,10 +83,10 @@ absl::Status NotFound(const std::string& key) {
 
 std::optional<v1::Dossier> SelectOne(pqxx::transaction_base& txn, const std::string& where,
                                      const std::string& value, bool for_update = false) {
-  pqxx::result rows = txn.exec_params(absl::StrCat("SELECT ", kColumns,
-                                                   " FROM cf_product_dossiers WHERE ", where,
-                                                   for_update ? " FOR UPDATE" : ""),
-                                      value);
+  pqxx::result rows =
+      txn.exec_params(absl::StrCat("SELECT ", kColumns, " FROM cf_product_dossiers WHERE ", where,
+                                   for_update ? " FOR UPDATE" : ""),
+                      value);
   if (rows.empty()) return std::nullopt;
   return RowToDossier(rows[0]);
 }
@@ -221,8 +221,8 @@ absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,
     }
     if (static_cast<int>(rows.size()) > page_size) {
       const pqxx::row& last = rows[page_size - 1];
-      page.next = DossierCursor{last[kCreatedAtTextColumn].as<std::string>(),
-                                last[0].as<std::string>()};
+      page.next =
+          DossierCursor{last[kCreatedAtTextColumn].as<std::string>(), last[0].as<std::string>()};
     }
     return absl::OkStatus();
   });
@@ -249,8 +249,8 @@ absl::StatusOr<v1::Dossier> DossierStore::Update(
         id, next.slug(), next.name(), ArrayLiteral(next.benefits()),
         ArrayLiteral(next.pain_points()), ArrayLiteral(next.proof_types()),
         NullIfEmpty(next.target_audience()), NullIfEmpty(next.category()),
-        NullIfEmpty(next.niche()), NullIfEmpty(next.price()),
-        NullIfEmpty(next.tiktok_shop_url()), NullIfEmpty(next.affiliate_link()));
+        NullIfEmpty(next.niche()), NullIfEmpty(next.price()), NullIfEmpty(next.tiktok_shop_url()),
+        NullIfEmpty(next.affiliate_link()));
     updated = RowToDossier(rows[0]);
     return absl::OkStatus();
   });
@@ -286,17 +286,16 @@ absl::Status DossierStore::Delete(const std::string& id, bool force) {
   });
 }
 
-absl::StatusOr<v1::Dossier> DossierStore::Transition(const std::string& id,
-                                                     v1::DossierStatus from,
+absl::StatusOr<v1::Dossier> DossierStore::Transition(const std::string& id, v1::DossierStatus from,
                                                      v1::DossierStatus to) {
   v1::Dossier updated;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     std::optional<v1::Dossier> current = SelectOne(txn, "id = $1::uuid", id, true);
     if (!current) return NotFound(id);
     if (current->status() != from) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "dossier is ", StatusToDb(current->status()), "; only a ", StatusToDb(from),
-          " dossier can become ", StatusToDb(to)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("dossier is ", StatusToDb(current->status()), "; only a ", StatusToDb(from),
+                       " dossier can become ", StatusToDb(to)));
     }
     pqxx::result rows = txn.exec_params(
         absl::StrCat("UPDATE cf_product_dossiers SET status = $2 WHERE id = $1::uuid "
@@ -315,15 +314,14 @@ absl::StatusOr<v1::DossierOverview> DossierStore::Overview(const std::string& id
   absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     // The seed's "Get dossier with all assets" query, plus published content.
     pqxx::result rows = txn.exec_params(
-        absl::StrCat(
-            "SELECT ", kColumns,
-            ", (SELECT COUNT(*) FROM cf_generated_images WHERE dossier_id = d.id),"
-            " (SELECT COUNT(*) FROM cf_generated_videos WHERE dossier_id = d.id),"
-            " (SELECT COUNT(*) FROM cf_scripts WHERE dossier_id = d.id),"
-            " (SELECT COUNT(*) FROM cf_assembled_content WHERE dossier_id = d.id),"
-            " (SELECT COUNT(*) FROM cf_published_content pc JOIN cf_assembled_content ac"
-            "   ON ac.id = pc.assembled_content_id WHERE ac.dossier_id = d.id)"
-            " FROM cf_product_dossiers d WHERE d.id = $1::uuid"),
+        absl::StrCat("SELECT ", kColumns,
+                     ", (SELECT COUNT(*) FROM cf_generated_images WHERE dossier_id = d.id),"
+                     " (SELECT COUNT(*) FROM cf_generated_videos WHERE dossier_id = d.id),"
+                     " (SELECT COUNT(*) FROM cf_scripts WHERE dossier_id = d.id),"
+                     " (SELECT COUNT(*) FROM cf_assembled_content WHERE dossier_id = d.id),"
+                     " (SELECT COUNT(*) FROM cf_published_content pc JOIN cf_assembled_content ac"
+                     "   ON ac.id = pc.assembled_content_id WHERE ac.dossier_id = d.id)"
+                     " FROM cf_product_dossiers d WHERE d.id = $1::uuid"),
         id);
     if (rows.empty()) return NotFound(id);
     const pqxx::row& row = rows[0];

@@ -107,8 +107,8 @@ TEST(ValidateTest, ProofTypesAreKnownAndDistinct) {
   v1::Dossier dossier = Valid();
   dossier.add_proof_types("before_after");
   dossier.add_proof_types("hearsay");
-  EXPECT_EQ(Fields(dossier), (std::vector<std::string>{"dossier.proof_types[1]",
-                                                       "dossier.proof_types[2]"}));
+  EXPECT_EQ(Fields(dossier),
+            (std::vector<std::string>{"dossier.proof_types[1]", "dossier.proof_types[2]"}));
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ std::optional<HealthService::ServingStatus> BackendHealth(const Router& router,
 }  // namespace
 
 const std::vector<std::string>& FrontedProtoFiles() {
-  static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto"};
+  static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto",
+                                                 "cf/generation/v1/generation.proto"};
   return files;
 }
 

@@ -1,9 +1,9 @@
 #include "services/gateway/proxy.h"
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <chrono>
 #include <mutex>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/match.h"
 #include "common/server/call.h"
@@ -13,8 +13,8 @@ namespace {
 
 // Transport and framing headers are the channel's own business; everything else travels.
 bool IsForwardedHeader(absl::string_view key) {
-  return !absl::StartsWith(key, ":") && !absl::StartsWith(key, "grpc-") &&
-         key != "content-type" && key != "user-agent" && key != "te" && key != "host";
+  return !absl::StartsWith(key, ":") && !absl::StartsWith(key, "grpc-") && key != "content-type" &&
+         key != "user-agent" && key != "te" && key != "host";
 }
 
 std::string ToString(const grpc::string_ref& ref) { return std::string(ref.data(), ref.size()); }
@@ -46,8 +46,11 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
  public:
   ProxyCall(grpc::GenericCallbackServerContext* context, std::shared_ptr<grpc::Channel> channel,
             std::string request_id, absl::Duration default_deadline)
-      : context_(context), stub_(std::move(channel)), request_id_(std::move(request_id)),
-        start_(std::chrono::steady_clock::now()), backend_(this) {
+      : context_(context),
+        stub_(std::move(channel)),
+        request_id_(std::move(request_id)),
+        start_(std::chrono::steady_clock::now()),
+        backend_(this) {
     for (const auto& [key, value] : context->client_metadata()) {
       std::string name = ToString(key);
       if (IsForwardedHeader(name) && name != kRequestIdHeader) {
@@ -178,8 +181,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
         context_->AddTrailingMetadata(name, ToString(value));
       }
     }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          start_)
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
                     .count();
     LogCall(context_->method(), request_id_, status, ms);
     Finish(status);  // no write to the caller is in flight: the read hold covers each one

@@ -3,13 +3,13 @@
 #ifndef CF_SERVICES_GATEWAY_ROUTER_H_
 #define CF_SERVICES_GATEWAY_ROUTER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
@@ -37,7 +37,7 @@ class Router {
   const std::map<std::string, std::string>& addresses() const { return addresses_; }
 
  private:
-  std::map<std::string, std::string> addresses_;  // service -> address
+  std::map<std::string, std::string> addresses_;                    // service -> address
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;  // address -> channel
 };
 

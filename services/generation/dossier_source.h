@@ -2,10 +2,10 @@
 #ifndef CF_SERVICES_GENERATION_DOSSIER_SOURCE_H_
 #define CF_SERVICES_GENERATION_DOSSIER_SOURCE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

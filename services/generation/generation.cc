@@ -102,9 +102,9 @@ absl::StatusOr<v1::Script> Generation::CreateScript(const v1::CreateScriptReques
   CheckPart(script.body(), "script.body", &violations);
   CheckPart(script.cta(), "script.cta", &violations);
   if (script.estimated_duration() < 0 || script.estimated_duration() > kMaxEstimatedDuration) {
-    violations.Add("script.estimated_duration",
-                   absl::StrCat("must be from 1 to ", kMaxEstimatedDuration,
-                                " seconds, or 0 to estimate it"));
+    violations.Add(
+        "script.estimated_duration",
+        absl::StrCat("must be from 1 to ", kMaxEstimatedDuration, " seconds, or 0 to estimate it"));
   }
   if (request.request_id().size() > 100) {
     violations.Add("request_id", "must be at most 100 characters");
@@ -115,8 +115,8 @@ absl::StatusOr<v1::Script> Generation::CreateScript(const v1::CreateScriptReques
   if (!dossier.ok()) return dossier.status();
   v1::Script to_store = script;
   if (to_store.estimated_duration() == 0) {
-    to_store.set_estimated_duration(EstimateSeconds(
-        absl::StrCat(script.hook(), " ", script.body(), " ", script.cta())));
+    to_store.set_estimated_duration(
+        EstimateSeconds(absl::StrCat(script.hook(), " ", script.body(), " ", script.cta())));
   }
   return scripts_->Create(to_store, request.request_id());
 }
@@ -159,10 +159,10 @@ absl::StatusOr<v1::ListScriptsResponse> Generation::ListScripts(
   v1::ListScriptsResponse response;
   for (auto& script : page->scripts) *response.add_scripts() = std::move(script);
   if (page->next) {
-    response.set_next_page_token(EncodePageToken(
-        {page->next->dossier_id, absl::StrCat(page->next->awareness),
-         absl::StrCat(page->next->sophistication), page->next->id},
-        ListFilters(request)));
+    response.set_next_page_token(
+        EncodePageToken({page->next->dossier_id, absl::StrCat(page->next->awareness),
+                         absl::StrCat(page->next->sophistication), page->next->id},
+                        ListFilters(request)));
   }
   return response;
 }

@@ -38,17 +38,15 @@ grpc::ServerUnaryReactor* GenerationService::CreateScript(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* GenerationService::GetScript(grpc::CallbackServerContext* context,
                                                        const v1::GetScriptRequest* request,
                                                        v1::Script* response) {
-  return RunUnary(context, executor_, std::string(kPrefix) + "GetScript", [=]() {
-    return Deliver(generation_->GetScript(*request), response);
-  });
+  return RunUnary(context, executor_, std::string(kPrefix) + "GetScript",
+                  [=]() { return Deliver(generation_->GetScript(*request), response); });
 }
 
 grpc::ServerUnaryReactor* GenerationService::ListScripts(grpc::CallbackServerContext* context,
                                                          const v1::ListScriptsRequest* request,
                                                          v1::ListScriptsResponse* response) {
-  return RunUnary(context, executor_, std::string(kPrefix) + "ListScripts", [=]() {
-    return Deliver(generation_->ListScripts(*request), response);
-  });
+  return RunUnary(context, executor_, std::string(kPrefix) + "ListScripts",
+                  [=]() { return Deliver(generation_->ListScripts(*request), response); });
 }
 
 grpc::ServerUnaryReactor* GenerationService::DeleteScript(grpc::CallbackServerContext* context,

@@ -2,11 +2,11 @@
 // server on loopback, reached through CatalogClient.
 #include "services/generation/generation.h"
 
+#include <grpcpp/grpcpp.h>
+
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
-#include <pqxx/pqxx>
 
 #include "common/db/executor.h"
 #include "common/db/pool.h"
@@ -44,8 +44,8 @@ class GenerationTest : public ::testing::Test {
     return catalog_logic_.CreateDossier(request).value().id();
   }
 
-  v1::GenerateScriptsResponse Generate(const std::string& dossier_id, int64_t seed,
-                                       bool overwrite, std::vector<int> sophistication = {}) {
+  v1::GenerateScriptsResponse Generate(const std::string& dossier_id, int64_t seed, bool overwrite,
+                                       std::vector<int> sophistication = {}) {
     v1::GenerateScriptsRequest request;
     request.set_dossier_id(dossier_id);
     request.set_seed(seed);
@@ -88,8 +88,7 @@ TEST_F(GenerationTest, DefaultsToFiveLevelsAtTheDossiersSophistication) {
     const v1::Script& script = response.scripts(i);
     EXPECT_EQ(script.awareness_level(), i + 1);
     EXPECT_EQ(script.market_sophistication(), v1::MARKET_SOPHISTICATION_ENHANCED_MECHANISM);
-    EXPECT_EQ(script.full_script(),
-              script.hook() + "\n\n" + script.body() + "\n\n" + script.cta());
+    EXPECT_EQ(script.full_script(), script.hook() + "\n\n" + script.body() + "\n\n" + script.cta());
     EXPECT_GT(script.estimated_duration(), 0);
   }
   EXPECT_EQ(response.created_count(), 5);
@@ -129,7 +128,8 @@ TEST_F(GenerationTest, OverwriteReplacesInPlace) {
   EXPECT_EQ(CountScripts(), 5);
   // The same seed writes the same text again.
   auto same = Generate(dossier, 1, true, {3});
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(same.scripts(i).full_script(), first.scripts(i).full_script());
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(same.scripts(i).full_script(), first.scripts(i).full_script());
 }
 
 TEST_F(GenerationTest, ConcurrentGenerationsStoreOneScriptPerCell) {

@@ -16,8 +16,8 @@ namespace {
 
 using Pool = std::vector<const char*>;
 
-// ---- Phrasings. Placeholders: {product} {benefit} {benefit_lc} {benefit2} {pain} {audience}
-// ---- {category} {price} {proof} {action} {claim}. Level 1 never uses {product}.
+// ---- Phrasings. Placeholders: {product} {benefit} {benefit_lc} {also} {pain} {audience}
+// ---- {category} {price} {proof} {action} {action_lc} {claim}. Level 1 never uses {product}.
 
 const Pool& HookPool(int awareness) {
   static const std::map<int, Pool> pools = {
@@ -63,7 +63,7 @@ const Pool& BodyPool(int awareness) {
         "I tried the cheap stuff, the expensive stuff and the home remedies. {claim} "
         "{product} was the one that stuck: {benefit_lc}."}},
       {4,
-       {"What I liked: {benefit_lc}. {claim} {proof} Also: {benefit2}.",
+       {"What I liked: {benefit_lc}. {claim} {proof}{also}",
         "Day one I was skeptical. By week two: {benefit_lc}. {claim} {proof}"}},
       {5,
        {"{benefit}. {claim} Stock is limited and the price goes back up soon.",
@@ -78,16 +78,16 @@ const Pool& CtaPool(int awareness) {
        {"Follow: part 2 shows what finally worked.", "Save this for the next time it happens.",
         "Comment 'me' if you relate and I'll share what changed."}},
       {2,
-       {"{action} to see how it works.", "Don't wait for it to get worse: {action}.",
+       {"{action} to see how it works.", "Don't wait for it to get worse: {action_lc}.",
         "{action} and fix it this week."}},
       {3,
-       {"See why it wins: {action}.", "{action} and compare for yourself.",
-        "Skip the trial and error: {action}."}},
+       {"See why it wins: {action_lc}.", "{action} and compare for yourself.",
+        "Skip the trial and error: {action_lc}."}},
       {4,
-       {"{action} before it sells out again.", "Try it yourself: {action}.",
+       {"{action} before it sells out again.", "Try it yourself: {action_lc}.",
         "Worth every cent. {action}."}},
       {5,
-       {"{action} now, before it's gone.", "Don't miss it: {action} today.",
+       {"{action} now, before it's gone.", "Don't miss it: {action_lc} today.",
         "{action}. Seriously, right now."}},
   };
   return pools.at(awareness);
@@ -207,24 +207,26 @@ std::string CapitalizeFirst(std::string text, const std::string& product) {
 
 std::map<std::string, std::string> Values(const ScriptInput& input) {
   std::string benefit = input.benefits.empty() ? "" : CleanFragment(input.benefits[0]);
-  std::string benefit2 =
-      input.benefits.size() > 1 ? CleanFragment(input.benefits[1]) : LowerFirst(benefit);
-  std::string pain = input.pain_points.empty() ? "" : LowerFirst(CleanFragment(input.pain_points[0]));
-  std::string category = input.category.empty() ? "product"
-                                                : absl::StrCat(absl::AsciiStrToLower(input.category),
-                                                               " product");
+  std::string benefit2 = input.benefits.size() > 1 ? CleanFragment(input.benefits[1]) : "";
+  std::string pain =
+      input.pain_points.empty() ? "" : LowerFirst(CleanFragment(input.pain_points[0]));
+  std::string category = input.category.empty()
+                             ? "product"
+                             : absl::StrCat(absl::AsciiStrToLower(input.category), " product");
   return {
       {"product", input.name},
       {"benefit", benefit},
       {"benefit_lc", LowerFirst(benefit)},
-      {"benefit2", LowerFirst(benefit2)},
+      {"also", benefit2.empty() ? "" : absl::StrCat(" Also: ", LowerFirst(benefit2), ".")},
       {"pain", pain},
-      {"audience", input.target_audience.empty() ? "someone who wants results that last"
-                                                 : LowerFirst(CleanFragment(input.target_audience))},
+      {"audience", input.target_audience.empty()
+                       ? "someone who wants results that last"
+                       : LowerFirst(CleanFragment(input.target_audience))},
       {"category", category},
       {"price", input.price.empty() ? "on sale" : absl::StrCat("just $", input.price)},
       {"proof", ProofSentence(input.proof_types)},
       {"action", CallToActionVerb(input)},
+      {"action_lc", LowerFirst(CallToActionVerb(input))},
   };
 }
 
@@ -232,14 +234,29 @@ std::map<std::string, std::string> Values(const ScriptInput& input) {
 const std::map<std::string, int>& MarketTable() {
   static const std::map<std::string, int> table = {
       // Saturated: every claim has been made; identity sells.
-      {"weight loss", 5}, {"supplements", 5}, {"fitness", 5}, {"anti-aging", 5},
+      {"weight loss", 5},
+      {"supplements", 5},
+      {"fitness", 5},
+      {"anti-aging", 5},
       // Crowded: mechanisms must be upgraded.
-      {"beauty", 4}, {"skincare", 4}, {"haircare", 4}, {"fashion", 4}, {"wellness", 4},
+      {"beauty", 4},
+      {"skincare", 4},
+      {"haircare", 4},
+      {"fashion", 4},
+      {"wellness", 4},
       // Established: a mechanism story works.
-      {"tech", 3}, {"gadgets", 3}, {"electronics", 3}, {"health", 3},
+      {"tech", 3},
+      {"gadgets", 3},
+      {"electronics", 3},
+      {"health", 3},
       // Young markets: improved or direct claims.
-      {"home", 2}, {"kitchen", 2}, {"pets", 2}, {"cleaning", 2}, {"toys", 2},
-      {"garden", 1}, {"automotive", 1},
+      {"home", 2},
+      {"kitchen", 2},
+      {"pets", 2},
+      {"cleaning", 2},
+      {"toys", 2},
+      {"garden", 1},
+      {"automotive", 1},
   };
   return table;
 }
@@ -271,8 +288,8 @@ absl::Status CheckScriptInput(const ScriptInput& input, const std::vector<int>& 
       absl::StrCat("the dossier lacks what these scripts need: ", absl::StrJoin(missing, "; ")));
 }
 
-absl::StatusOr<ScriptText> WriteScript(const ScriptInput& input, int awareness,
-                                       int sophistication, int64_t seed) {
+absl::StatusOr<ScriptText> WriteScript(const ScriptInput& input, int awareness, int sophistication,
+                                       int64_t seed) {
   if (awareness < 1 || awareness > 5 || sophistication < 1 || sophistication > 5) {
     return absl::InvalidArgumentError("awareness and sophistication must be 1-5");
   }
@@ -280,9 +297,8 @@ absl::StatusOr<ScriptText> WriteScript(const ScriptInput& input, int awareness,
   if (!ready.ok()) return ready;
   std::map<std::string, std::string> values = Values(input);
   bool unaware = awareness == 1;  // no product mention at all
-  values["claim"] = Fill(Pick(ClaimPool(sophistication, unaware), seed, awareness,
-                              sophistication, 0),
-                         values);
+  values["claim"] =
+      Fill(Pick(ClaimPool(sophistication, unaware), seed, awareness, sophistication, 0), values);
   ScriptText script;
   script.hook = CapitalizeFirst(
       Fill(Pick(HookPool(awareness), seed, awareness, sophistication, 1), values), input.name);

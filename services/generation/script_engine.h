@@ -48,8 +48,8 @@ inline constexpr double kWordsPerSecond = 2.5;  // 150 words per minute
 absl::Status CheckScriptInput(const ScriptInput& input, const std::vector<int>& awareness_levels);
 
 // Writes one script. awareness and sophistication are 1-5; same inputs and seed, same text.
-absl::StatusOr<ScriptText> WriteScript(const ScriptInput& input, int awareness,
-                                       int sophistication, int64_t seed);
+absl::StatusOr<ScriptText> WriteScript(const ScriptInput& input, int awareness, int sophistication,
+                                       int64_t seed);
 
 // The sophistication stage that fits a dossier: its niche, else its category, looked up in a
 // table of saturated and fresh markets (see script_engine.cc); 3 (mechanism) when unknown.

@@ -112,7 +112,8 @@ TEST(ScriptEngineTest, SameSeedSameTextOtherSeedAnotherVariant) {
   ScriptInput input = FullDossier();
   EXPECT_EQ(Full(WriteScript(input, 3, 2, 99).value()), Full(WriteScript(input, 3, 2, 99).value()));
   std::set<std::string> variants;
-  for (int64_t seed = 0; seed < 20; ++seed) variants.insert(Full(WriteScript(input, 3, 2, seed).value()));
+  for (int64_t seed = 0; seed < 20; ++seed)
+    variants.insert(Full(WriteScript(input, 3, 2, seed).value()));
   EXPECT_GT(variants.size(), 3u);
 }
 
@@ -146,7 +147,7 @@ TEST(ScriptEngineTest, DefaultSophisticationByNicheThenCategory) {
 
 TEST(ScriptEngineTest, DurationFollowsTheSpeakingRate) {
   EXPECT_EQ(EstimateSeconds("one two three four five"), 2);
-  EXPECT_EQ(EstimateSeconds(std::string("word ") + std::string(" word") ), 1);
+  EXPECT_EQ(EstimateSeconds(std::string("word ") + std::string(" word")), 1);
   std::string seventy_five_words;
   for (int i = 0; i < 75; ++i) seventy_five_words += "word ";
   EXPECT_EQ(EstimateSeconds(seventy_five_words), 30);

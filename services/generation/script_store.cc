@@ -52,9 +52,8 @@ absl::StatusOr<SaveResult> ScriptStore::SaveGenerated(const std::string& dossier
         conflict, " RETURNING ", kColumns, ", (xmax = 0)");
     for (const ScriptCell& cell : cells) {
       pqxx::result rows =
-          txn.exec_params(insert, dossier_id, cell.awareness, cell.sophistication,
-                          cell.text.hook, cell.text.body, cell.text.cta,
-                          cell.text.estimated_duration);
+          txn.exec_params(insert, dossier_id, cell.awareness, cell.sophistication, cell.text.hook,
+                          cell.text.body, cell.text.cta, cell.text.estimated_duration);
       if (!rows.empty()) {
         result.scripts.push_back(RowToScript(rows[0]));
         ++(rows[0][10].as<bool>() ? result.created : result.replaced);

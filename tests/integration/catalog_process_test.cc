@@ -1,19 +1,18 @@
 // The catalog binary as a process: start-up checks, and SIGTERM under load (it finishes every
 // call it accepted, refuses the rest with nothing written, and exits 0 within its drain
 // deadline).
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
 #include <fstream>
-#include <sstream>
 #include <map>
-#include <set>
 #include <mutex>
-#include <thread>
-
-#include <grpcpp/grpcpp.h>
 #include <pqxx/pqxx>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "cf/catalog/v1/catalog.grpc.pb.h"
 #include "common/testing/postgres.h"
@@ -66,12 +65,11 @@ TEST(CatalogProcessTest, SigtermUnderLoadFailsNoAcceptedCall) {
   std::string address = "127.0.0.1:" + std::to_string(cf::testing::FreePort());
   std::string log_path = OutputPath("catalog.log");
   constexpr int kDrainSeconds = 10;
-  cf::testing::Subprocess catalog(
-      {cf::testing::RunfilePath("services/catalog/catalog_server")},
-      {{"CF_DATABASE_URL", database.RoleConninfo("cf_catalog")},
-       {"CF_LISTEN", address},
-       {"CF_DRAIN_TIMEOUT_S", std::to_string(kDrainSeconds)}},
-      log_path);
+  cf::testing::Subprocess catalog({cf::testing::RunfilePath("services/catalog/catalog_server")},
+                                  {{"CF_DATABASE_URL", database.RoleConninfo("cf_catalog")},
+                                   {"CF_LISTEN", address},
+                                   {"CF_DRAIN_TIMEOUT_S", std::to_string(kDrainSeconds)}},
+                                  log_path);
   ASSERT_TRUE(cf::testing::WaitForServing(address, std::chrono::seconds(20)))
       << "catalog did not start; see " << log_path;
 

@@ -1,14 +1,17 @@
-// Gateway and catalog as real gRPC servers on loopback over a real PostgreSQL, driven the way an
-// operator would through the gateway: a dossier's whole life, errors with details, streaming
-// through the forwarder, metadata and deadlines, health and reflection.
-#include <future>
-#include <set>
-#include <thread>
+// The gateway, catalog and generation as real gRPC servers on loopback over a real PostgreSQL,
+// driven the way an operator would through the gateway: a dossier's whole life, scripts, errors
+// with details, streaming through the forwarder, metadata and deadlines, health and reflection.
+#include "services/gateway/gateway.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <future>
+#include <set>
+#include <thread>
+
 #include "cf/catalog/v1/catalog.grpc.pb.h"
+#include "cf/generation/v1/generation.grpc.pb.h"
 #include "cf/testing/v1/echo.grpc.pb.h"
 #include "common/db/executor.h"
 #include "common/db/pool.h"
@@ -22,7 +25,8 @@
 #include "gtest/gtest.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/catalog_service.h"
-#include "services/gateway/gateway.h"
+#include "services/generation/generation.h"
+#include "services/generation/generation_service.h"
 #include "src/proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace cf {
@@ -30,9 +34,10 @@ namespace {
 
 namespace catalog_v1 = cf::catalog::v1;
 namespace echo_v1 = cf::testing::v1;
+namespace generation_v1 = cf::generation::v1;
 using grpc::health::v1::HealthCheckResponse;
 
-class GatewayCatalogTest : public ::testing::Test {
+class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions catalog_options;
@@ -46,9 +51,21 @@ class GatewayCatalogTest : public ::testing::Test {
     echo_options.services = {{"cf.testing.v1.EchoService", &echo_service_}};
     echo_server_ = std::move(Server::Start(std::move(echo_options)).value());
 
-    Config config(std::map<std::string, std::string>{
-        {"catalog_addr", catalog_server_->address()},
-        {"testing_addr", echo_server_->address()}});
+    catalog_client_ = std::make_unique<generation::CatalogClient>(
+        grpc::CreateChannel(catalog_server_->address(), grpc::InsecureChannelCredentials()));
+    generation_logic_ = std::make_unique<generation::Generation>(&scripts_, catalog_client_.get());
+    generation_service_ =
+        std::make_unique<generation::GenerationService>(generation_logic_.get(), &executor_);
+    ServerOptions generation_options;
+    generation_options.listen_address = "127.0.0.1:0";
+    generation_options.services = {
+        {"cf.generation.v1.GenerationService", generation_service_.get()}};
+    generation_server_ = std::move(Server::Start(std::move(generation_options)).value());
+
+    Config config(
+        std::map<std::string, std::string>{{"catalog_addr", catalog_server_->address()},
+                                           {"generation_addr", generation_server_->address()},
+                                           {"testing_addr", echo_server_->address()}});
     std::vector<std::string> files = gateway::FrontedProtoFiles();
     files.push_back("cf/testing/v1/echo.proto");
     gateway_ = std::make_unique<gateway::Gateway>(config, files, absl::Seconds(30));
@@ -61,6 +78,7 @@ class GatewayCatalogTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(gateway_server_->address(), grpc::InsecureChannelCredentials());
     catalog_ = catalog_v1::CatalogService::NewStub(channel_);
     echo_ = echo_v1::EchoService::NewStub(channel_);
+    generation_ = generation_v1::GenerationService::NewStub(channel_);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() {
@@ -81,8 +99,8 @@ class GatewayCatalogTest : public ::testing::Test {
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     HealthCheckResponse response;
-    *status = grpc::health::v1::Health::NewStub(channel_)->Check(Context().get(), request,
-                                                                 &response);
+    *status =
+        grpc::health::v1::Health::NewStub(channel_)->Check(Context().get(), request, &response);
     return response.status();
   }
 
@@ -92,6 +110,12 @@ class GatewayCatalogTest : public ::testing::Test {
   catalog::DossierStore store_{&pool_};
   catalog::Catalog logic_{&store_};
   catalog::CatalogService catalog_service_{&logic_, &executor_};
+  db::ConnectionPool generation_pool_{database_.RoleConninfo("cf_generation"), 4};
+  generation::ScriptStore scripts_{&generation_pool_};
+  std::unique_ptr<generation::CatalogClient> catalog_client_;
+  std::unique_ptr<generation::Generation> generation_logic_;
+  std::unique_ptr<generation::GenerationService> generation_service_;
+  std::unique_ptr<Server> generation_server_;
   cf::testing::EchoService echo_service_;
   std::unique_ptr<Server> catalog_server_;
   std::unique_ptr<Server> echo_server_;
@@ -100,9 +124,10 @@ class GatewayCatalogTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<catalog_v1::CatalogService::Stub> catalog_;
   std::unique_ptr<echo_v1::EchoService::Stub> echo_;
+  std::unique_ptr<generation_v1::GenerationService::Stub> generation_;
 };
 
-TEST_F(GatewayCatalogTest, DrivesADossierThroughItsWholeLife) {
+TEST_F(GatewayTest, DrivesADossierThroughItsWholeLife) {
   catalog_v1::Dossier created;
   ASSERT_TRUE(Create("Glow Serum", &created).ok());
   EXPECT_EQ(created.slug(), "glow-serum");
@@ -165,7 +190,58 @@ TEST_F(GatewayCatalogTest, DrivesADossierThroughItsWholeLife) {
             grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(GatewayCatalogTest, BadInputComesBackWithFieldViolations) {
+TEST_F(GatewayTest, EveryScriptMethodThroughTheGateway) {
+  catalog_v1::CreateDossierRequest create;
+  create.mutable_dossier()->set_name("Glow Serum");
+  create.mutable_dossier()->add_benefits("Glowing skin in a week");
+  create.mutable_dossier()->add_pain_points("Dull skin every morning");
+  catalog_v1::Dossier dossier;
+  ASSERT_TRUE(catalog_->CreateDossier(Context().get(), create, &dossier).ok());
+
+  generation_v1::GenerateScriptsRequest generate;
+  generate.set_dossier_id(dossier.id());
+  generate.set_seed(7);
+  generation_v1::GenerateScriptsResponse generated;
+  grpc::Status status = generation_->GenerateScripts(Context().get(), generate, &generated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(generated.scripts_size(), 5);
+
+  generation_v1::CreateScriptRequest hand;
+  hand.mutable_script()->set_dossier_id(dossier.id());
+  hand.mutable_script()->set_awareness_level(generation_v1::AWARENESS_LEVEL_MOST_AWARE);
+  hand.mutable_script()->set_market_sophistication(generation_v1::MARKET_SOPHISTICATION_IDENTITY);
+  hand.mutable_script()->set_hook("Hook");
+  hand.mutable_script()->set_body("Body");
+  hand.mutable_script()->set_cta("Cta");
+  generation_v1::Script created;
+  ASSERT_TRUE(generation_->CreateScript(Context().get(), hand, &created).ok());
+
+  generation_v1::GetScriptRequest get;
+  get.set_id(created.id());
+  generation_v1::Script got;
+  ASSERT_TRUE(generation_->GetScript(Context().get(), get, &got).ok());
+  EXPECT_EQ(got.full_script(), "Hook\n\nBody\n\nCta");
+
+  generation_v1::ListScriptsRequest list;
+  list.set_dossier_id(dossier.id());
+  generation_v1::ListScriptsResponse listed;
+  ASSERT_TRUE(generation_->ListScripts(Context().get(), list, &listed).ok());
+  EXPECT_EQ(listed.scripts_size(), 6);
+
+  generation_v1::DeleteScriptRequest remove;
+  remove.set_id(created.id());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(generation_->DeleteScript(Context().get(), remove, &empty).ok());
+  EXPECT_EQ(generation_->GetScript(Context().get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // A missing dossier is the catalog's NOT_FOUND, carried through generation and the gateway.
+  generate.set_dossier_id("00000000-0000-0000-0000-000000000099");
+  EXPECT_EQ(generation_->GenerateScripts(Context().get(), generate, &generated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GatewayTest, BadInputComesBackWithFieldViolations) {
   catalog_v1::CreateDossierRequest request;
   request.mutable_dossier()->set_name("Patch");
   request.mutable_dossier()->set_price("-5");
@@ -182,7 +258,7 @@ TEST_F(GatewayCatalogTest, BadInputComesBackWithFieldViolations) {
   EXPECT_EQ(bad_request.field_violations(0).field(), "dossier.price");
 }
 
-TEST_F(GatewayCatalogTest, UnknownServiceIsUnimplemented) {
+TEST_F(GatewayTest, UnknownServiceIsUnimplemented) {
   grpc::GenericStub stub(channel_);
   grpc::Slice empty_message("");
   grpc::ByteBuffer request(&empty_message, 1), response;
@@ -193,7 +269,7 @@ TEST_F(GatewayCatalogTest, UnknownServiceIsUnimplemented) {
   EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST_F(GatewayCatalogTest, ForwardsEveryStreamingShape) {
+TEST_F(GatewayTest, ForwardsEveryStreamingShape) {
   echo_v1::EchoRequest request;
   request.set_message("hi");
   request.set_count(5);
@@ -234,7 +310,7 @@ TEST_F(GatewayCatalogTest, ForwardsEveryStreamingShape) {
   }
 }
 
-TEST_F(GatewayCatalogTest, BackendEndingAStreamEarlyReachesTheCaller) {
+TEST_F(GatewayTest, BackendEndingAStreamEarlyReachesTheCaller) {
   auto context = Context();
   auto stream = echo_->Chat(context.get());
   echo_v1::EchoRequest request;
@@ -250,7 +326,7 @@ TEST_F(GatewayCatalogTest, BackendEndingAStreamEarlyReachesTheCaller) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_F(GatewayCatalogTest, CallerCancellingAStreamCancelsTheBackendCall) {
+TEST_F(GatewayTest, CallerCancellingAStreamCancelsTheBackendCall) {
   echo_v1::EchoRequest request;
   request.set_message("many");
   request.set_count(1000000);
@@ -273,7 +349,7 @@ TEST_F(GatewayCatalogTest, CallerCancellingAStreamCancelsTheBackendCall) {
   EXPECT_TRUE(echo_->Echo(Context().get(), ping, &response).ok());
 }
 
-TEST_F(GatewayCatalogTest, PropagatesDeadlineMetadataAndRequestId) {
+TEST_F(GatewayTest, PropagatesDeadlineMetadataAndRequestId) {
   echo_v1::EchoRequest request;
   request.set_message("x");
   echo_v1::EchoResponse response;
@@ -304,7 +380,7 @@ TEST_F(GatewayCatalogTest, PropagatesDeadlineMetadataAndRequestId) {
             grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
-TEST_F(GatewayCatalogTest, ErrorsKeepTheirDetailsThroughTheGateway) {
+TEST_F(GatewayTest, ErrorsKeepTheirDetailsThroughTheGateway) {
   echo_v1::EchoRequest request;
   request.set_fail_with_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   echo_v1::EchoResponse response;
@@ -315,7 +391,7 @@ TEST_F(GatewayCatalogTest, ErrorsKeepTheirDetailsThroughTheGateway) {
   EXPECT_EQ(violations[0].first, "message");
 }
 
-TEST_F(GatewayCatalogTest, HealthIsTheGatewaysOwnOrTheBackends) {
+TEST_F(GatewayTest, HealthIsTheGatewaysOwnOrTheBackends) {
   grpc::Status status;
   EXPECT_EQ(Health("", &status), HealthCheckResponse::SERVING);
   EXPECT_TRUE(status.ok());
@@ -329,7 +405,7 @@ TEST_F(GatewayCatalogTest, HealthIsTheGatewaysOwnOrTheBackends) {
   EXPECT_EQ(Health("", &status), HealthCheckResponse::SERVING);
 }
 
-TEST_F(GatewayCatalogTest, ReflectionListsAndDescribesWhatItFronts) {
+TEST_F(GatewayTest, ReflectionListsAndDescribesWhatItFronts) {
   auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
   grpc::ClientContext context;
   auto stream = stub->ServerReflectionInfo(&context);
@@ -343,11 +419,13 @@ TEST_F(GatewayCatalogTest, ReflectionListsAndDescribesWhatItFronts) {
     names.insert(service.name());
   }
   EXPECT_EQ(names, (std::set<std::string>{"cf.catalog.v1.CatalogService",
+                                          "cf.generation.v1.GenerationService",
                                           "cf.testing.v1.EchoService", "grpc.health.v1.Health",
                                           "grpc.reflection.v1alpha.ServerReflection"}));
 
-  for (const char* symbol : {"cf.catalog.v1.CatalogService", "cf.catalog.v1.Dossier",
-                             "google.rpc.BadRequest", "grpc.health.v1.Health"}) {
+  for (const char* symbol :
+       {"cf.catalog.v1.CatalogService", "cf.catalog.v1.Dossier",
+        "cf.generation.v1.GenerationService", "google.rpc.BadRequest", "grpc.health.v1.Health"}) {
     request.set_file_containing_symbol(symbol);
     ASSERT_TRUE(stream->Write(request));
     ASSERT_TRUE(stream->Read(&response));
