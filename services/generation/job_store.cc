@@ -1,0 +1,553 @@
+#include "services/generation/job_store.h"
+
+#include <algorithm>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/generation/media_types.h"
+
+namespace cf::generation {
+namespace {
+
+std::string Micros(const char* column) {
+  return absl::StrCat("COALESCE((extract(epoch FROM ", column, ") * 1000000)::bigint, 0)");
+}
+
+// Columns both tables return, in the order ReadCommon expects.
+const std::string& CommonColumns() {
+  static const std::string columns = absl::StrCat(
+      "id::text, dossier_id::text, type, prompt, COALESCE(model, ''), "
+      "COALESCE(remotion_job_id, ''), status, progress, COALESCE(last_error, ''), aspect_ratio, "
+      "attempts, max_attempts, ",
+      Micros("created_at"), ", ", Micros("updated_at"), ", ", Micros("completed_at"),
+      ", COALESCE((metadata->>'width')::int, 0), COALESCE((metadata->>'height')::int, 0), "
+      "COALESCE(metadata->>'format', ''), COALESCE((metadata->>'fileSize')::bigint, 0), "
+      "COALESCE((metadata->>'generationTime')::float8, 0), "
+      "COALESCE((metadata->>'fps')::float8, 0), COALESCE(metadata->>'codec', ''), "
+      "COALESCE(metadata->>'bitrate', ''), COALESCE((metadata->>'duration')::float8, 0), "
+      "created_at::text");
+  return columns;
+}
+constexpr int kCommonCount = 25;
+
+std::string ImageColumns() { return absl::StrCat(CommonColumns(), ", COALESCE(image_url, '')"); }
+std::string VideoColumns() {
+  return absl::StrCat(CommonColumns(),
+                      ", COALESCE(video_url, ''), COALESCE(source_image_id::text, ''), "
+                      "COALESCE(duration, 0)");
+}
+std::string ColumnsOf(JobKind kind) {
+  return kind == JobKind::kImage ? ImageColumns() : VideoColumns();
+}
+
+void SetTime(int64_t micros, google::protobuf::Timestamp* timestamp) {
+  timestamp->set_seconds(micros / 1000000);
+  timestamp->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+}
+
+// Fills the fields Image and Video share; both messages name them alike.
+template <typename Message>
+void ReadCommon(const pqxx::row& row, Message* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_dossier_id(row[1].as<std::string>());
+  out->set_prompt(row[3].as<std::string>());
+  out->set_model(row[4].as<std::string>());
+  out->set_remotion_job_id(row[5].as<std::string>());
+  out->set_state(JobStateFromDb(row[6].as<std::string>()));
+  out->set_progress(row[7].as<int>());
+  out->set_error(row[8].as<std::string>());
+  out->set_aspect_ratio(AspectRatioFromDb(row[9].as<std::string>()));
+  out->set_attempts(row[10].as<int>());
+  out->set_max_attempts(row[11].as<int>());
+  SetTime(row[12].as<int64_t>(), out->mutable_created_at());
+  SetTime(row[13].as<int64_t>(), out->mutable_updated_at());
+  if (row[14].as<int64_t>() != 0) SetTime(row[14].as<int64_t>(), out->mutable_completed_at());
+  v1::MediaMetadata* metadata = out->mutable_metadata();
+  metadata->set_width(row[15].as<int>());
+  metadata->set_height(row[16].as<int>());
+  metadata->set_format(row[17].as<std::string>());
+  metadata->set_file_size(row[18].as<int64_t>());
+  metadata->set_generation_time(row[19].as<double>());
+  metadata->set_fps(row[20].as<double>());
+  metadata->set_codec(row[21].as<std::string>());
+  metadata->set_bitrate(row[22].as<std::string>());
+  metadata->set_duration(row[23].as<double>());
+}
+
+v1::Image RowToImage(const pqxx::row& row) {
+  v1::Image image;
+  ReadCommon(row, &image);
+  image.set_type(ImageTypeFromDb(row[2].as<std::string>()));
+  image.set_image_url(row[kCommonCount].as<std::string>());
+  return image;
+}
+
+v1::Video RowToVideo(const pqxx::row& row) {
+  v1::Video video;
+  ReadCommon(row, &video);
+  video.set_type(VideoTypeFromDb(row[2].as<std::string>()));
+  video.set_video_url(row[kCommonCount].as<std::string>());
+  video.set_source_image_id(row[kCommonCount + 1].as<std::string>());
+  video.set_duration_seconds(row[kCommonCount + 2].as<int>());
+  return video;
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& item : items) {
+    std::string escaped;
+    for (char c : item) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    quoted.push_back(absl::StrCat("\"", escaped, "\""));
+  }
+  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
+}
+
+std::vector<std::string> ReadArray(const pqxx::field& field) {
+  std::vector<std::string> out;
+  if (field.is_null()) return out;
+  pqxx::array_parser parser = field.as_array();
+  for (;;) {
+    auto [juncture, value] = parser.get_next();
+    if (juncture == pqxx::array_parser::done) break;
+    if (juncture == pqxx::array_parser::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+const char* NullIfEmpty(const std::string& value) {
+  return value.empty() ? nullptr : value.c_str();
+}
+
+int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
+
+absl::Status NotFound(JobKind kind, const std::string& id) {
+  return absl::NotFoundError(absl::StrCat(KindName(kind), " ", id, " not found"));
+}
+
+// The snapshot fields a worker needs, as SQL over dossier_snapshot.
+constexpr char kSnapshotColumns[] =
+    "dossier_snapshot->>'name', "
+    "ARRAY(SELECT jsonb_array_elements_text(COALESCE(dossier_snapshot->'benefits', '[]'))), "
+    "ARRAY(SELECT jsonb_array_elements_text(COALESCE(dossier_snapshot->'pain_points', '[]'))), "
+    "ARRAY(SELECT jsonb_array_elements_text(COALESCE(dossier_snapshot->'proof_types', '[]'))), "
+    "COALESCE(dossier_snapshot->>'target_audience', ''), "
+    "COALESCE(dossier_snapshot->>'category', ''), COALESCE(dossier_snapshot->>'niche', ''), "
+    "COALESCE(dossier_snapshot->>'price', ''), "
+    "COALESCE(dossier_snapshot->>'tiktok_shop_url', ''), "
+    "COALESCE(dossier_snapshot->>'affiliate_link', '')";
+
+ScriptInput ReadSnapshot(const pqxx::row& row, int first) {
+  ScriptInput input;
+  input.name = row[first].is_null() ? "" : row[first].as<std::string>();
+  input.benefits = ReadArray(row[first + 1]);
+  input.pain_points = ReadArray(row[first + 2]);
+  input.proof_types = ReadArray(row[first + 3]);
+  input.target_audience = row[first + 4].as<std::string>();
+  input.category = row[first + 5].as<std::string>();
+  input.niche = row[first + 6].as<std::string>();
+  input.price = row[first + 7].as<std::string>();
+  input.tiktok_shop_url = row[first + 8].as<std::string>();
+  input.affiliate_link = row[first + 9].as<std::string>();
+  return input;
+}
+
+}  // namespace
+
+const char* TableOf(JobKind kind) {
+  return kind == JobKind::kImage ? "cf_generated_images" : "cf_generated_videos";
+}
+
+const char* KindName(JobKind kind) { return kind == JobKind::kImage ? "image" : "video"; }
+
+absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const NewJob& job,
+                                                          int count, const std::string& request_id,
+                                                          int max_pending) {
+  const std::string table = TableOf(kind);
+  std::vector<std::string> ids;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    ids.clear();
+    if (!request_id.empty()) {
+      for (const auto& row :
+           txn.exec_params(absl::StrCat("SELECT id::text FROM ", table,
+                                        " WHERE create_request_id = $1 ORDER BY batch_index"),
+                           request_id)) {
+        ids.push_back(row[0].as<std::string>());
+      }
+      if (!ids.empty()) return absl::OkStatus();
+    }
+    // One creator per dossier at a time, so the cap holds under concurrent creates.
+    txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('cf_generation_jobs:' || $1))",
+                    job.dossier_id);
+    int unfinished = txn.exec_params1(absl::StrCat("SELECT count(*) FROM ", table,
+                                                   " WHERE dossier_id = $1::uuid AND status IN "
+                                                   "('pending', 'generating')"),
+                                      job.dossier_id)[0]
+                         .as<int>();
+    if (unfinished + count > max_pending) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the dossier has ", unfinished, " unfinished ", KindName(kind), " jobs; at most ",
+          max_pending, " may wait at once: wait for some to finish or cancel them"));
+    }
+    if (kind == JobKind::kVideo) {
+      pqxx::result source = txn.exec_params(
+          "SELECT dossier_id::text, status FROM cf_generated_images WHERE id = $1::uuid FOR SHARE",
+          job.source_image_id);
+      if (source.empty()) {
+        return absl::NotFoundError(
+            absl::StrCat("source image ", job.source_image_id, " not found"));
+      }
+      if (source[0][0].as<std::string>() != job.dossier_id) {
+        return absl::InvalidArgumentError(
+            "invalid source_image_id: the image belongs to another dossier");
+      }
+      if (source[0][1].as<std::string>() != "completed") {
+        return absl::FailedPreconditionError(absl::StrCat("the source image is ",
+                                                          source[0][1].as<std::string>(),
+                                                          "; a video needs a completed image"));
+      }
+    }
+    const ScriptInput& d = job.dossier;
+    const bool video = kind == JobKind::kVideo;
+    // Images: $18 is the count. Videos: $18 source image, $19 duration, $20 count.
+    const std::string sql = absl::StrCat(
+        "INSERT INTO ", table,
+        " (dossier_id, type, prompt, model, aspect_ratio, max_attempts, create_request_id, "
+        "batch_index, dossier_snapshot",
+        video ? ", source_image_id, duration" : "",
+        ") SELECT $1::uuid, $2, $3, $4, $5, $6, $7, i, jsonb_build_object("
+        "'name', $8::text, 'benefits', to_jsonb($9::text[]), 'pain_points', "
+        "to_jsonb($10::text[]), 'proof_types', to_jsonb($11::text[]), 'target_audience', "
+        "$12::text, 'category', $13::text, 'niche', $14::text, 'price', $15::text, "
+        "'tiktok_shop_url', $16::text, 'affiliate_link', $17::text)",
+        video ? ", $18::uuid, $19 FROM generate_series(0, $20 - 1) AS i"
+              : " FROM generate_series(0, $18 - 1) AS i",
+        " RETURNING id::text, batch_index");
+    pqxx::result rows =
+        video ? txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                                job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
+                                ArrayLiteral(d.benefits), ArrayLiteral(d.pain_points),
+                                ArrayLiteral(d.proof_types), d.target_audience, d.category, d.niche,
+                                d.price, d.tiktok_shop_url, d.affiliate_link, job.source_image_id,
+                                job.duration_seconds, count)
+              : txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                                job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
+                                ArrayLiteral(d.benefits), ArrayLiteral(d.pain_points),
+                                ArrayLiteral(d.proof_types), d.target_audience, d.category, d.niche,
+                                d.price, d.tiktok_shop_url, d.affiliate_link, count);
+    std::vector<std::pair<int, std::string>> ordered;
+    for (const auto& row : rows) {
+      ordered.emplace_back(row[1].as<int>(), row[0].as<std::string>());
+    }
+    std::sort(ordered.begin(), ordered.end());
+    for (auto& [index, id] : ordered) ids.push_back(std::move(id));
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty()) {
+    // A concurrent retry of the same request won: answer with its jobs.
+    return Create(kind, job, count, request_id, max_pending);
+  }
+  if (!status.ok()) return status;
+  return ids;
+}
+
+absl::StatusOr<std::vector<v1::Image>> JobStore::GetImages(const std::vector<std::string>& ids) {
+  std::vector<v1::Image> images;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    images.clear();
+    pqxx::result rows =
+        txn.exec_params(absl::StrCat("SELECT ", ImageColumns(),
+                                     " FROM cf_generated_images WHERE id = ANY($1::uuid[]) "
+                                     "ORDER BY array_position($1::uuid[], id)"),
+                        ArrayLiteral(ids));
+    for (const auto& row : rows) images.push_back(RowToImage(row));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return images;
+}
+
+absl::StatusOr<std::vector<v1::Video>> JobStore::GetVideos(const std::vector<std::string>& ids) {
+  std::vector<v1::Video> videos;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    videos.clear();
+    pqxx::result rows =
+        txn.exec_params(absl::StrCat("SELECT ", VideoColumns(),
+                                     " FROM cf_generated_videos WHERE id = ANY($1::uuid[]) "
+                                     "ORDER BY array_position($1::uuid[], id)"),
+                        ArrayLiteral(ids));
+    for (const auto& row : rows) videos.push_back(RowToVideo(row));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return videos;
+}
+
+absl::StatusOr<v1::Image> JobStore::GetImage(const std::string& id) {
+  auto images = GetImages({id});
+  if (!images.ok()) return images.status();
+  if (images->empty()) return NotFound(JobKind::kImage, id);
+  return images->front();
+}
+
+absl::StatusOr<v1::Video> JobStore::GetVideo(const std::string& id) {
+  auto videos = GetVideos({id});
+  if (!videos.ok()) return videos.status();
+  if (videos->empty()) return NotFound(JobKind::kVideo, id);
+  return videos->front();
+}
+
+namespace {
+
+// Newest-first keyset listing shared by both tables.
+template <typename Message>
+absl::Status ListJobs(db::ConnectionPool* pool, JobKind kind, const JobFilter& filter,
+                      const std::optional<JobCursor>& after, int page_size,
+                      Message (*convert)(const pqxx::row&), std::vector<Message>* out,
+                      std::optional<JobCursor>* next) {
+  return pool->Transact([&](pqxx::work& txn) {
+    out->clear();
+    next->reset();
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("SELECT ", ColumnsOf(kind), " FROM ", TableOf(kind),
+                     " WHERE ($1::uuid IS NULL OR dossier_id = $1::uuid)"
+                     " AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR status = $3)"
+                     " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, "
+                     "$5::uuid)) ORDER BY created_at DESC, id DESC LIMIT $6"),
+        NullIfEmpty(filter.dossier_id), NullIfEmpty(filter.type), NullIfEmpty(filter.status),
+        after ? after->created_at.c_str() : nullptr, after ? after->id.c_str() : nullptr,
+        page_size + 1);
+    for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
+      out->push_back(convert(rows[i]));
+    }
+    if (static_cast<int>(rows.size()) > page_size) {
+      const pqxx::row& last = rows[page_size - 1];
+      *next = JobCursor{last[kCommonCount - 1].as<std::string>(), last[0].as<std::string>()};
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Image>> JobStore::ListImages(const JobFilter& filter,
+                                                            const std::optional<JobCursor>& after,
+                                                            int page_size,
+                                                            std::optional<JobCursor>* next) {
+  std::vector<v1::Image> images;
+  absl::Status status =
+      ListJobs(pool_, JobKind::kImage, filter, after, page_size, &RowToImage, &images, next);
+  if (!status.ok()) return status;
+  return images;
+}
+
+absl::StatusOr<std::vector<v1::Video>> JobStore::ListVideos(const JobFilter& filter,
+                                                            const std::optional<JobCursor>& after,
+                                                            int page_size,
+                                                            std::optional<JobCursor>* next) {
+  std::vector<v1::Video> videos;
+  absl::Status status =
+      ListJobs(pool_, JobKind::kVideo, filter, after, page_size, &RowToVideo, &videos, next);
+  if (!status.ok()) return status;
+  return videos;
+}
+
+namespace {
+
+// Applies a guarded state change; when it matched no row, says why: NOT_FOUND or the state.
+absl::Status Transition(db::ConnectionPool* pool, JobKind kind, const std::string& id,
+                        const std::string& set, const std::string& from,
+                        const std::string& allowed) {
+  return pool->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result changed =
+        txn.exec_params(absl::StrCat("UPDATE ", TableOf(kind), " SET ", set,
+                                     " WHERE id = $1::uuid AND status = $2 RETURNING 1"),
+                        id, from);
+    if (!changed.empty()) return absl::OkStatus();
+    pqxx::result current = txn.exec_params(
+        absl::StrCat("SELECT status FROM ", TableOf(kind), " WHERE id = $1::uuid"), id);
+    if (current.empty()) return NotFound(kind, id);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", KindName(kind), " is ", current[0][0].as<std::string>(), "; ", allowed));
+  });
+}
+
+}  // namespace
+
+absl::Status JobStore::Cancel(JobKind kind, const std::string& id) {
+  return Transition(pool_, kind, id, "status = 'cancelled'", "pending",
+                    "only a pending job can be cancelled");
+}
+
+absl::Status JobStore::Retry(JobKind kind, const std::string& id) {
+  return Transition(pool_, kind, id,
+                    "status = 'pending', attempts = 0, progress = 0, next_attempt_at = NOW(), "
+                    "remotion_job_id = NULL, next_poll_at = NULL",
+                    "failed", "only a failed job can be retried");
+}
+
+absl::StatusOr<std::vector<ClaimedJob>> JobStore::Claim(JobKind kind, const std::string& worker,
+                                                        int limit, absl::Duration lease) {
+  std::vector<ClaimedJob> jobs;
+  const std::string table = TableOf(kind);
+  const bool video = kind == JobKind::kVideo;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    jobs.clear();
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("UPDATE ", table,
+                     " AS j SET status = 'generating', attempts = attempts + 1, lease_owner = $1, "
+                     "lease_expires_at = NOW() + $2 * interval '1 millisecond', progress = 0 "
+                     "WHERE id IN (SELECT id FROM ",
+                     table,
+                     " WHERE status = 'pending' AND next_attempt_at <= NOW() "
+                     "ORDER BY next_attempt_at, created_at FOR UPDATE SKIP LOCKED LIMIT $3) "
+                     "RETURNING j.id::text, j.dossier_id::text, j.attempts, j.type, j.prompt, "
+                     "j.aspect_ratio, COALESCE(j.remotion_job_id, ''), ",
+                     video ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "
+                             "cf_generated_images i WHERE i.id = j.source_image_id), ''), "
+                           : "0, '', ",
+                     kSnapshotColumns),
+        worker, Millis(lease), limit);
+    for (const auto& row : rows) {
+      ClaimedJob job;
+      job.kind = kind;
+      job.id = row[0].as<std::string>();
+      job.dossier_id = row[1].as<std::string>();
+      job.attempt = row[2].as<int>();
+      job.type = row[3].as<std::string>();
+      job.prompt = row[4].as<std::string>();
+      job.aspect_ratio = row[5].as<std::string>();
+      job.provider_job_id = row[6].as<std::string>();
+      job.duration_seconds = row[7].as<int>();
+      job.source_image_url = row[8].as<std::string>();
+      job.dossier = ReadSnapshot(row, 9);
+      jobs.push_back(std::move(job));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return jobs;
+}
+
+namespace {
+
+// Runs a fenced update: true when the row still belonged to the caller's attempt.
+absl::StatusOr<bool> Fenced(db::ConnectionPool* pool,
+                            const std::function<pqxx::result(pqxx::work&)>& run) {
+  bool held = false;
+  absl::Status status = pool->Transact([&](pqxx::work& txn) {
+    held = !run(txn).empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return held;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> JobStore::Heartbeat(JobKind kind, const std::string& id, int attempt,
+                                         int progress, absl::Duration lease) {
+  std::string sql =
+      absl::StrCat("UPDATE ", TableOf(kind),
+                   " SET lease_expires_at = NOW() + $3 * interval '1 millisecond', "
+                   "progress = GREATEST(progress, LEAST($4, 99)) "
+                   "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
+  return Fenced(pool_, [&](pqxx::work& txn) {
+    return txn.exec_params(sql, id, attempt, Millis(lease), progress);
+  });
+}
+
+absl::StatusOr<bool> JobStore::RecordProviderJob(JobKind kind, const std::string& id, int attempt,
+                                                 const std::string& provider_job_id) {
+  std::string sql = absl::StrCat("UPDATE ", TableOf(kind),
+                                 " SET remotion_job_id = $3 WHERE id = $1::uuid AND attempts = "
+                                 "$2 AND status = 'generating' RETURNING 1");
+  return Fenced(
+      pool_, [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt, provider_job_id); });
+}
+
+absl::StatusOr<bool> JobStore::Complete(JobKind kind, const std::string& id, int attempt,
+                                        const JobResult& result) {
+  const bool video = kind == JobKind::kVideo;
+  std::string sql = absl::StrCat(
+      "UPDATE ", TableOf(kind), " SET status = 'completed', ", video ? "video_url" : "image_url",
+      " = $3, model = $4, remotion_job_id = COALESCE(NULLIF($5, ''), remotion_job_id), "
+      "metadata = jsonb_build_object('width', $6::int, 'height', $7::int, 'format', $8::text, "
+      "'fileSize', $9::bigint, 'generationTime', round($10::numeric, 3))",
+      video ? " || jsonb_build_object('fps', $11::float8, 'codec', $12::text, 'bitrate', "
+              "$13::text, 'duration', round($14::numeric, 3))"
+            : "",
+      ", progress = 100, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, "
+      "completed_at = NOW() WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' "
+      "RETURNING 1");
+  return Fenced(pool_, [&](pqxx::work& txn) {
+    if (video) {
+      return txn.exec_params(sql, id, attempt, result.url, result.model, result.provider_job_id,
+                             result.width, result.height, result.format, result.file_size,
+                             result.generation_seconds, result.fps, result.codec, result.bitrate,
+                             result.duration_seconds);
+    }
+    return txn.exec_params(sql, id, attempt, result.url, result.model, result.provider_job_id,
+                           result.width, result.height, result.format, result.file_size,
+                           result.generation_seconds);
+  });
+}
+
+absl::StatusOr<bool> JobStore::Fail(JobKind kind, const std::string& id, int attempt,
+                                    const std::string& error, bool retryable,
+                                    absl::Duration retry_after) {
+  std::string sql = absl::StrCat(
+      "UPDATE ", TableOf(kind),
+      " SET status = CASE WHEN $4 AND attempts < max_attempts THEN 'pending' ELSE 'failed' END, "
+      "next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
+      "lease_owner = NULL, lease_expires_at = NULL "
+      "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
+  return Fenced(pool_, [&](pqxx::work& txn) {
+    return txn.exec_params(sql, id, attempt, error, retryable, Millis(retry_after));
+  });
+}
+
+absl::StatusOr<bool> JobStore::Release(JobKind kind, const std::string& id, int attempt) {
+  std::string sql =
+      absl::StrCat("UPDATE ", TableOf(kind),
+                   " SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, "
+                   "lease_expires_at = NULL, next_attempt_at = NOW(), progress = 0 "
+                   "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
+  return Fenced(pool_, [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt); });
+}
+
+absl::StatusOr<int> JobStore::RescueExpired(JobKind kind) {
+  int rescued = 0;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result rows = txn.exec(absl::StrCat(
+        "UPDATE ", TableOf(kind),
+        " SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, "
+        "last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
+        "expired)', lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NOW() "
+        "WHERE status = 'generating' AND lease_expires_at < NOW() RETURNING 1"));
+    rescued = static_cast<int>(rows.size());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return rescued;
+}
+
+absl::StatusOr<std::string> JobStore::LatestImageUrl(const std::string& dossier_id,
+                                                     const std::string& type) {
+  std::string url;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result rows = txn.exec_params(
+        "SELECT image_url FROM cf_generated_images WHERE dossier_id = $1::uuid AND type = $2 "
+        "AND status = 'completed' AND image_url IS NOT NULL ORDER BY completed_at DESC LIMIT 1",
+        dossier_id, type);
+    url = rows.empty() ? "" : rows[0][0].as<std::string>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return url;
+}
+
+}  // namespace cf::generation
