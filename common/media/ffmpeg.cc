@@ -40,8 +40,8 @@ double ParseRate(const std::string& rate) {  // "30/1"
 }  // namespace
 
 absl::Status RunFfmpeg(const std::vector<std::string>& args, const RenderOptions& options) {
-  std::vector<std::string> argv = {kFfmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
-                                   "-y",     "-progress", "pipe:1", "-nostats"};
+  std::vector<std::string> argv = {kFfmpeg, "-nostdin",  "-hide_banner", "-loglevel", "error",
+                                   "-y",    "-progress", "pipe:1",       "-nostats"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions process;
   process.timeout = options.timeout;
@@ -72,13 +72,12 @@ absl::Status WriteAtomically(const std::string& final_path,
                              const std::function<absl::Status(const std::string& temp)>& render) {
   size_t dot = final_path.rfind('.');
   size_t slash = final_path.rfind('/');
-  std::string extension =
-      dot != std::string::npos && (slash == std::string::npos || dot > slash)
-          ? final_path.substr(dot)
-          : "";
+  std::string extension = dot != std::string::npos && (slash == std::string::npos || dot > slash)
+                              ? final_path.substr(dot)
+                              : "";
   thread_local std::mt19937_64 random(std::random_device{}());
-  std::string temp = absl::StrCat(final_path, ".partial-", getpid(), "-", random() % 1000000,
-                                  extension);
+  std::string temp =
+      absl::StrCat(final_path, ".partial-", getpid(), "-", random() % 1000000, extension);
   absl::Status status = render(temp);
   if (status.ok() && std::rename(temp.c_str(), final_path.c_str()) != 0) {
     status = absl::InternalError(absl::StrCat("cannot move the rendered file to ", final_path));
@@ -123,10 +122,9 @@ absl::StatusOr<MediaInfo> Probe(const std::string& path) {
 absl::StatusOr<double> Psnr(const std::string& a, const std::string& b) {
   ProcessOptions process;
   process.timeout = absl::Seconds(60);
-  absl::StatusOr<ProcessOutcome> outcome =
-      RunProcess({kFfmpeg, "-nostdin", "-hide_banner", "-i", a, "-i", b, "-lavfi", "psnr", "-f",
-                  "null", "-"},
-                 process);
+  absl::StatusOr<ProcessOutcome> outcome = RunProcess(
+      {kFfmpeg, "-nostdin", "-hide_banner", "-i", a, "-i", b, "-lavfi", "psnr", "-f", "null", "-"},
+      process);
   if (!outcome.ok()) return outcome.status();
   // "... PSNR y:12.3 u:... average:14.56 min:... max:..."
   size_t at = outcome->stderr_tail.rfind("average:");
@@ -150,7 +148,8 @@ absl::Status WriteTextFile(const std::string& path, const std::string& text) {
 }
 
 std::string WrapText(const std::string& text, size_t width, size_t max_lines) {
-  std::vector<std::string> words = absl::StrSplit(text, absl::ByAnyChar(" \n\t"), absl::SkipEmpty());
+  std::vector<std::string> words =
+      absl::StrSplit(text, absl::ByAnyChar(" \n\t"), absl::SkipEmpty());
   std::vector<std::string> lines;
   std::string line;
   bool cut = false;

@@ -33,11 +33,11 @@ absl::Status WriteAtomically(const std::string& final_path,
 struct MediaInfo {
   int width = 0;
   int height = 0;
-  std::string codec;        // first video stream, e.g. "h264", "png"
-  std::string format;       // container, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe"
-  double duration = 0;      // seconds (0 for still images)
+  std::string codec;    // first video stream, e.g. "h264", "png"
+  std::string format;   // container, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe"
+  double duration = 0;  // seconds (0 for still images)
   double fps = 0;
-  int64_t bit_rate = 0;     // bits per second (0 when unknown)
+  int64_t bit_rate = 0;  // bits per second (0 when unknown)
   int64_t file_size = 0;
   std::string pixel_format;
 };

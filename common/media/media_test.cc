@@ -25,7 +25,8 @@ TEST(ProcessTest, ReportsExitCodeAndStdoutLines) {
   std::vector<std::string> lines;
   ProcessOptions options;
   options.on_stdout_line = [&](const std::string& line) { lines.push_back(line); };
-  auto outcome = RunProcess({"/bin/sh", "-c", "echo one; echo two; echo oops >&2; exit 3"}, options);
+  auto outcome =
+      RunProcess({"/bin/sh", "-c", "echo one; echo two; echo oops >&2; exit 3"}, options);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->exit_code, 3);
   EXPECT_EQ(lines, (std::vector<std::string>{"one", "two"}));

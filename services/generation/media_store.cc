@@ -1,0 +1,100 @@
+#include "services/generation/media_store.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace cf::generation {
+namespace {
+
+bool MakeDirs(const std::string& path) {
+  std::string partial;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || (path[i] == '/' && i > 0)) {
+      partial = path.substr(0, i);
+      if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsFilterSafePath(const std::string& path) {
+  for (char c : path) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return !path.empty();
+}
+
+absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url) {
+  if (root.empty()) return absl::InvalidArgumentError("media folder is empty");
+  for (const char* folder : {"", "/images", "/videos"}) {
+    if (!MakeDirs(root + folder)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create the media folder ", root, folder));
+    }
+  }
+  char resolved[PATH_MAX];
+  if (realpath(root.c_str(), resolved) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot resolve ", root));
+  }
+  std::string base(base_url);
+  while (absl::EndsWith(base, "/")) base.pop_back();
+  return MediaStore(resolved, base);
+}
+
+std::string MediaStore::PathFor(const std::string& folder, const std::string& name) const {
+  return absl::StrCat(root_, "/", folder, "/", name);
+}
+
+std::string MediaStore::UrlFor(const std::string& path) const {
+  absl::string_view relative = path;
+  if (!base_url_.empty() && absl::ConsumePrefix(&relative, root_)) {
+    return absl::StrCat(base_url_, relative);
+  }
+  return absl::StrCat("file://", path);
+}
+
+absl::StatusOr<std::string> MediaStore::LocalPathOf(const std::string& url) const {
+  absl::string_view rest = url;
+  if (absl::ConsumePrefix(&rest, "file://")) return std::string(rest);
+  if (!base_url_.empty() && absl::ConsumePrefix(&rest, base_url_)) {
+    return absl::StrCat(root_, rest);
+  }
+  return absl::NotFoundError(absl::StrCat("not a media URL of this store: ", url));
+}
+
+absl::StatusOr<std::string> MakeScratchDir() {
+  // Scratch paths appear inside ffmpeg filter strings, so they may hold only characters that
+  // need no escaping there; a TMPDIR with others is not used.
+  const char* tmpdir = getenv("TMPDIR");
+  std::string base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  if (!IsFilterSafePath(base)) base = "/tmp";
+  std::string pattern = absl::StrCat(base, "/cf-render-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError("cannot create a scratch folder");
+  }
+  return pattern;
+}
+
+void RemoveScratchDir(const std::string& dir) {
+  if (DIR* handle = opendir(dir.c_str())) {
+    while (dirent* entry = readdir(handle)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..") unlink((dir + "/" + name).c_str());
+    }
+    closedir(handle);
+  }
+  rmdir(dir.c_str());
+}
+
+}  // namespace cf::generation

@@ -1,0 +1,41 @@
+// Where rendered media lives: a folder (CF_MEDIA_DIR) with images/ and videos/, addressed by
+// file:// URLs or, when CF_MEDIA_BASE_URL is set (a CDN or web server over the folder), by it.
+#ifndef CF_SERVICES_GENERATION_MEDIA_STORE_H_
+#define CF_SERVICES_GENERATION_MEDIA_STORE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cf::generation {
+
+class MediaStore {
+ public:
+  // Creates the folders when missing.
+  static absl::StatusOr<MediaStore> Open(const std::string& root, const std::string& base_url);
+
+  // <root>/<folder>/<name>
+  std::string PathFor(const std::string& folder, const std::string& name) const;
+  std::string UrlFor(const std::string& path) const;
+  // The local file behind a URL this store made; NOT_FOUND for anything else.
+  absl::StatusOr<std::string> LocalPathOf(const std::string& url) const;
+  const std::string& root() const { return root_; }
+
+ private:
+  MediaStore(std::string root, std::string base_url)
+      : root_(std::move(root)), base_url_(std::move(base_url)) {}
+  std::string root_;      // absolute, no trailing slash
+  std::string base_url_;  // no trailing slash; "" for file:// URLs
+};
+
+// A fresh folder for one render's scratch files (text for drawtext), whose path needs no
+// escaping inside an ffmpeg filter string. The caller removes it with RemoveScratchDir.
+absl::StatusOr<std::string> MakeScratchDir();
+void RemoveScratchDir(const std::string& dir);
+
+// Letters, digits, '/', '_', '-', '.' only.
+bool IsFilterSafePath(const std::string& path);
+
+}  // namespace cf::generation
+
+#endif  // CF_SERVICES_GENERATION_MEDIA_STORE_H_

@@ -1,0 +1,60 @@
+// What makes images and videos. Each provider is selected by configuration: `local` (ffmpeg on
+// this machine, the default) or the real model's HTTP API.
+#ifndef CF_SERVICES_GENERATION_PROVIDER_H_
+#define CF_SERVICES_GENERATION_PROVIDER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/generation/job_store.h"
+
+namespace cf::generation {
+
+// Failure classes. Retryable: RESOURCE_EXHAUSTED (429), UNAVAILABLE (5xx), DEADLINE_EXCEEDED
+// (timeouts), ABORTED and INTERNAL (a render that broke); the job backs off and runs again while
+// attempts remain. Anything else (400, 401, a safety block) fails the job at once.
+bool IsRetryable(const absl::Status& status);
+// Attaches the provider's Retry-After to a status.
+absl::Status WithRetryAfter(absl::Status status, absl::Duration retry_after);
+// The Retry-After a status carries (zero when none).
+absl::Duration RetryAfterOf(const absl::Status& status);
+
+// What a running job may tell the worker.
+struct ProviderCall {
+  std::function<void(int percent)> progress = [](int) {};
+  const std::atomic<bool>* cancel = nullptr;
+  // Stores an external job's id before polling it (false: the job was lost to another attempt).
+  std::function<bool(const std::string& provider_job_id)> record_provider_job =
+      [](const std::string&) { return true; };
+};
+
+class ImageProvider {
+ public:
+  virtual ~ImageProvider() = default;
+  virtual std::string model() const = 0;
+  // INVALID_ARGUMENT naming the field for what this provider cannot make.
+  virtual absl::Status Supports(const std::string& aspect_ratio) const = 0;
+  virtual absl::StatusOr<JobResult> Generate(const ClaimedJob& job, const ProviderCall& call) = 0;
+};
+
+// For reveals: the dossier's newest completed before and after images ("" when missing).
+struct RevealImages {
+  std::string before_url;
+  std::string after_url;
+};
+
+class VideoProvider {
+ public:
+  virtual ~VideoProvider() = default;
+  virtual std::string model() const = 0;
+  virtual absl::Status Supports(const std::string& aspect_ratio, int duration_seconds) const = 0;
+  virtual absl::StatusOr<JobResult> Generate(const ClaimedJob& job, const RevealImages& reveal,
+                                             const ProviderCall& call) = 0;
+};
+
+}  // namespace cf::generation
+
+#endif  // CF_SERVICES_GENERATION_PROVIDER_H_
