@@ -118,6 +118,7 @@ void Server::Shutdown() {
   }
   stop_probe_.notify_all();
   if (probe_thread_.joinable()) probe_thread_.join();
+  if (options_.on_shutdown) options_.on_shutdown();
   Log(LogLevel::kInfo, "draining",
       {{"drain_timeout_s", static_cast<double>(absl::ToDoubleSeconds(options_.drain_timeout))}});
   server_->Shutdown(std::chrono::system_clock::now() +

@@ -39,6 +39,9 @@ struct ServerOptions {
   // How long in-flight calls may run after shutdown starts before they are cancelled.
   absl::Duration drain_timeout = absl::Seconds(20);
   absl::Duration max_connection_age = absl::Minutes(30);
+  // Runs when shutdown starts, after health turns NOT_SERVING and before the drain (ends
+  // long-lived streams, stops background workers).
+  std::function<void()> on_shutdown;
 };
 
 class Server {

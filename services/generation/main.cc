@@ -1,21 +1,79 @@
-// generation: serves cf.generation.v1.GenerationService (scripts; image and video jobs next).
+// generation: serves cf.generation.v1.GenerationService (scripts, image and video jobs) and runs
+// the job workers.
 //
-// Configuration (flag or environment): --database_url / CF_DATABASE_URL (required, role
-// cf_generation), --catalog_addr / CF_CATALOG_ADDR (required), --listen / CF_LISTEN (default
-// 127.0.0.1:50053), --db_pool_size, --db_queue, --drain_timeout_s.
+// Configuration (flag --name or environment CF_NAME):
+//   database_url (required, role cf_generation), catalog_addr (required),
+//   listen (default 127.0.0.1:50053), media_dir (default ./media), media_base_url,
+//   image_provider / video_provider (local), image_workers (2), video_workers (1),
+//   job_lease_s (30), job_poll_ms (1000), job_rescue_s (5), job_max_attempts (5),
+//   job_backoff_ms (2000), render_timeout_s (120), worker_id (host:pid), attempt_log,
+//   db_pool_size, db_queue, drain_timeout_s.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "services/generation/dossier_source.h"
 #include "services/generation/generation.h"
 #include "services/generation/generation_service.h"
+#include "services/generation/job_store.h"
+#include "services/generation/job_watch.h"
+#include "services/generation/local_provider.h"
+#include "services/generation/media_jobs.h"
+#include "services/generation/media_store.h"
 #include "services/generation/script_store.h"
+#include "services/generation/worker.h"
 
 namespace {
 
-// The newest migration this build relies on (0003: script request ids).
-constexpr int kSchemaVersion = 3;
+// The newest migration this build relies on (0004: job queue columns).
+constexpr int kSchemaVersion = 4;
+
+std::string DefaultWorkerId() {
+  char host[256] = "host";
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, ":", getpid());
+}
+
+// Reads the integer settings, failing on the first bad one.
+struct Settings {
+  int image_workers, video_workers, lease_s, poll_ms, rescue_s, max_attempts, backoff_ms,
+      render_timeout_s;
+};
+
+absl::StatusOr<Settings> ReadSettings(const cf::Config& config) {
+  Settings s;
+  struct Item {
+    const char* name;
+    int* out;
+    int fallback, min, max;
+  } items[] = {{"image_workers", &s.image_workers, 2, 0, 64},
+               {"video_workers", &s.video_workers, 1, 0, 64},
+               {"job_lease_s", &s.lease_s, 30, 1, 3600},
+               {"job_poll_ms", &s.poll_ms, 1000, 10, 60000},
+               {"job_rescue_s", &s.rescue_s, 5, 1, 3600},
+               {"job_max_attempts", &s.max_attempts, 5, 1, 100},
+               {"job_backoff_ms", &s.backoff_ms, 2000, 1, 3600000},
+               {"render_timeout_s", &s.render_timeout_s, 120, 1, 3600}};
+  for (const Item& item : items) {
+    auto value = config.GetInt(item.name, item.fallback, item.min, item.max);
+    if (!value.ok()) return value.status();
+    *item.out = *value;
+  }
+  return s;
+}
+
+absl::Status CheckProvider(const cf::Config& config, const char* name) {
+  std::string provider = config.GetOr(name, "local");
+  if (provider != "local") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        cf::Config::EnvName(name), "=", provider,
+        " is not available in this build; use local (the Gemini and Veo adapters are not "
+        "built yet)"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -26,6 +84,15 @@ int main(int argc, char** argv) {
   if (!config.ok()) return cf::StartupFailure(config.status());
   auto catalog_addr = config->Require("catalog_addr");
   if (!catalog_addr.ok()) return cf::StartupFailure(catalog_addr.status());
+  auto settings = ReadSettings(*config);
+  if (!settings.ok()) return cf::StartupFailure(settings.status());
+  for (const char* provider : {"image_provider", "video_provider"}) {
+    absl::Status status = CheckProvider(*config, provider);
+    if (!status.ok()) return cf::StartupFailure(status);
+  }
+  auto media = cf::generation::MediaStore::Open(config->GetOr("media_dir", "media"),
+                                                config->GetOr("media_base_url", ""));
+  if (!media.ok()) return cf::StartupFailure(media.status());
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
   auto options = cf::ServerOptionsFromConfig(*config, "generation", "127.0.0.1:50053");
@@ -34,9 +101,41 @@ int main(int argc, char** argv) {
   cf::generation::CatalogClient catalog(
       grpc::CreateChannel(*catalog_addr, grpc::InsecureChannelCredentials()));
   cf::generation::ScriptStore scripts(database->pool.get());
+  cf::generation::JobStore jobs(database->pool.get());
+  absl::Duration render_timeout = absl::Seconds(settings->render_timeout_s);
+  cf::generation::LocalImageProvider image_provider(&*media, render_timeout);
+  cf::generation::LocalVideoProvider video_provider(&*media, render_timeout);
+  cf::generation::MediaJobLimits limits;
+  limits.max_attempts = settings->max_attempts;
   cf::generation::Generation generation(&scripts, &catalog);
-  cf::generation::GenerationService service(&generation, database->executor.get());
+  cf::generation::MediaJobs media_jobs(&jobs, &catalog, &image_provider, &video_provider, limits);
+  cf::generation::JobWatcher watcher(&jobs);
+
+  cf::generation::WorkerOptions worker_options;
+  worker_options.worker_id = config->GetOr("worker_id", DefaultWorkerId());
+  worker_options.image_threads = settings->image_workers;
+  worker_options.video_threads = settings->video_workers;
+  worker_options.lease = absl::Seconds(settings->lease_s);
+  worker_options.poll_interval = absl::Milliseconds(settings->poll_ms);
+  worker_options.rescue_interval = absl::Seconds(settings->rescue_s);
+  worker_options.backoff_base = absl::Milliseconds(settings->backoff_ms);
+  worker_options.notify_conninfo = database->pool->conninfo();
+  worker_options.attempt_log_path = config->GetOr("attempt_log", "");
+  cf::generation::JobWorkers workers(&jobs, &image_provider, &video_provider, worker_options);
+
+  cf::generation::GenerationService service(&generation, &media_jobs, &watcher,
+                                            database->executor.get());
   options->services = {{"cf.generation.v1.GenerationService", &service}};
   options->readiness_probe = database->probe;
+  options->on_shutdown = [&] {
+    watcher.Stop();
+    workers.Stop();  // running renders stop and their leases go back
+  };
+  workers.Start();
+  cf::Log(cf::LogLevel::kInfo, "workers started",
+          {{"worker_id", worker_options.worker_id},
+           {"image_workers", settings->image_workers},
+           {"video_workers", settings->video_workers},
+           {"media_dir", media->root()}});
   return cf::ServeUntilSignal(std::move(*options));
 }

@@ -13,21 +13,13 @@
 #include "cf/catalog/v1/catalog.grpc.pb.h"
 #include "cf/generation/v1/generation.grpc.pb.h"
 #include "cf/testing/v1/echo.grpc.pb.h"
-#include "common/db/executor.h"
-#include "common/db/pool.h"
-#include "common/server/server.h"
 #include "common/status/status.h"
-#include "common/testing/echo_service.h"
-#include "common/testing/postgres.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "services/catalog/catalog.h"
-#include "services/catalog/catalog_service.h"
-#include "services/generation/generation.h"
-#include "services/generation/generation_service.h"
 #include "src/proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/integration/stack.h"
 
 namespace cf {
 namespace {
@@ -39,48 +31,6 @@ using grpc::health::v1::HealthCheckResponse;
 
 class GatewayTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ServerOptions catalog_options;
-    catalog_options.name = "catalog";
-    catalog_options.listen_address = "127.0.0.1:0";
-    catalog_options.services = {{"cf.catalog.v1.CatalogService", &catalog_service_}};
-    catalog_server_ = std::move(Server::Start(std::move(catalog_options)).value());
-
-    ServerOptions echo_options;
-    echo_options.listen_address = "127.0.0.1:0";
-    echo_options.services = {{"cf.testing.v1.EchoService", &echo_service_}};
-    echo_server_ = std::move(Server::Start(std::move(echo_options)).value());
-
-    catalog_client_ = std::make_unique<generation::CatalogClient>(
-        grpc::CreateChannel(catalog_server_->address(), grpc::InsecureChannelCredentials()));
-    generation_logic_ = std::make_unique<generation::Generation>(&scripts_, catalog_client_.get());
-    generation_service_ =
-        std::make_unique<generation::GenerationService>(generation_logic_.get(), &executor_);
-    ServerOptions generation_options;
-    generation_options.listen_address = "127.0.0.1:0";
-    generation_options.services = {
-        {"cf.generation.v1.GenerationService", generation_service_.get()}};
-    generation_server_ = std::move(Server::Start(std::move(generation_options)).value());
-
-    Config config(
-        std::map<std::string, std::string>{{"catalog_addr", catalog_server_->address()},
-                                           {"generation_addr", generation_server_->address()},
-                                           {"testing_addr", echo_server_->address()}});
-    std::vector<std::string> files = gateway::FrontedProtoFiles();
-    files.push_back("cf/testing/v1/echo.proto");
-    gateway_ = std::make_unique<gateway::Gateway>(config, files, absl::Seconds(30));
-    ServerOptions gateway_options;
-    gateway_options.name = "gateway";
-    gateway_options.listen_address = "127.0.0.1:0";
-    gateway_->Configure(&gateway_options);
-    gateway_server_ = std::move(Server::Start(std::move(gateway_options)).value());
-
-    channel_ = grpc::CreateChannel(gateway_server_->address(), grpc::InsecureChannelCredentials());
-    catalog_ = catalog_v1::CatalogService::NewStub(channel_);
-    echo_ = echo_v1::EchoService::NewStub(channel_);
-    generation_ = generation_v1::GenerationService::NewStub(channel_);
-  }
-
   std::unique_ptr<grpc::ClientContext> Context() {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -104,27 +54,13 @@ class GatewayTest : public ::testing::Test {
     return response.status();
   }
 
-  cf::testing::TestDatabase database_;
-  db::ConnectionPool pool_{database_.RoleConninfo("cf_catalog"), 4};
-  BoundedExecutor executor_{4, 64};
-  catalog::DossierStore store_{&pool_};
-  catalog::Catalog logic_{&store_};
-  catalog::CatalogService catalog_service_{&logic_, &executor_};
-  db::ConnectionPool generation_pool_{database_.RoleConninfo("cf_generation"), 4};
-  generation::ScriptStore scripts_{&generation_pool_};
-  std::unique_ptr<generation::CatalogClient> catalog_client_;
-  std::unique_ptr<generation::Generation> generation_logic_;
-  std::unique_ptr<generation::GenerationService> generation_service_;
-  std::unique_ptr<Server> generation_server_;
-  cf::testing::EchoService echo_service_;
-  std::unique_ptr<Server> catalog_server_;
-  std::unique_ptr<Server> echo_server_;
-  std::unique_ptr<gateway::Gateway> gateway_;
-  std::unique_ptr<Server> gateway_server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<catalog_v1::CatalogService::Stub> catalog_;
-  std::unique_ptr<echo_v1::EchoService::Stub> echo_;
-  std::unique_ptr<generation_v1::GenerationService::Stub> generation_;
+  cf::testing::TestStack stack_;
+  std::shared_ptr<grpc::Channel> channel_ = stack_.gateway();
+  std::unique_ptr<catalog_v1::CatalogService::Stub> catalog_ =
+      catalog_v1::CatalogService::NewStub(channel_);
+  std::unique_ptr<echo_v1::EchoService::Stub> echo_ = echo_v1::EchoService::NewStub(channel_);
+  std::unique_ptr<generation_v1::GenerationService::Stub> generation_ =
+      generation_v1::GenerationService::NewStub(channel_);
 };
 
 TEST_F(GatewayTest, DrivesADossierThroughItsWholeLife) {
@@ -334,15 +270,15 @@ TEST_F(GatewayTest, CallerCancellingAStreamCancelsTheBackendCall) {
   auto reader = echo_->Expand(context.get(), request);
   echo_v1::EchoResponse response;
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(reader->Read(&response));
-  EXPECT_EQ(echo_service_.running_expands(), 1);
+  EXPECT_EQ(stack_.echo().running_expands(), 1);
   context->TryCancel();
   while (reader->Read(&response)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  for (int i = 0; i < 200 && echo_service_.running_expands() > 0; ++i) {
+  for (int i = 0; i < 200 && stack_.echo().running_expands() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(echo_service_.running_expands(), 0) << "the backend call outlived the caller's";
+  EXPECT_EQ(stack_.echo().running_expands(), 0) << "the backend call outlived the caller's";
   // The gateway still serves afterwards.
   echo_v1::EchoRequest ping;
   ping.set_message("ping");
@@ -400,7 +336,7 @@ TEST_F(GatewayTest, HealthIsTheGatewaysOwnOrTheBackends) {
   Health("cf.nothing.v1.Nothing", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 
-  catalog_server_->Shutdown();
+  stack_.StopCatalog();
   EXPECT_EQ(Health("cf.catalog.v1.CatalogService", &status), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(Health("", &status), HealthCheckResponse::SERVING);
 }
