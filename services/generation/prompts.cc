@@ -44,8 +44,8 @@ std::string ImagePrompt(const std::string& type, const ScriptInput& d,
         absl::StrCat("Photorealistic photo of the same person after using ", d.name, ": ", benefit,
                      ". Bright natural light, clean and confident, ", Market(d), " context.");
   } else if (type == "product") {
-    body = absl::StrCat("Studio product photo of ", d.name, ", a ", Market(d),
-                        " product, centred on a clean light background with soft shadows, "
+    body = absl::StrCat("Studio product photo of ", d.name, " (", Market(d),
+                        " category), centred on a clean light background with soft shadows, "
                         "label facing the camera",
                         d.price.empty() ? "" : absl::StrCat(", priced at $", d.price), ".");
   } else {

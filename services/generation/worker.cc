@@ -176,7 +176,8 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
 }
 
 void JobWorkers::HeartbeatLoop() {
-  absl::Duration interval = options_.lease / 3;
+  // Often enough for progress to reach watchers, and well within the lease.
+  absl::Duration interval = std::min(options_.lease / 3, absl::Seconds(1));
   while (!stopping_) {
     std::vector<std::shared_ptr<Running>> running;
     {
