@@ -146,6 +146,8 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
                                   {"attempt", job.attempt},
                                   {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}};
   if (result.ok()) {
+    // Logged first, so a kill between the commit and the next line still shows who completed.
+    LogAttempt("complete-try", job);
     absl::StatusOr<bool> accepted = store_->Complete(job.kind, job.id, job.attempt, *result);
     bool ok = accepted.ok() && *accepted;
     LogAttempt(ok ? "complete-accepted" : "complete-rejected", job);
