@@ -389,28 +389,31 @@ absl::Status JobStore::Retry(JobKind kind, const std::string& id) {
                     "failed", "only a failed job can be retried");
 }
 
+std::string ClaimStatement(JobKind kind) {
+  const std::string table = TableOf(kind);
+  const bool video = kind == JobKind::kVideo;
+  return absl::StrCat("UPDATE ", table,
+                      " AS j SET status = 'generating', attempts = attempts + 1, lease_owner = $1, "
+                      "lease_expires_at = NOW() + $2 * interval '1 millisecond', progress = 0 "
+                      "WHERE id IN (SELECT id FROM ",
+                      table,
+                      " WHERE status = 'pending' AND next_attempt_at <= NOW() "
+                      "ORDER BY next_attempt_at, created_at FOR UPDATE SKIP LOCKED LIMIT $3) "
+                      "RETURNING j.id::text, j.dossier_id::text, j.attempts, j.type, j.prompt, "
+                      "j.aspect_ratio, COALESCE(j.remotion_job_id, ''), ",
+                      video ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "
+                              "cf_generated_images i WHERE i.id = j.source_image_id), ''), "
+                            : "0, '', ",
+                      kSnapshotColumns);
+}
+
 absl::StatusOr<std::vector<ClaimedJob>> JobStore::Claim(JobKind kind, const std::string& worker,
                                                         int limit, absl::Duration lease) {
   std::vector<ClaimedJob> jobs;
-  const std::string table = TableOf(kind);
-  const bool video = kind == JobKind::kVideo;
+  const std::string sql = ClaimStatement(kind);
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     jobs.clear();
-    pqxx::result rows = txn.exec_params(
-        absl::StrCat("UPDATE ", table,
-                     " AS j SET status = 'generating', attempts = attempts + 1, lease_owner = $1, "
-                     "lease_expires_at = NOW() + $2 * interval '1 millisecond', progress = 0 "
-                     "WHERE id IN (SELECT id FROM ",
-                     table,
-                     " WHERE status = 'pending' AND next_attempt_at <= NOW() "
-                     "ORDER BY next_attempt_at, created_at FOR UPDATE SKIP LOCKED LIMIT $3) "
-                     "RETURNING j.id::text, j.dossier_id::text, j.attempts, j.type, j.prompt, "
-                     "j.aspect_ratio, COALESCE(j.remotion_job_id, ''), ",
-                     video ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "
-                             "cf_generated_images i WHERE i.id = j.source_image_id), ''), "
-                           : "0, '', ",
-                     kSnapshotColumns),
-        worker, Millis(lease), limit);
+    pqxx::result rows = txn.exec_params(sql, worker, Millis(lease), limit);
     for (const auto& row : rows) {
       ClaimedJob job;
       job.kind = kind;
@@ -469,10 +472,9 @@ absl::StatusOr<bool> JobStore::RecordProviderJob(JobKind kind, const std::string
       pool_, [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt, provider_job_id); });
 }
 
-absl::StatusOr<bool> JobStore::Complete(JobKind kind, const std::string& id, int attempt,
-                                        const JobResult& result) {
+std::string CompleteStatement(JobKind kind) {
   const bool video = kind == JobKind::kVideo;
-  std::string sql = absl::StrCat(
+  return absl::StrCat(
       "UPDATE ", TableOf(kind), " SET status = 'completed', ", video ? "video_url" : "image_url",
       " = $3, model = $4, remotion_job_id = COALESCE(NULLIF($5, ''), remotion_job_id), "
       "metadata = jsonb_build_object('width', $6::int, 'height', $7::int, 'format', $8::text, "
@@ -483,6 +485,12 @@ absl::StatusOr<bool> JobStore::Complete(JobKind kind, const std::string& id, int
       ", progress = 100, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, "
       "completed_at = NOW() WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' "
       "RETURNING 1");
+}
+
+absl::StatusOr<bool> JobStore::Complete(JobKind kind, const std::string& id, int attempt,
+                                        const JobResult& result) {
+  const bool video = kind == JobKind::kVideo;
+  const std::string sql = CompleteStatement(kind);
   return Fenced(pool_, [&](pqxx::work& txn) {
     if (video) {
       return txn.exec_params(sql, id, attempt, result.url, result.model, result.provider_job_id,

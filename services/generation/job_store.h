@@ -80,6 +80,12 @@ struct JobCursor {
   std::string id;
 };
 
+// The claim and completion statements, exposed so the queue benchmark can drive exactly the
+// same SQL without the worker machinery around it.
+// Claim: $1 worker, $2 lease in ms, $3 limit. Complete: see JobStore::Complete.
+std::string ClaimStatement(JobKind kind);
+std::string CompleteStatement(JobKind kind);
+
 class JobStore {
  public:
   explicit JobStore(db::ConnectionPool* pool) : pool_(pool) {}
