@@ -16,7 +16,30 @@ std::string BadRequestTypeUrl() {
   return absl::StrCat(kTypeUrlPrefix, google::rpc::BadRequest::descriptor()->full_name());
 }
 
+std::string RetryInfoTypeUrl() {
+  return absl::StrCat(kTypeUrlPrefix, google::rpc::RetryInfo::descriptor()->full_name());
+}
+
 }  // namespace
+
+absl::Status WithRetryAfter(absl::Status status, absl::Duration retry_after) {
+  google::rpc::RetryInfo info;
+  int64_t millis = absl::ToInt64Milliseconds(retry_after);
+  info.mutable_retry_delay()->set_seconds(millis / 1000);
+  info.mutable_retry_delay()->set_nanos(static_cast<int32_t>(millis % 1000) * 1000000);
+  status.SetPayload(RetryInfoTypeUrl(), absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+absl::Duration RetryAfterOf(const absl::Status& status) {
+  auto payload = status.GetPayload(RetryInfoTypeUrl());
+  google::rpc::RetryInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
+}
 
 void FieldViolations::Add(std::string field, std::string description) {
   violations_.emplace_back(std::move(field), std::move(description));

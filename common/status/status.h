@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace cf {
 
@@ -31,6 +32,11 @@ absl::Status InvalidField(std::string field, std::string description);
 
 // The field violations carried by a status (empty when it has none).
 std::vector<std::pair<std::string, std::string>> GetFieldViolations(const absl::Status& status);
+
+// Attaches a retry hint (google.rpc.RetryInfo, so gRPC callers see it in the details too).
+absl::Status WithRetryAfter(absl::Status status, absl::Duration retry_after);
+// The retry hint a status carries (zero when none).
+absl::Duration RetryAfterOf(const absl::Status& status);
 
 // absl -> grpc, packing the status' payloads as google.rpc.Status details.
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -54,5 +54,17 @@ TEST(ToGrpcStatusTest, PlainErrorHasNoDetails) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }
 
+TEST(RetryAfterTest, TravelsAsRetryInfo) {
+  absl::Status status = WithRetryAfter(absl::ResourceExhaustedError("slow down"), absl::Seconds(7));
+  EXPECT_EQ(RetryAfterOf(status), absl::Seconds(7));
+  EXPECT_EQ(RetryAfterOf(absl::UnavailableError("x")), absl::ZeroDuration());
+  grpc::Status wire = ToGrpcStatus(status);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(wire.error_details()));
+  google::rpc::RetryInfo info;
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.retry_delay().seconds(), 7);
+}
+
 }  // namespace
 }  // namespace cf

@@ -518,6 +518,18 @@ absl::StatusOr<bool> JobStore::Fail(JobKind kind, const std::string& id, int att
   });
 }
 
+absl::StatusOr<bool> JobStore::Defer(JobKind kind, const std::string& id, int attempt,
+                                     absl::Duration after) {
+  std::string sql = absl::StrCat(
+      "UPDATE ", TableOf(kind),
+      " SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, "
+      "lease_expires_at = NULL, next_attempt_at = NOW() + $3 * interval '1 millisecond', "
+      "next_poll_at = NOW() + $3 * interval '1 millisecond' "
+      "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
+  return Fenced(pool_,
+                [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt, Millis(after)); });
+}
+
 absl::StatusOr<bool> JobStore::Release(JobKind kind, const std::string& id, int attempt) {
   std::string sql =
       absl::StrCat("UPDATE ", TableOf(kind),

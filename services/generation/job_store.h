@@ -128,6 +128,10 @@ class JobStore {
   // failed with `error`; false when the attempt lost the job.
   absl::StatusOr<bool> Fail(JobKind kind, const std::string& id, int attempt,
                             const std::string& error, bool retryable, absl::Duration retry_after);
+  // generating -> pending until `after` without using up the attempt, keeping the provider's
+  // job id: an external job is still running and will be polled again then.
+  absl::StatusOr<bool> Defer(JobKind kind, const std::string& id, int attempt,
+                             absl::Duration after);
   // generating -> pending without using up the attempt (the worker is shutting down).
   absl::StatusOr<bool> Release(JobKind kind, const std::string& id, int attempt);
   // Expired leases: back to pending, or failed when the attempts are used up. Returns how many.

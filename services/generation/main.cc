@@ -4,8 +4,9 @@
 // Configuration (flag --name or environment CF_NAME):
 //   database_url (required, role cf_generation), catalog_addr (required),
 //   listen (default 127.0.0.1:50053), media_dir (default ./media), media_base_url,
-//   image_provider / video_provider (local), image_workers (2), video_workers (1),
-//   job_lease_s (30), job_poll_ms (1000), job_rescue_s (5), job_max_attempts (5),
+//   image_provider (local | gemini), video_provider (local | veo), google_api_key (required
+//   for gemini and veo), google_api_base_url, veo_poll_s (10), image_workers (2), video_workers
+//   (1), job_lease_s (30), job_poll_ms (1000), job_rescue_s (5), job_max_attempts (5),
 //   job_backoff_ms (2000), render_timeout_s (120), worker_id (host:pid), attempt_log,
 //   db_pool_size, db_queue, drain_timeout_s.
 #include <grpcpp/grpcpp.h>
@@ -17,6 +18,7 @@
 #include "services/generation/dossier_source.h"
 #include "services/generation/generation.h"
 #include "services/generation/generation_service.h"
+#include "services/generation/google_providers.h"
 #include "services/generation/job_store.h"
 #include "services/generation/job_watch.h"
 #include "services/generation/local_provider.h"
@@ -64,15 +66,45 @@ absl::StatusOr<Settings> ReadSettings(const cf::Config& config) {
   return s;
 }
 
-absl::Status CheckProvider(const cf::Config& config, const char* name) {
-  std::string provider = config.GetOr(name, "local");
-  if (provider != "local") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        cf::Config::EnvName(name), "=", provider,
-        " is not available in this build; use local (the Gemini and Veo adapters are not "
-        "built yet)"));
+// The providers configuration selects; the local ones need nothing else.
+struct Providers {
+  std::unique_ptr<cf::generation::ImageProvider> images;
+  std::unique_ptr<cf::generation::VideoProvider> videos;
+};
+
+absl::StatusOr<Providers> MakeProviders(const cf::Config& config,
+                                        const cf::generation::MediaStore* media,
+                                        absl::Duration render_timeout) {
+  Providers providers;
+  std::string image = config.GetOr("image_provider", "local");
+  std::string video = config.GetOr("video_provider", "local");
+  cf::generation::GoogleApiConfig google;
+  if (image == "gemini" || video == "veo") {
+    auto key = config.Require("google_api_key");
+    if (!key.ok()) return key.status();
+    google.api_key = *key;
+    google.base_url = config.GetOr("google_api_base_url", google.base_url);
+    auto poll = config.GetInt("veo_poll_s", 10, 1, 600);
+    if (!poll.ok()) return poll.status();
+    google.poll_interval = absl::Seconds(*poll);
   }
-  return absl::OkStatus();
+  if (image == "local") {
+    providers.images = std::make_unique<cf::generation::LocalImageProvider>(media, render_timeout);
+  } else if (image == "gemini") {
+    providers.images = std::make_unique<cf::generation::GeminiImageProvider>(media, google);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CF_IMAGE_PROVIDER=", image, " is not one of local, gemini"));
+  }
+  if (video == "local") {
+    providers.videos = std::make_unique<cf::generation::LocalVideoProvider>(media, render_timeout);
+  } else if (video == "veo") {
+    providers.videos = std::make_unique<cf::generation::VeoVideoProvider>(media, google);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CF_VIDEO_PROVIDER=", video, " is not one of local, veo"));
+  }
+  return providers;
 }
 
 }  // namespace
@@ -86,10 +118,6 @@ int main(int argc, char** argv) {
   if (!catalog_addr.ok()) return cf::StartupFailure(catalog_addr.status());
   auto settings = ReadSettings(*config);
   if (!settings.ok()) return cf::StartupFailure(settings.status());
-  for (const char* provider : {"image_provider", "video_provider"}) {
-    absl::Status status = CheckProvider(*config, provider);
-    if (!status.ok()) return cf::StartupFailure(status);
-  }
   auto media = cf::generation::MediaStore::Open(config->GetOr("media_dir", "media"),
                                                 config->GetOr("media_base_url", ""));
   if (!media.ok()) return cf::StartupFailure(media.status());
@@ -102,13 +130,13 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(*catalog_addr, grpc::InsecureChannelCredentials()));
   cf::generation::ScriptStore scripts(database->pool.get());
   cf::generation::JobStore jobs(database->pool.get());
-  absl::Duration render_timeout = absl::Seconds(settings->render_timeout_s);
-  cf::generation::LocalImageProvider image_provider(&*media, render_timeout);
-  cf::generation::LocalVideoProvider video_provider(&*media, render_timeout);
+  auto providers = MakeProviders(*config, &*media, absl::Seconds(settings->render_timeout_s));
+  if (!providers.ok()) return cf::StartupFailure(providers.status());
   cf::generation::MediaJobLimits limits;
   limits.max_attempts = settings->max_attempts;
   cf::generation::Generation generation(&scripts, &catalog);
-  cf::generation::MediaJobs media_jobs(&jobs, &catalog, &image_provider, &video_provider, limits);
+  cf::generation::MediaJobs media_jobs(&jobs, &catalog, providers->images.get(),
+                                       providers->videos.get(), limits);
   cf::generation::JobWatcher watcher(&jobs);
 
   cf::generation::WorkerOptions worker_options;
@@ -121,7 +149,8 @@ int main(int argc, char** argv) {
   worker_options.backoff_base = absl::Milliseconds(settings->backoff_ms);
   worker_options.notify_conninfo = database->pool->conninfo();
   worker_options.attempt_log_path = config->GetOr("attempt_log", "");
-  cf::generation::JobWorkers workers(&jobs, &image_provider, &video_provider, worker_options);
+  cf::generation::JobWorkers workers(&jobs, providers->images.get(), providers->videos.get(),
+                                     worker_options);
 
   cf::generation::GenerationService service(&generation, &media_jobs, &watcher,
                                             database->executor.get());

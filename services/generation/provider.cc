@@ -1,13 +1,12 @@
 #include "services/generation/provider.h"
 
 #include "absl/strings/cord.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "common/status/status.h"
 
 namespace cf::generation {
 namespace {
 
-constexpr char kRetryAfterPayload[] = "cf.generation/retry_after_ms";
+constexpr char kPollLaterPayload[] = "cf.generation/poll-later";
 
 }  // namespace
 
@@ -24,19 +23,15 @@ bool IsRetryable(const absl::Status& status) {
   }
 }
 
-absl::Status WithRetryAfter(absl::Status status, absl::Duration retry_after) {
-  status.SetPayload(kRetryAfterPayload,
-                    absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(retry_after))));
+absl::Status PollLater(absl::Duration after) {
+  absl::Status status =
+      WithRetryAfter(absl::UnavailableError("the external job is still running"), after);
+  status.SetPayload(kPollLaterPayload, absl::Cord("1"));
   return status;
 }
 
-absl::Duration RetryAfterOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kRetryAfterPayload);
-  int64_t millis = 0;
-  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &millis)) {
-    return absl::ZeroDuration();
-  }
-  return absl::Milliseconds(millis);
+bool IsPollLater(const absl::Status& status) {
+  return status.GetPayload(kPollLaterPayload).has_value();
 }
 
 }  // namespace cf::generation

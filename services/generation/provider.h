@@ -16,11 +16,13 @@ namespace cf::generation {
 // Failure classes. Retryable: RESOURCE_EXHAUSTED (429), UNAVAILABLE (5xx), DEADLINE_EXCEEDED
 // (timeouts), ABORTED and INTERNAL (a render that broke); the job backs off and runs again while
 // attempts remain. Anything else (400, 401, a safety block) fails the job at once.
+// (Retry-After travels with the status: WithRetryAfter / RetryAfterOf in common/status.)
 bool IsRetryable(const absl::Status& status);
-// Attaches the provider's Retry-After to a status.
-absl::Status WithRetryAfter(absl::Status status, absl::Duration retry_after);
-// The Retry-After a status carries (zero when none).
-absl::Duration RetryAfterOf(const absl::Status& status);
+
+// A long external job that is not done yet: the worker lets go of it and claims it again after
+// `after`, keeping the provider's job id, without using up an attempt.
+absl::Status PollLater(absl::Duration after);
+bool IsPollLater(const absl::Status& status);
 
 // What a running job may tell the worker.
 struct ProviderCall {

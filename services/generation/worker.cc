@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/status/status.h"
 
 namespace cf::generation {
 namespace {
@@ -163,6 +164,12 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
   }
   if (result.status().code() == absl::StatusCode::kCancelled) {
     LogAttempt("lost", job);  // the heartbeat found the lease taken; nothing to write
+    return;
+  }
+  if (IsPollLater(result.status())) {
+    // An external job still running: let go of the thread and come back on schedule.
+    store_->Defer(job.kind, job.id, job.attempt, RetryAfterOf(result.status())).IgnoreError();
+    LogAttempt("defer", job);
     return;
   }
   bool retryable = IsRetryable(result.status());

@@ -4,7 +4,7 @@ CF_PACKAGES=(
   bazel-bootstrap bazel-rules-java bazel-rules-proto
   g++ libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev grpc-proto
   libgoogle-common-protos-java libabsl-dev libpqxx-dev libgtest-dev libgmock-dev
-  postgresql ffmpeg unzip
+  postgresql ffmpeg unzip libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev
 )
 CF_PG_BIN=/usr/lib/postgresql/15/bin
 
