@@ -5,10 +5,12 @@
 // failed (most completed), none is stuck, none exceeded its attempts, and the per-attempt log
 // kept outside the database shows that no completion was accepted from a worker that had lost
 // its lease.
+#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
@@ -32,6 +34,21 @@ constexpr int kMaxAttempts = 8;
 std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+// Live ffmpeg processes whose command line mentions `folder` (read from /proc).
+int FfmpegsWritingTo(const std::string& folder) {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (dirent* entry = proc ? readdir(proc) : nullptr) {
+    std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (cmdline.rfind("/usr/bin/ffmpeg", 0) == 0 && cmdline.find(folder) != std::string::npos) {
+      ++count;
+    }
+  }
+  if (proc) closedir(proc);
+  return count;
 }
 
 class CrashTest : public ::testing::Test {
@@ -107,6 +124,7 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
   QueueJobs();
   std::mt19937 random(20261125);
   int kills = 0;
+  int orphans = 0;
   bool videos_queued = false;
   auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(6);
   for (int generation = 0; kills < kKills && std::chrono::steady_clock::now() < give_up;
@@ -145,6 +163,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
     worker->Signal(SIGKILL);
     ASSERT_NE(worker->Wait(std::chrono::seconds(10)), -1);
     ++kills;
+    // No worker runs now, so any ffmpeg left is an orphan of the killed one (a render takes
+    // a few hundred ms, so without PR_SET_PDEATHSIG some would still be running here).
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    orphans += FfmpegsWritingTo(TempPath("media"));
     if (!videos_queued && Count("status = 'completed'") > kVideos) {
       QueueVideos();
       videos_queued = true;
@@ -163,6 +185,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
   last->Signal(SIGTERM);
   int exit_status = last->Wait(std::chrono::seconds(30));
   EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+
+  // ffmpeg died with every killed worker: none is left rendering into this test's media folder.
+  EXPECT_EQ(orphans, 0) << "ffmpeg processes outlived their killed worker";
+  EXPECT_EQ(FfmpegsWritingTo(TempPath("media")), 0) << "an ffmpeg outlived its worker";
 
   const int total = kDossiers * kImagesPerDossier + kVideos;
   EXPECT_EQ(Count("true"), total);

@@ -135,6 +135,49 @@ TEST_F(GenerationMediaTest, ImagesAndVideosFromCreateToCompletedFile) {
   v1::Video got;
   ASSERT_TRUE(generation_->GetVideo(Context().get(), get_video, &got).ok());
   EXPECT_EQ(got.video_url(), video.video_url());
+  v1::GetImageRequest get_image;
+  get_image.set_id(product.id());
+  v1::Image got_image;
+  ASSERT_TRUE(generation_->GetImage(Context().get(), get_image, &got_image).ok());
+  EXPECT_EQ(got_image.image_url(), done.image_url());
+}
+
+TEST_F(GenerationMediaTest, VideoCancelAndRetryThroughTheGateway) {
+  std::string dossier = CreateDossier();
+  v1::Image image = CreateImage(dossier, v1::IMAGE_TYPE_PRODUCT);
+  {
+    pqxx::connection connection(stack_.database().OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    txn.exec("UPDATE cf_generated_images SET status = 'completed', image_url = 'file:///x.png'");
+  }
+  v1::CreateVideoRequest request;
+  request.set_dossier_id(dossier);
+  request.set_type(v1::VIDEO_TYPE_TRANSITION);
+  request.set_source_image_id(image.id());
+  request.set_count(2);
+  v1::CreateVideoResponse created;
+  ASSERT_TRUE(generation_->CreateVideo(Context().get(), request, &created).ok());
+  ASSERT_EQ(created.videos_size(), 2);
+  EXPECT_EQ(created.videos(0).duration_seconds(), 6);  // the default
+  v1::CancelVideoRequest cancel;
+  cancel.set_id(created.videos(0).id());
+  v1::Video cancelled;
+  ASSERT_TRUE(generation_->CancelVideo(Context().get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  {
+    pqxx::connection connection(stack_.database().OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    txn.exec("UPDATE cf_generated_videos SET status = 'failed', last_error = 'boom' WHERE id = '" +
+             created.videos(1).id() + "'");
+  }
+  v1::RetryVideoRequest retry;
+  retry.set_id(created.videos(1).id());
+  v1::Video retried;
+  ASSERT_TRUE(generation_->RetryVideo(Context().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.state(), v1::JOB_STATE_PENDING);
+  retry.set_id(created.videos(0).id());
+  EXPECT_EQ(generation_->RetryVideo(Context().get(), retry, &retried).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(GenerationMediaTest, CancelAndRetryFollowTheStates) {
