@@ -238,12 +238,12 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
         const std::string id = row[0].as<std::string>();
         EXPECT_EQ(tried[id].count(row[1].as<int>()), 1u)
             << id << " completed, but its last attempt never tried to complete";
-        if (accepted[id].empty()) ++killed_after_commit;
+        if (accepted.count(id) == 0) ++killed_after_commit;
       }
     }
   }
   for (const auto& [id, attempts] : accepted) {
-    ASSERT_EQ(attempts.size(), 1u) << id << " had more than one completion accepted";
+    ASSERT_EQ(attempts.size(), 1u) << id << " had " << attempts.size() << " completions accepted";
     // The accepted completion came from the newest attempt: no worker claimed it after.
     EXPECT_EQ(attempts[0], final_attempts[id]) << id;
     EXPECT_EQ(attempts[0], last_claim[id]) << id;
