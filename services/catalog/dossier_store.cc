@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/db/arrays.h"
 #include "common/db/errors.h"
 
 namespace cf::catalog {
@@ -24,13 +25,7 @@ void SetTimestamp(int64_t micros, google::protobuf::Timestamp* timestamp) {
 }
 
 void ReadArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
-  if (field.is_null()) return;
-  pqxx::array_parser parser = field.as_array();
-  for (;;) {
-    auto [juncture, value] = parser.get_next();
-    if (juncture == pqxx::array_parser::done) break;
-    if (juncture == pqxx::array_parser::string_value) *out->Add() = value;
-  }
+  for (std::string& item : db::ReadTextArray(field)) *out->Add() = std::move(item);
 }
 
 std::string Text(const pqxx::field& field) {
@@ -58,18 +53,8 @@ v1::Dossier RowToDossier(const pqxx::row& row) {
   return dossier;
 }
 
-// A PostgreSQL array literal: {"a","b"} with quotes and backslashes escaped.
 std::string ArrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::vector<std::string> quoted;
-  for (const std::string& item : items) {
-    std::string escaped;
-    for (char c : item) {
-      if (c == '"' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
-    quoted.push_back(absl::StrCat("\"", escaped, "\""));
-  }
-  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
+  return db::TextArrayLiteralOf(items);
 }
 
 // NULL for an empty optional text column.

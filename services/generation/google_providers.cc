@@ -54,25 +54,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return content.str();
 }
 
-JobResult ResultFrom(const media::MediaInfo& info, const std::string& url, const std::string& model,
-                     double seconds, bool video) {
-  JobResult result;
-  result.url = url;
-  result.model = model;
-  result.width = info.width;
-  result.height = info.height;
-  result.file_size = info.file_size;
-  result.generation_seconds = seconds;
-  result.format = video ? "mp4" : "png";
-  if (video) {
-    result.fps = info.fps;
-    result.codec = info.codec;
-    result.bitrate = absl::StrCat((info.bit_rate + 500) / 1000, "k");
-    result.duration_seconds = info.duration;
-  }
-  return result;
-}
-
 // Why a Gemini answer carries no image (a safety block or a text-only answer).
 std::string NoImageReason(const json& response) {
   std::vector<std::string> reasons;
@@ -138,7 +119,7 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
         call.progress(100);
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return ResultFrom(*info, media_->UrlFor(path), model(), seconds, false);
+        return MediaResult(*info, media_->UrlFor(path), model(), seconds, false);
       }
     }
   }
@@ -208,7 +189,7 @@ absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job,
   if (!written.ok()) return written;
   absl::StatusOr<media::MediaInfo> info = media::Probe(path);
   if (!info.ok()) return absl::UnavailableError("Veo sent an unreadable video");
-  return ResultFrom(*info, media_->UrlFor(path), model(), 0, true);
+  return MediaResult(*info, media_->UrlFor(path), model(), 0, true);
 }
 
 absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/db/arrays.h"
 #include "services/generation/media_types.h"
 
 namespace cf::generation {
@@ -93,31 +94,6 @@ v1::Video RowToVideo(const pqxx::row& row) {
   return video;
 }
 
-std::string ArrayLiteral(const std::vector<std::string>& items) {
-  std::vector<std::string> quoted;
-  for (const std::string& item : items) {
-    std::string escaped;
-    for (char c : item) {
-      if (c == '"' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
-    quoted.push_back(absl::StrCat("\"", escaped, "\""));
-  }
-  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
-}
-
-std::vector<std::string> ReadArray(const pqxx::field& field) {
-  std::vector<std::string> out;
-  if (field.is_null()) return out;
-  pqxx::array_parser parser = field.as_array();
-  for (;;) {
-    auto [juncture, value] = parser.get_next();
-    if (juncture == pqxx::array_parser::done) break;
-    if (juncture == pqxx::array_parser::string_value) out.push_back(value);
-  }
-  return out;
-}
-
 const char* NullIfEmpty(const std::string& value) {
   return value.empty() ? nullptr : value.c_str();
 }
@@ -143,9 +119,9 @@ constexpr char kSnapshotColumns[] =
 ScriptInput ReadSnapshot(const pqxx::row& row, int first) {
   ScriptInput input;
   input.name = row[first].is_null() ? "" : row[first].as<std::string>();
-  input.benefits = ReadArray(row[first + 1]);
-  input.pain_points = ReadArray(row[first + 2]);
-  input.proof_types = ReadArray(row[first + 3]);
+  input.benefits = db::ReadTextArray(row[first + 1]);
+  input.pain_points = db::ReadTextArray(row[first + 2]);
+  input.proof_types = db::ReadTextArray(row[first + 3]);
   input.target_audience = row[first + 4].as<std::string>();
   input.category = row[first + 5].as<std::string>();
   input.niche = row[first + 6].as<std::string>();
@@ -227,17 +203,18 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
               : " FROM generate_series(0, $18 - 1) AS i",
         " RETURNING id::text, batch_index");
     pqxx::result rows =
-        video ? txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
-                                job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
-                                ArrayLiteral(d.benefits), ArrayLiteral(d.pain_points),
-                                ArrayLiteral(d.proof_types), d.target_audience, d.category, d.niche,
-                                d.price, d.tiktok_shop_url, d.affiliate_link, job.source_image_id,
-                                job.duration_seconds, count)
-              : txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
-                                job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
-                                ArrayLiteral(d.benefits), ArrayLiteral(d.pain_points),
-                                ArrayLiteral(d.proof_types), d.target_audience, d.category, d.niche,
-                                d.price, d.tiktok_shop_url, d.affiliate_link, count);
+        video
+            ? txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                              job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
+                              db::TextArrayLiteral(d.benefits), db::TextArrayLiteral(d.pain_points),
+                              db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
+                              d.niche, d.price, d.tiktok_shop_url, d.affiliate_link,
+                              job.source_image_id, job.duration_seconds, count)
+            : txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                              job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
+                              db::TextArrayLiteral(d.benefits), db::TextArrayLiteral(d.pain_points),
+                              db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
+                              d.niche, d.price, d.tiktok_shop_url, d.affiliate_link, count);
     std::vector<std::pair<int, std::string>> ordered;
     for (const auto& row : rows) {
       ordered.emplace_back(row[1].as<int>(), row[0].as<std::string>());
@@ -262,7 +239,7 @@ absl::StatusOr<std::vector<v1::Image>> JobStore::GetImages(const std::vector<std
         txn.exec_params(absl::StrCat("SELECT ", ImageColumns(),
                                      " FROM cf_generated_images WHERE id = ANY($1::uuid[]) "
                                      "ORDER BY array_position($1::uuid[], id)"),
-                        ArrayLiteral(ids));
+                        db::TextArrayLiteral(ids));
     for (const auto& row : rows) images.push_back(RowToImage(row));
     return absl::OkStatus();
   });
@@ -278,7 +255,7 @@ absl::StatusOr<std::vector<v1::Video>> JobStore::GetVideos(const std::vector<std
         txn.exec_params(absl::StrCat("SELECT ", VideoColumns(),
                                      " FROM cf_generated_videos WHERE id = ANY($1::uuid[]) "
                                      "ORDER BY array_position($1::uuid[], id)"),
-                        ArrayLiteral(ids));
+                        db::TextArrayLiteral(ids));
     for (const auto& row : rows) videos.push_back(RowToVideo(row));
     return absl::OkStatus();
   });

@@ -115,25 +115,6 @@ absl::Status WriteTexts(const std::string& scratch, const std::vector<std::strin
   return absl::OkStatus();
 }
 
-JobResult ResultFrom(const media::MediaInfo& info, const std::string& url, const std::string& model,
-                     double seconds, bool video) {
-  JobResult result;
-  result.url = url;
-  result.model = model;
-  result.width = info.width;
-  result.height = info.height;
-  result.file_size = info.file_size;
-  result.generation_seconds = seconds;
-  result.format = video ? "mp4" : "png";
-  if (video) {
-    result.fps = info.fps;
-    result.codec = info.codec;
-    result.bitrate = absl::StrCat((info.bit_rate + 500) / 1000, "k");
-    result.duration_seconds = info.duration;
-  }
-  return result;
-}
-
 // Runs one render into `path` with scratch files, progress and cleanup.
 absl::StatusOr<media::MediaInfo> Render(
     const std::string& path,
@@ -193,7 +174,7 @@ absl::StatusOr<JobResult> LocalImageProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return ResultFrom(*info, media_->UrlFor(path), model(), Seconds(start), false);
+  return MediaResult(*info, media_->UrlFor(path), model(), Seconds(start), false);
 }
 
 absl::Status LocalVideoProvider::Supports(const std::string& /*aspect_ratio*/,
@@ -315,7 +296,7 @@ absl::StatusOr<JobResult> LocalVideoProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return ResultFrom(*info, media_->UrlFor(path), model(), Seconds(start), true);
+  return MediaResult(*info, media_->UrlFor(path), model(), Seconds(start), true);
 }
 
 }  // namespace cf::generation

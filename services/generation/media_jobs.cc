@@ -38,6 +38,17 @@ absl::Status CheckId(const std::string& id) {
   return violations.Build();
 }
 
+// Checks the id, applies a state change, and reads the job back.
+template <typename Read>
+auto ChangeThenRead(const std::string& id, const std::function<absl::Status()>& change, Read read)
+    -> decltype(read()) {
+  absl::Status valid = CheckId(id);
+  if (!valid.ok()) return valid;
+  absl::Status changed = change();
+  if (!changed.ok()) return changed;
+  return read();
+}
+
 // Decodes a list page token of (created_at, id) issued for `filters`.
 absl::StatusOr<std::optional<JobCursor>> Cursor(const std::string& token,
                                                 const std::string& filters) {
@@ -48,6 +59,36 @@ absl::StatusOr<std::optional<JobCursor>> Cursor(const std::string& token,
     return InvalidField("page_token", "is not a page token from this list method");
   }
   return std::optional<JobCursor>(JobCursor{(*key)[0], (*key)[1]});
+}
+
+// What both list methods share: filter checks, page size, the token's cursor.
+struct ListQuery {
+  JobFilter filter;
+  std::string fingerprint;
+  int page_size = 0;
+  std::optional<JobCursor> after;
+};
+
+absl::StatusOr<ListQuery> ParseList(const std::string& dossier_id, int type,
+                                    const std::string& type_name, v1::JobState state, int page_size,
+                                    const std::string& token) {
+  FieldViolations violations;
+  if (!dossier_id.empty()) CheckUuidField(dossier_id, "dossier_id", &violations);
+  if (type != 0 && type_name.empty()) violations.Add("type", "is not a known type");
+  if (state != v1::JOB_STATE_UNSPECIFIED && JobStateToDb(state).empty()) {
+    violations.Add("state", "is not a known JobState");
+  }
+  if (!violations.empty()) return violations.Build();
+  ListQuery query;
+  auto size = PageSize(page_size, 50, 500);
+  if (!size.ok()) return size.status();
+  query.page_size = *size;
+  query.fingerprint = absl::StrCat(dossier_id, "/", type, "/", static_cast<int>(state));
+  auto after = Cursor(token, query.fingerprint);
+  if (!after.ok()) return after.status();
+  query.after = *after;
+  query.filter = {dossier_id, type_name, JobStateToDb(state)};
+  return query;
 }
 
 }  // namespace
@@ -140,90 +181,58 @@ absl::StatusOr<v1::Video> MediaJobs::GetVideo(const v1::GetVideoRequest& request
 }
 
 absl::StatusOr<v1::Image> MediaJobs::CancelImage(const v1::CancelImageRequest& request) {
-  absl::Status valid = CheckId(request.id());
-  if (!valid.ok()) return valid;
-  absl::Status cancelled = store_->Cancel(JobKind::kImage, request.id());
-  if (!cancelled.ok()) return cancelled;
-  return store_->GetImage(request.id());
+  return ChangeThenRead(
+      request.id(), [&] { return store_->Cancel(JobKind::kImage, request.id()); },
+      [&] { return store_->GetImage(request.id()); });
 }
 
 absl::StatusOr<v1::Video> MediaJobs::CancelVideo(const v1::CancelVideoRequest& request) {
-  absl::Status valid = CheckId(request.id());
-  if (!valid.ok()) return valid;
-  absl::Status cancelled = store_->Cancel(JobKind::kVideo, request.id());
-  if (!cancelled.ok()) return cancelled;
-  return store_->GetVideo(request.id());
+  return ChangeThenRead(
+      request.id(), [&] { return store_->Cancel(JobKind::kVideo, request.id()); },
+      [&] { return store_->GetVideo(request.id()); });
 }
 
 absl::StatusOr<v1::Image> MediaJobs::RetryImage(const v1::RetryImageRequest& request) {
-  absl::Status valid = CheckId(request.id());
-  if (!valid.ok()) return valid;
-  absl::Status retried = store_->Retry(JobKind::kImage, request.id());
-  if (!retried.ok()) return retried;
-  return store_->GetImage(request.id());
+  return ChangeThenRead(
+      request.id(), [&] { return store_->Retry(JobKind::kImage, request.id()); },
+      [&] { return store_->GetImage(request.id()); });
 }
 
 absl::StatusOr<v1::Video> MediaJobs::RetryVideo(const v1::RetryVideoRequest& request) {
-  absl::Status valid = CheckId(request.id());
-  if (!valid.ok()) return valid;
-  absl::Status retried = store_->Retry(JobKind::kVideo, request.id());
-  if (!retried.ok()) return retried;
-  return store_->GetVideo(request.id());
+  return ChangeThenRead(
+      request.id(), [&] { return store_->Retry(JobKind::kVideo, request.id()); },
+      [&] { return store_->GetVideo(request.id()); });
 }
 
 absl::StatusOr<v1::ListImagesResponse> MediaJobs::ListImages(const v1::ListImagesRequest& request) {
-  FieldViolations violations;
-  if (!request.dossier_id().empty())
-    CheckUuidField(request.dossier_id(), "dossier_id", &violations);
-  if (request.type() != v1::IMAGE_TYPE_UNSPECIFIED && ImageTypeToDb(request.type()).empty()) {
-    violations.Add("type", "is not a known ImageType");
-  }
-  if (request.state() != v1::JOB_STATE_UNSPECIFIED && JobStateToDb(request.state()).empty()) {
-    violations.Add("state", "is not a known JobState");
-  }
-  if (!violations.empty()) return violations.Build();
-  auto page_size = PageSize(request.page_size(), 50, 500);
-  if (!page_size.ok()) return page_size.status();
-  std::string filters = absl::StrCat(request.dossier_id(), "/", static_cast<int>(request.type()),
-                                     "/", static_cast<int>(request.state()));
-  auto after = Cursor(request.page_token(), filters);
-  if (!after.ok()) return after.status();
+  auto query = ParseList(request.dossier_id(), static_cast<int>(request.type()),
+                         ImageTypeToDb(request.type()), request.state(), request.page_size(),
+                         request.page_token());
+  if (!query.ok()) return query.status();
   std::optional<JobCursor> next;
-  auto images = store_->ListImages(
-      {request.dossier_id(), ImageTypeToDb(request.type()), JobStateToDb(request.state())}, *after,
-      *page_size, &next);
+  auto images = store_->ListImages(query->filter, query->after, query->page_size, &next);
   if (!images.ok()) return images.status();
   v1::ListImagesResponse response;
   for (auto& image : *images) *response.add_images() = std::move(image);
-  if (next) response.set_next_page_token(EncodePageToken({next->created_at, next->id}, filters));
+  if (next) {
+    response.set_next_page_token(EncodePageToken({next->created_at, next->id}, query->fingerprint));
+  }
   return response;
 }
 
 absl::StatusOr<v1::ListVideosResponse> MediaJobs::ListVideos(const v1::ListVideosRequest& request) {
-  FieldViolations violations;
-  if (!request.dossier_id().empty())
-    CheckUuidField(request.dossier_id(), "dossier_id", &violations);
-  if (request.type() != v1::VIDEO_TYPE_UNSPECIFIED && VideoTypeToDb(request.type()).empty()) {
-    violations.Add("type", "is not a known VideoType");
-  }
-  if (request.state() != v1::JOB_STATE_UNSPECIFIED && JobStateToDb(request.state()).empty()) {
-    violations.Add("state", "is not a known JobState");
-  }
-  if (!violations.empty()) return violations.Build();
-  auto page_size = PageSize(request.page_size(), 50, 500);
-  if (!page_size.ok()) return page_size.status();
-  std::string filters = absl::StrCat(request.dossier_id(), "/", static_cast<int>(request.type()),
-                                     "/", static_cast<int>(request.state()));
-  auto after = Cursor(request.page_token(), filters);
-  if (!after.ok()) return after.status();
+  auto query = ParseList(request.dossier_id(), static_cast<int>(request.type()),
+                         VideoTypeToDb(request.type()), request.state(), request.page_size(),
+                         request.page_token());
+  if (!query.ok()) return query.status();
   std::optional<JobCursor> next;
-  auto videos = store_->ListVideos(
-      {request.dossier_id(), VideoTypeToDb(request.type()), JobStateToDb(request.state())}, *after,
-      *page_size, &next);
+  auto videos = store_->ListVideos(query->filter, query->after, query->page_size, &next);
   if (!videos.ok()) return videos.status();
   v1::ListVideosResponse response;
   for (auto& video : *videos) *response.add_videos() = std::move(video);
-  if (next) response.set_next_page_token(EncodePageToken({next->created_at, next->id}, filters));
+  if (next) {
+    response.set_next_page_token(EncodePageToken({next->created_at, next->id}, query->fingerprint));
+  }
   return response;
 }
 

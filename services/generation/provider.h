@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/media/ffmpeg.h"
 #include "services/generation/job_store.h"
 
 namespace cf::generation {
@@ -23,6 +24,10 @@ bool IsRetryable(const absl::Status& status);
 // `after`, keeping the provider's job id, without using up an attempt.
 absl::Status PollLater(absl::Duration after);
 bool IsPollLater(const absl::Status& status);
+
+// A JobResult from what ffprobe read of the written file.
+JobResult MediaResult(const media::MediaInfo& info, const std::string& url,
+                      const std::string& model, double generation_seconds, bool video);
 
 // What a running job may tell the worker.
 struct ProviderCall {

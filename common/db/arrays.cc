@@ -1,0 +1,34 @@
+#include "common/db/arrays.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cf::db {
+
+std::string TextArrayLiteral(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  quoted.reserve(items.size());
+  for (const std::string& item : items) {
+    std::string escaped;
+    for (char c : item) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    quoted.push_back(absl::StrCat("\"", escaped, "\""));
+  }
+  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
+}
+
+std::vector<std::string> ReadTextArray(const pqxx::field& field) {
+  std::vector<std::string> out;
+  if (field.is_null()) return out;
+  pqxx::array_parser parser = field.as_array();
+  for (;;) {
+    auto [juncture, value] = parser.get_next();
+    if (juncture == pqxx::array_parser::done) break;
+    if (juncture == pqxx::array_parser::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+}  // namespace cf::db
