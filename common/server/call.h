@@ -42,6 +42,14 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, Bounded
                                    absl::string_view method,
                                    std::function<absl::Status(const CallContext&)> work);
 
+// Moves a logic result (absl::StatusOr) into the response message, or returns its error.
+template <typename Result, typename Response>
+absl::Status Deliver(Result result, Response* response) {
+  if (!result.ok()) return result.status();
+  *response = std::move(*result);
+  return absl::OkStatus();
+}
+
 // Logs one finished call.
 void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,
              double latency_ms);

@@ -10,12 +10,8 @@ template <typename Request, typename Response, typename Method>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, BoundedExecutor* executor,
                                 const char* name, Catalog* catalog, Method method,
                                 const Request* request, Response* response) {
-  return RunUnary(context, executor, name, [=]() -> absl::Status {
-    auto result = (catalog->*method)(*request);
-    if (!result.ok()) return result.status();
-    *response = std::move(*result);
-    return absl::OkStatus();
-  });
+  return RunUnary(context, executor, name,
+                  [=]() { return Deliver((catalog->*method)(*request), response); });
 }
 
 }  // namespace

@@ -7,14 +7,6 @@ namespace {
 
 constexpr char kPrefix[] = "/cf.generation.v1.GenerationService/";
 
-// Moves a logic result into the response.
-template <typename Result, typename Response>
-absl::Status Deliver(Result result, Response* response) {
-  if (!result.ok()) return result.status();
-  *response = std::move(*result);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* GenerationService::GenerateScripts(
