@@ -29,6 +29,18 @@ absl::StatusOr<catalog::v1::Dossier> CatalogClient::GetDossier(const std::string
   }
 }
 
+absl::StatusOr<catalog::v1::Dossier> DossierToWorkOn(DossierSource* source, const std::string& id,
+                                                     const CallContext& call) {
+  absl::StatusOr<catalog::v1::Dossier> dossier = source->GetDossier(id, call);
+  if (dossier.ok() && dossier->status() == catalog::v1::DOSSIER_STATUS_ARCHIVED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("dossier ", id,
+                     " is archived; new content is made for draft and active "
+                     "dossiers only"));
+  }
+  return dossier;
+}
+
 ScriptInput ScriptInputFrom(const catalog::v1::Dossier& dossier) {
   ScriptInput input;
   input.name = dossier.name();

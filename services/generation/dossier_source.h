@@ -36,6 +36,11 @@ class CatalogClient final : public DossierSource {
   absl::Duration max_wait_;
 };
 
+// The dossier new content is made from: NOT_FOUND when missing, FAILED_PRECONDITION when it is
+// archived (drafts and active dossiers both take new scripts, images and videos).
+absl::StatusOr<catalog::v1::Dossier> DossierToWorkOn(DossierSource* source, const std::string& id,
+                                                     const CallContext& call);
+
 // The dossier fields the script engine uses.
 ScriptInput ScriptInputFrom(const catalog::v1::Dossier& dossier);
 

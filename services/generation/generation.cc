@@ -55,7 +55,8 @@ absl::StatusOr<v1::GenerateScriptsResponse> Generation::GenerateScripts(
   if (!violations.empty()) return violations.Build();
   if (awareness.empty()) awareness = {1, 2, 3, 4, 5};
 
-  absl::StatusOr<catalog::v1::Dossier> dossier = dossiers_->GetDossier(request.dossier_id(), call);
+  absl::StatusOr<catalog::v1::Dossier> dossier =
+      DossierToWorkOn(dossiers_, request.dossier_id(), call);
   if (!dossier.ok()) return dossier.status();
   ScriptInput input = ScriptInputFrom(*dossier);
   if (sophistication.empty()) {
@@ -111,7 +112,8 @@ absl::StatusOr<v1::Script> Generation::CreateScript(const v1::CreateScriptReques
   }
   if (!violations.empty()) return violations.Build();
 
-  absl::StatusOr<catalog::v1::Dossier> dossier = dossiers_->GetDossier(script.dossier_id(), call);
+  absl::StatusOr<catalog::v1::Dossier> dossier =
+      DossierToWorkOn(dossiers_, script.dossier_id(), call);
   if (!dossier.ok()) return dossier.status();
   v1::Script to_store = script;
   if (to_store.estimated_duration() == 0) {

@@ -238,6 +238,22 @@ TEST_F(GenerationTest, ListPagesInCellOrderAndDeleteRemoves) {
   EXPECT_EQ(generation_->GetScript(get).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(GenerationTest, ArchivedDossiersTakeNoNewScripts) {
+  std::string dossier = CreateDossier();
+  catalog::v1::ActivateDossierRequest activate;
+  activate.set_id(dossier);
+  ASSERT_TRUE(catalog_logic_.ActivateDossier(activate).ok());
+  EXPECT_EQ(Generate(dossier, 1, false, {3}).scripts_size(), 5);  // active: fine
+  catalog::v1::ArchiveDossierRequest archive;
+  archive.set_id(dossier);
+  ASSERT_TRUE(catalog_logic_.ArchiveDossier(archive).ok());
+  v1::GenerateScriptsRequest request;
+  request.set_dossier_id(dossier);
+  auto response = generation_->GenerateScripts(request, CallContext());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(response.status().message().find("archived"), std::string::npos);
+}
+
 TEST_F(GenerationTest, CatalogDownIsUnavailable) {
   std::string dossier = CreateDossier();
   catalog_server_->Shutdown();

@@ -107,7 +107,7 @@ absl::StatusOr<v1::CreateImageResponse> MediaJobs::CreateImage(
   absl::Status supported = images_->Supports(aspect);
   if (!supported.ok()) return supported;
 
-  auto dossier = dossiers_->GetDossier(request.dossier_id(), call);
+  auto dossier = DossierToWorkOn(dossiers_, request.dossier_id(), call);
   if (!dossier.ok()) return dossier.status();
   NewJob job;
   job.dossier_id = request.dossier_id();
@@ -145,7 +145,7 @@ absl::StatusOr<v1::CreateVideoResponse> MediaJobs::CreateVideo(
   absl::Status supported = videos_->Supports(aspect, duration);
   if (!supported.ok()) return supported;
 
-  auto dossier = dossiers_->GetDossier(request.dossier_id(), call);
+  auto dossier = DossierToWorkOn(dossiers_, request.dossier_id(), call);
   if (!dossier.ok()) return dossier.status();
   NewJob job;
   job.dossier_id = request.dossier_id();

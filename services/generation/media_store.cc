@@ -24,6 +24,26 @@ bool MakeDirs(const std::string& path) {
   return true;
 }
 
+// Deletes "<name>.partial-*" files older than `stale_after` in `folder`; returns how many.
+int RemoveStalePartials(const std::string& folder, absl::Duration stale_after) {
+  int removed = 0;
+  DIR* handle = opendir(folder.c_str());
+  if (handle == nullptr) return 0;
+  absl::Time cutoff = absl::Now() - stale_after;
+  while (dirent* entry = readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name.find(".partial-") == std::string::npos) continue;
+    std::string path = folder + "/" + name;
+    struct stat info;
+    if (stat(path.c_str(), &info) == 0 && absl::FromTimeT(info.st_mtime) < cutoff &&
+        unlink(path.c_str()) == 0) {
+      ++removed;
+    }
+  }
+  closedir(handle);
+  return removed;
+}
+
 }  // namespace
 
 bool IsFilterSafePath(const std::string& path) {
@@ -35,7 +55,8 @@ bool IsFilterSafePath(const std::string& path) {
   return !path.empty();
 }
 
-absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url) {
+absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url,
+                                            absl::Duration stale_after) {
   if (root.empty()) return absl::InvalidArgumentError("media folder is empty");
   for (const char* folder : {"", "/images", "/videos"}) {
     if (!MakeDirs(root + folder)) {
@@ -46,6 +67,9 @@ absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::
   char resolved[PATH_MAX];
   if (realpath(root.c_str(), resolved) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("cannot resolve ", root));
+  }
+  for (const char* folder : {"/images", "/videos"}) {
+    RemoveStalePartials(std::string(resolved) + folder, stale_after);
   }
   std::string base(base_url);
   while (absl::EndsWith(base, "/")) base.pop_back();

@@ -6,13 +6,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace cf::generation {
 
 class MediaStore {
  public:
-  // Creates the folders when missing.
-  static absl::StatusOr<MediaStore> Open(const std::string& root, const std::string& base_url);
+  // Creates the folders when missing, and removes partial files a crashed render left behind
+  // (older than `stale_after`, so renders running elsewhere on a shared folder are spared).
+  static absl::StatusOr<MediaStore> Open(const std::string& root, const std::string& base_url,
+                                         absl::Duration stale_after = absl::Hours(24));
 
   // <root>/<folder>/<name>
   std::string PathFor(const std::string& folder, const std::string& name) const;

@@ -1,0 +1,63 @@
+#include "services/generation/media_store.h"
+
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace cf::generation {
+namespace {
+
+std::string Root(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/" + name;
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+TEST(MediaStoreTest, UrlsRoundTrip) {
+  MediaStore files = MediaStore::Open(Root("m1"), "").value();
+  std::string path = files.PathFor("images", "a.png");
+  EXPECT_EQ(files.UrlFor(path), "file://" + path);
+  EXPECT_EQ(files.LocalPathOf(files.UrlFor(path)).value(), path);
+
+  MediaStore cdn = MediaStore::Open(Root("m2"), "https://cdn.example/media/").value();
+  std::string video = cdn.PathFor("videos", "b.mp4");
+  EXPECT_EQ(cdn.UrlFor(video), "https://cdn.example/media/videos/b.mp4");
+  EXPECT_EQ(cdn.LocalPathOf("https://cdn.example/media/videos/b.mp4").value(), video);
+  EXPECT_FALSE(cdn.LocalPathOf("https://elsewhere.example/x.mp4").ok());
+}
+
+TEST(MediaStoreTest, OpeningRemovesOnlyStalePartialFiles) {
+  std::string root = Root("m3");
+  MediaStore::Open(root, "").value();
+  std::string stale = root + "/images/a.png.partial-1-2.png";
+  std::string fresh = root + "/videos/b.mp4.partial-3-4.mp4";
+  std::string done = root + "/images/c.png";
+  for (const std::string& path : {stale, fresh, done}) std::ofstream(path) << "x";
+  struct utimbuf old_times = {time(nullptr) - 3 * 86400, time(nullptr) - 3 * 86400};
+  utime(stale.c_str(), &old_times);
+  utime(done.c_str(), &old_times);
+  MediaStore::Open(root, "").value();
+  EXPECT_FALSE(Exists(stale));
+  EXPECT_TRUE(Exists(fresh));  // may be a render still running on another worker
+  EXPECT_TRUE(Exists(done));   // finished files are never touched
+}
+
+TEST(MediaStoreTest, ScratchPathsNeedNoEscaping) {
+  auto dir = MakeScratchDir();
+  ASSERT_TRUE(dir.ok());
+  EXPECT_TRUE(IsFilterSafePath(*dir));
+  RemoveScratchDir(*dir);
+  EXPECT_FALSE(Exists(*dir));
+  EXPECT_FALSE(IsFilterSafePath("/tmp/it's:here"));
+}
+
+}  // namespace
+}  // namespace cf::generation
