@@ -24,4 +24,10 @@ void CheckUuidField(const std::string& value, const std::string& field,
   }
 }
 
+absl::Status RequireUuid(const std::string& value, const std::string& field) {
+  FieldViolations violations;
+  CheckUuidField(value, field, &violations);
+  return violations.Build();
+}
+
 }  // namespace cf

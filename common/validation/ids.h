@@ -16,6 +16,9 @@ bool IsUuid(absl::string_view text);
 void CheckUuidField(const std::string& value, const std::string& field,
                     FieldViolations* violations);
 
+// The same for a request with one id: OK, or INVALID_ARGUMENT naming `field`.
+absl::Status RequireUuid(const std::string& value, const std::string& field);
+
 }  // namespace cf
 
 #endif  // CF_COMMON_VALIDATION_IDS_H_

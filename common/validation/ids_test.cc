@@ -27,5 +27,12 @@ TEST(CheckUuidFieldTest, NamesTheField) {
   EXPECT_EQ(fields[1].second, "must be a UUID");
 }
 
+TEST(RequireUuidTest, OkOrNamedViolation) {
+  EXPECT_TRUE(RequireUuid("123e4567-e89b-12d3-a456-426614174000", "id").ok());
+  absl::Status bad = RequireUuid("x", "id");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(bad).at(0).first, "id");
+}
+
 }  // namespace
 }  // namespace cf

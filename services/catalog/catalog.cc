@@ -15,12 +15,6 @@ namespace {
 
 using google::protobuf::util::FieldMaskUtil;
 
-absl::Status CheckId(const std::string& id, const std::string& field) {
-  FieldViolations violations;
-  CheckUuidField(id, field, &violations);
-  return violations.Build();
-}
-
 // The fields set to a non-default value (what an update without a mask changes).
 std::vector<std::string> PopulatedFields(const v1::Dossier& dossier) {
   std::vector<std::string> fields;
@@ -74,7 +68,7 @@ absl::StatusOr<v1::Dossier> Catalog::CreateDossier(const v1::CreateDossierReques
 absl::StatusOr<v1::Dossier> Catalog::GetDossier(const v1::GetDossierRequest& request) {
   switch (request.key_case()) {
     case v1::GetDossierRequest::kId: {
-      absl::Status valid = CheckId(request.id(), "id");
+      absl::Status valid = RequireUuid(request.id(), "id");
       if (!valid.ok()) return valid;
       return store_->GetById(request.id());
     }
@@ -125,7 +119,7 @@ absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
 
 absl::StatusOr<v1::Dossier> Catalog::UpdateDossier(const v1::UpdateDossierRequest& request) {
   if (!request.has_dossier()) return InvalidField("dossier", "is required");
-  absl::Status valid = CheckId(request.dossier().id(), "dossier.id");
+  absl::Status valid = RequireUuid(request.dossier().id(), "dossier.id");
   if (!valid.ok()) return valid;
 
   FieldViolations violations;
@@ -163,26 +157,26 @@ absl::StatusOr<v1::Dossier> Catalog::UpdateDossier(const v1::UpdateDossierReques
 }
 
 absl::Status Catalog::DeleteDossier(const v1::DeleteDossierRequest& request) {
-  absl::Status valid = CheckId(request.id(), "id");
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->Delete(request.id(), request.force());
 }
 
 absl::StatusOr<v1::Dossier> Catalog::ActivateDossier(const v1::ActivateDossierRequest& request) {
-  absl::Status valid = CheckId(request.id(), "id");
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->Transition(request.id(), v1::DOSSIER_STATUS_DRAFT, v1::DOSSIER_STATUS_ACTIVE);
 }
 
 absl::StatusOr<v1::Dossier> Catalog::ArchiveDossier(const v1::ArchiveDossierRequest& request) {
-  absl::Status valid = CheckId(request.id(), "id");
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->Transition(request.id(), v1::DOSSIER_STATUS_ACTIVE, v1::DOSSIER_STATUS_ARCHIVED);
 }
 
 absl::StatusOr<v1::DossierOverview> Catalog::GetDossierOverview(
     const v1::GetDossierOverviewRequest& request) {
-  absl::Status valid = CheckId(request.id(), "id");
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->Overview(request.id());
 }

@@ -4,25 +4,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/db/arrays.h"
 #include "common/db/errors.h"
+#include "common/db/values.h"
 
 namespace cf::catalog {
 namespace {
 
 // Columns every read returns, in the order RowToDossier expects.
-constexpr char kColumns[] =
-    "id::text, slug, name, benefits, pain_points, proof_types, target_audience, category, "
-    "niche, price::text, tiktok_shop_url, affiliate_link, status, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint, owner_id::text, created_at::text";
+const std::string& Columns() {
+  static const std::string columns = absl::StrCat(
+      "id::text, slug, name, benefits, pain_points, proof_types, target_audience, category, "
+      "niche, price::text, tiktok_shop_url, affiliate_link, status, ",
+      db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"),
+      ", owner_id::text, created_at::text");
+  return columns;
+}
 
 constexpr int kCreatedAtTextColumn = 16;
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* timestamp) {
-  timestamp->set_seconds(micros / 1000000);
-  timestamp->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-}
 
 void ReadArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
   for (std::string& item : db::ReadTextArray(field)) *out->Add() = std::move(item);
@@ -47,19 +45,14 @@ v1::Dossier RowToDossier(const pqxx::row& row) {
   dossier.set_tiktok_shop_url(Text(row[10]));
   dossier.set_affiliate_link(Text(row[11]));
   dossier.set_status(StatusFromDb(Text(row[12])));
-  SetTimestamp(row[13].as<int64_t>(), dossier.mutable_created_at());
-  SetTimestamp(row[14].as<int64_t>(), dossier.mutable_updated_at());
+  db::SetTimestamp(row[13].as<int64_t>(), dossier.mutable_created_at());
+  db::SetTimestamp(row[14].as<int64_t>(), dossier.mutable_updated_at());
   dossier.set_owner_id(row[15].as<std::string>());
   return dossier;
 }
 
 std::string ArrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return db::TextArrayLiteralOf(items);
-}
-
-// NULL for an empty optional text column.
-const char* NullIfEmpty(const std::string& value) {
-  return value.empty() ? nullptr : value.c_str();
 }
 
 absl::Status NotFound(const std::string& key) {
@@ -69,7 +62,7 @@ absl::Status NotFound(const std::string& key) {
 std::optional<v1::Dossier> SelectOne(pqxx::transaction_base& txn, const std::string& where,
                                      const std::string& value, bool for_update = false) {
   pqxx::result rows =
-      txn.exec_params(absl::StrCat("SELECT ", kColumns, " FROM cf_product_dossiers WHERE ", where,
+      txn.exec_params(absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE ", where,
                                    for_update ? " FOR UPDATE" : ""),
                       value);
   if (rows.empty()) return std::nullopt;
@@ -129,13 +122,13 @@ absl::StatusOr<v1::Dossier> DossierStore::Create(const v1::Dossier& dossier, boo
                        "affiliate_link, create_request_id) VALUES ($1, $2, $3::text[], "
                        "$4::text[], $5::text[], $6, $7, $8, $9::numeric, $10, $11, $12) "
                        "ON CONFLICT (slug) DO NOTHING RETURNING ",
-                       kColumns),
+                       Columns()),
           slug, dossier.name(), ArrayLiteral(dossier.benefits()),
           ArrayLiteral(dossier.pain_points()), ArrayLiteral(dossier.proof_types()),
-          NullIfEmpty(dossier.target_audience()), NullIfEmpty(dossier.category()),
-          NullIfEmpty(dossier.niche()), NullIfEmpty(dossier.price()),
-          NullIfEmpty(dossier.tiktok_shop_url()), NullIfEmpty(dossier.affiliate_link()),
-          NullIfEmpty(request_id));
+          db::NullIfEmpty(dossier.target_audience()), db::NullIfEmpty(dossier.category()),
+          db::NullIfEmpty(dossier.niche()), db::NullIfEmpty(dossier.price()),
+          db::NullIfEmpty(dossier.tiktok_shop_url()), db::NullIfEmpty(dossier.affiliate_link()),
+          db::NullIfEmpty(request_id));
       if (!rows.empty()) {
         created = RowToDossier(rows[0]);
         return absl::OkStatus();
@@ -190,7 +183,7 @@ absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,
   DossierPage page;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     pqxx::result rows = txn.exec_params(
-        absl::StrCat("SELECT ", kColumns,
+        absl::StrCat("SELECT ", Columns(),
                      " FROM cf_product_dossiers"
                      " WHERE ($1::text IS NULL OR status = $1)"
                      " AND ($2::text IS NULL OR category = $2)"
@@ -198,9 +191,9 @@ absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,
                      " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, "
                      "$5::uuid))"
                      " ORDER BY created_at DESC, id DESC LIMIT $6"),
-        NullIfEmpty(filter.status), NullIfEmpty(filter.category), NullIfEmpty(filter.niche),
-        after ? after->created_at.c_str() : nullptr, after ? after->id.c_str() : nullptr,
-        page_size + 1);
+        db::NullIfEmpty(filter.status), db::NullIfEmpty(filter.category),
+        db::NullIfEmpty(filter.niche), after ? after->created_at.c_str() : nullptr,
+        after ? after->id.c_str() : nullptr, page_size + 1);
     for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
       page.dossiers.push_back(RowToDossier(rows[i]));
     }
@@ -230,12 +223,12 @@ absl::StatusOr<v1::Dossier> DossierStore::Update(
                      "target_audience = $7, category = $8, niche = $9, price = $10::numeric, "
                      "tiktok_shop_url = $11, affiliate_link = $12 WHERE id = $1::uuid "
                      "RETURNING ",
-                     kColumns),
+                     Columns()),
         id, next.slug(), next.name(), ArrayLiteral(next.benefits()),
         ArrayLiteral(next.pain_points()), ArrayLiteral(next.proof_types()),
-        NullIfEmpty(next.target_audience()), NullIfEmpty(next.category()),
-        NullIfEmpty(next.niche()), NullIfEmpty(next.price()), NullIfEmpty(next.tiktok_shop_url()),
-        NullIfEmpty(next.affiliate_link()));
+        db::NullIfEmpty(next.target_audience()), db::NullIfEmpty(next.category()),
+        db::NullIfEmpty(next.niche()), db::NullIfEmpty(next.price()),
+        db::NullIfEmpty(next.tiktok_shop_url()), db::NullIfEmpty(next.affiliate_link()));
     updated = RowToDossier(rows[0]);
     return absl::OkStatus();
   });
@@ -285,7 +278,7 @@ absl::StatusOr<v1::Dossier> DossierStore::Transition(const std::string& id, v1::
     pqxx::result rows = txn.exec_params(
         absl::StrCat("UPDATE cf_product_dossiers SET status = $2 WHERE id = $1::uuid "
                      "RETURNING ",
-                     kColumns),
+                     Columns()),
         id, StatusToDb(to));
     updated = RowToDossier(rows[0]);
     return absl::OkStatus();
@@ -299,7 +292,7 @@ absl::StatusOr<v1::DossierOverview> DossierStore::Overview(const std::string& id
   absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     // The seed's "Get dossier with all assets" query, plus published content.
     pqxx::result rows = txn.exec_params(
-        absl::StrCat("SELECT ", kColumns,
+        absl::StrCat("SELECT ", Columns(),
                      ", (SELECT COUNT(*) FROM cf_generated_images WHERE dossier_id = d.id),"
                      " (SELECT COUNT(*) FROM cf_generated_videos WHERE dossier_id = d.id),"
                      " (SELECT COUNT(*) FROM cf_scripts WHERE dossier_id = d.id),"

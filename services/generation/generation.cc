@@ -124,9 +124,8 @@ absl::StatusOr<v1::Script> Generation::CreateScript(const v1::CreateScriptReques
 }
 
 absl::StatusOr<v1::Script> Generation::GetScript(const v1::GetScriptRequest& request) {
-  FieldViolations violations;
-  CheckUuidField(request.id(), "id", &violations);
-  if (!violations.empty()) return violations.Build();
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
   return scripts_->Get(request.id());
 }
 
@@ -170,9 +169,8 @@ absl::StatusOr<v1::ListScriptsResponse> Generation::ListScripts(
 }
 
 absl::Status Generation::DeleteScript(const v1::DeleteScriptRequest& request) {
-  FieldViolations violations;
-  CheckUuidField(request.id(), "id", &violations);
-  if (!violations.empty()) return violations.Build();
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
   return scripts_->Delete(request.id());
 }
 

@@ -5,14 +5,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/db/arrays.h"
+#include "common/db/values.h"
 #include "services/generation/media_types.h"
 
 namespace cf::generation {
 namespace {
 
 std::string Micros(const char* column) {
-  return absl::StrCat("COALESCE((extract(epoch FROM ", column, ") * 1000000)::bigint, 0)");
+  return absl::StrCat("COALESCE(", db::MicrosOf(column), ", 0)");
 }
 
 // Columns both tables return, in the order ReadCommon expects.
@@ -42,11 +42,6 @@ std::string ColumnsOf(JobKind kind) {
   return kind == JobKind::kImage ? ImageColumns() : VideoColumns();
 }
 
-void SetTime(int64_t micros, google::protobuf::Timestamp* timestamp) {
-  timestamp->set_seconds(micros / 1000000);
-  timestamp->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-}
-
 // Fills the fields Image and Video share; both messages name them alike.
 template <typename Message>
 void ReadCommon(const pqxx::row& row, Message* out) {
@@ -61,9 +56,10 @@ void ReadCommon(const pqxx::row& row, Message* out) {
   out->set_aspect_ratio(AspectRatioFromDb(row[9].as<std::string>()));
   out->set_attempts(row[10].as<int>());
   out->set_max_attempts(row[11].as<int>());
-  SetTime(row[12].as<int64_t>(), out->mutable_created_at());
-  SetTime(row[13].as<int64_t>(), out->mutable_updated_at());
-  if (row[14].as<int64_t>() != 0) SetTime(row[14].as<int64_t>(), out->mutable_completed_at());
+  db::SetTimestamp(row[12].as<int64_t>(), out->mutable_created_at());
+  db::SetTimestamp(row[13].as<int64_t>(), out->mutable_updated_at());
+  if (row[14].as<int64_t>() != 0)
+    db::SetTimestamp(row[14].as<int64_t>(), out->mutable_completed_at());
   v1::MediaMetadata* metadata = out->mutable_metadata();
   metadata->set_width(row[15].as<int>());
   metadata->set_height(row[16].as<int>());
@@ -92,10 +88,6 @@ v1::Video RowToVideo(const pqxx::row& row) {
   video.set_source_image_id(row[kCommonCount + 1].as<std::string>());
   video.set_duration_seconds(row[kCommonCount + 2].as<int>());
   return video;
-}
-
-const char* NullIfEmpty(const std::string& value) {
-  return value.empty() ? nullptr : value.c_str();
 }
 
 int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
@@ -144,17 +136,20 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
                                                           int max_pending) {
   const std::string table = TableOf(kind);
   std::vector<std::string> ids;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+  // The jobs an earlier call with this request_id made, if any.
+  auto FindByRequest = [&](pqxx::work& txn) {
     ids.clear();
-    if (!request_id.empty()) {
-      for (const auto& row :
-           txn.exec_params(absl::StrCat("SELECT id::text FROM ", table,
-                                        " WHERE create_request_id = $1 ORDER BY batch_index"),
-                           request_id)) {
-        ids.push_back(row[0].as<std::string>());
-      }
-      if (!ids.empty()) return absl::OkStatus();
+    if (request_id.empty()) return false;
+    for (const auto& row :
+         txn.exec_params(absl::StrCat("SELECT id::text FROM ", table,
+                                      " WHERE create_request_id = $1 ORDER BY batch_index"),
+                         request_id)) {
+      ids.push_back(row[0].as<std::string>());
     }
+    return !ids.empty();
+  };
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    if (FindByRequest(txn)) return absl::OkStatus();
     // One creator per dossier at a time, so the cap holds under concurrent creates.
     txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('cf_generation_jobs:' || $1))",
                     job.dossier_id);
@@ -203,18 +198,19 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
               : " FROM generate_series(0, $18 - 1) AS i",
         " RETURNING id::text, batch_index");
     pqxx::result rows =
-        video
-            ? txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
-                              job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
-                              db::TextArrayLiteral(d.benefits), db::TextArrayLiteral(d.pain_points),
-                              db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
-                              d.niche, d.price, d.tiktok_shop_url, d.affiliate_link,
-                              job.source_image_id, job.duration_seconds, count)
-            : txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
-                              job.aspect_ratio, job.max_attempts, NullIfEmpty(request_id), d.name,
-                              db::TextArrayLiteral(d.benefits), db::TextArrayLiteral(d.pain_points),
-                              db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
-                              d.niche, d.price, d.tiktok_shop_url, d.affiliate_link, count);
+        video ? txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                                job.aspect_ratio, job.max_attempts, db::NullIfEmpty(request_id),
+                                d.name, db::TextArrayLiteral(d.benefits),
+                                db::TextArrayLiteral(d.pain_points),
+                                db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
+                                d.niche, d.price, d.tiktok_shop_url, d.affiliate_link,
+                                job.source_image_id, job.duration_seconds, count)
+              : txn.exec_params(sql, job.dossier_id, job.type, job.prompt, job.model,
+                                job.aspect_ratio, job.max_attempts, db::NullIfEmpty(request_id),
+                                d.name, db::TextArrayLiteral(d.benefits),
+                                db::TextArrayLiteral(d.pain_points),
+                                db::TextArrayLiteral(d.proof_types), d.target_audience, d.category,
+                                d.niche, d.price, d.tiktok_shop_url, d.affiliate_link, count);
     std::vector<std::pair<int, std::string>> ordered;
     for (const auto& row : rows) {
       ordered.emplace_back(row[1].as<int>(), row[0].as<std::string>());
@@ -224,8 +220,11 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
     return absl::OkStatus();
   });
   if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty()) {
-    // A concurrent retry of the same request won: answer with its jobs.
-    return Create(kind, job, count, request_id, max_pending);
+    // A concurrent retry of the same request won the insert: answer with its jobs.
+    status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+      return FindByRequest(txn) ? absl::OkStatus()
+                                : absl::AbortedError("the create raced another; retry it");
+    });
   }
   if (!status.ok()) return status;
   return ids;
@@ -294,9 +293,9 @@ absl::Status ListJobs(db::ConnectionPool* pool, JobKind kind, const JobFilter& f
                      " AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR status = $3)"
                      " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, "
                      "$5::uuid)) ORDER BY created_at DESC, id DESC LIMIT $6"),
-        NullIfEmpty(filter.dossier_id), NullIfEmpty(filter.type), NullIfEmpty(filter.status),
-        after ? after->created_at.c_str() : nullptr, after ? after->id.c_str() : nullptr,
-        page_size + 1);
+        db::NullIfEmpty(filter.dossier_id), db::NullIfEmpty(filter.type),
+        db::NullIfEmpty(filter.status), after ? after->created_at.c_str() : nullptr,
+        after ? after->id.c_str() : nullptr, page_size + 1);
     for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
       out->push_back(convert(rows[i]));
     }

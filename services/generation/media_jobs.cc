@@ -32,17 +32,11 @@ std::string AspectOrDefault(v1::AspectRatio ratio, FieldViolations* violations) 
   return name;
 }
 
-absl::Status CheckId(const std::string& id) {
-  FieldViolations violations;
-  CheckUuidField(id, "id", &violations);
-  return violations.Build();
-}
-
 // Checks the id, applies a state change, and reads the job back.
 template <typename Read>
 auto ChangeThenRead(const std::string& id, const std::function<absl::Status()>& change, Read read)
     -> decltype(read()) {
-  absl::Status valid = CheckId(id);
+  absl::Status valid = RequireUuid(id, "id");
   if (!valid.ok()) return valid;
   absl::Status changed = change();
   if (!changed.ok()) return changed;
@@ -169,13 +163,13 @@ absl::StatusOr<v1::CreateVideoResponse> MediaJobs::CreateVideo(
 }
 
 absl::StatusOr<v1::Image> MediaJobs::GetImage(const v1::GetImageRequest& request) {
-  absl::Status valid = CheckId(request.id());
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->GetImage(request.id());
 }
 
 absl::StatusOr<v1::Video> MediaJobs::GetVideo(const v1::GetVideoRequest& request) {
-  absl::Status valid = CheckId(request.id());
+  absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->GetVideo(request.id());
 }

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/values.h"
 
 namespace cf::generation {
 namespace {
@@ -23,9 +24,7 @@ v1::Script RowToScript(const pqxx::row& row) {
   script.set_cta(row[6].as<std::string>());
   script.set_full_script(row[7].as<std::string>());
   script.set_estimated_duration(row[8].as<int>());
-  int64_t micros = row[9].as<int64_t>();
-  script.mutable_created_at()->set_seconds(micros / 1000000);
-  script.mutable_created_at()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  db::SetTimestamp(row[9].as<int64_t>(), script.mutable_created_at());
   return script;
 }
 

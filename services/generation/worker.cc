@@ -118,6 +118,16 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
     running_[job.id] = running;
     if (stopping_) running->cancel = true;  // claimed while Stop() was cancelling
   }
+  auto start = absl::Now();
+  absl::StatusOr<JobResult> result = Generate(job, running.get());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_.erase(job.id);
+  }
+  Settle(job, result, absl::Now() - start);
+}
+
+absl::StatusOr<JobResult> JobWorkers::Generate(const ClaimedJob& job, Running* running) {
   ProviderCall call;
   call.progress = [running](int percent) { running->progress = percent; };
   call.cancel = &running->cancel;
@@ -126,26 +136,21 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
         store_->RecordProviderJob(job.kind, job.id, job.attempt, provider_job_id);
     return held.ok() && *held;
   };
-  auto start = absl::Now();
-  absl::StatusOr<JobResult> result;
-  if (job.kind == JobKind::kImage) {
-    result = images_->Generate(job, call);
-  } else {
-    RevealImages reveal;
-    if (job.type == "reveal") {
-      reveal.before_url = store_->LatestImageUrl(job.dossier_id, "before").value_or("");
-      reveal.after_url = store_->LatestImageUrl(job.dossier_id, "after").value_or("");
-    }
-    result = videos_->Generate(job, reveal, call);
+  if (job.kind == JobKind::kImage) return images_->Generate(job, call);
+  RevealImages reveal;
+  if (job.type == "reveal") {
+    reveal.before_url = store_->LatestImageUrl(job.dossier_id, "before").value_or("");
+    reveal.after_url = store_->LatestImageUrl(job.dossier_id, "after").value_or("");
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    running_.erase(job.id);
-  }
+  return videos_->Generate(job, reveal, call);
+}
+
+void JobWorkers::Settle(const ClaimedJob& job, const absl::StatusOr<JobResult>& result,
+                        absl::Duration took) {
   std::vector<LogField> fields = {{"kind", KindName(job.kind)},
                                   {"job", job.id},
                                   {"attempt", job.attempt},
-                                  {"seconds", absl::ToDoubleSeconds(absl::Now() - start)}};
+                                  {"seconds", absl::ToDoubleSeconds(took)}};
   if (result.ok()) {
     // Logged first, so a kill between the commit and the next line still shows who completed.
     LogAttempt("complete-try", job);
@@ -156,30 +161,30 @@ void JobWorkers::RunJob(const ClaimedJob& job) {
         ok ? "job completed" : "job completed after losing its lease; result dropped", fields);
     return;
   }
-  if (result.status().code() == absl::StatusCode::kCancelled && stopping_) {
-    store_->Release(job.kind, job.id, job.attempt).IgnoreError();
-    LogAttempt("release", job);
-    Log(LogLevel::kInfo, "job given back at shutdown", fields);
+  const absl::Status& status = result.status();
+  if (status.code() == absl::StatusCode::kCancelled) {
+    if (stopping_) {
+      store_->Release(job.kind, job.id, job.attempt).IgnoreError();
+      LogAttempt("release", job);
+      Log(LogLevel::kInfo, "job given back at shutdown", fields);
+    } else {
+      LogAttempt("lost", job);  // the heartbeat found the lease taken; nothing to write
+    }
     return;
   }
-  if (result.status().code() == absl::StatusCode::kCancelled) {
-    LogAttempt("lost", job);  // the heartbeat found the lease taken; nothing to write
-    return;
-  }
-  if (IsPollLater(result.status())) {
+  if (IsPollLater(status)) {
     // An external job still running: let go of the thread and come back on schedule.
-    store_->Defer(job.kind, job.id, job.attempt, RetryAfterOf(result.status())).IgnoreError();
+    store_->Defer(job.kind, job.id, job.attempt, RetryAfterOf(status)).IgnoreError();
     LogAttempt("defer", job);
     return;
   }
-  bool retryable = IsRetryable(result.status());
-  absl::Duration delay = Backoff(job.attempt, RetryAfterOf(result.status()));
+  bool retryable = IsRetryable(status);
   store_
-      ->Fail(job.kind, job.id, job.attempt, std::string(result.status().message()), retryable,
-             delay)
+      ->Fail(job.kind, job.id, job.attempt, std::string(status.message()), retryable,
+             Backoff(job.attempt, RetryAfterOf(status)))
       .IgnoreError();
   LogAttempt(retryable ? "fail-retry" : "fail", job);
-  fields.emplace_back("error", std::string(result.status().message()));
+  fields.emplace_back("error", std::string(status.message()));
   fields.emplace_back("retryable", retryable ? "true" : "false");
   Log(LogLevel::kWarning, "job attempt failed", fields);
 }

@@ -59,7 +59,11 @@ class JobWorkers {
   };
 
   void WorkLoop(JobKind kind);
+  // Claimed -> running (registered for heartbeats) -> settled.
   void RunJob(const ClaimedJob& job);
+  absl::StatusOr<JobResult> Generate(const ClaimedJob& job, Running* running);
+  // Records the outcome: completed, given back, lost, deferred, or failed (retry or not).
+  void Settle(const ClaimedJob& job, const absl::StatusOr<JobResult>& result, absl::Duration took);
   void HeartbeatLoop();
   void RescueLoop();
   void ListenLoop();

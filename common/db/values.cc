@@ -1,9 +1,18 @@
-#include "common/db/arrays.h"
+#include "common/db/values.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace cf::db {
+
+std::string MicrosOf(const std::string& column) {
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
+}
+
+void SetTimestamp(int64_t micros, google::protobuf::Timestamp* timestamp) {
+  timestamp->set_seconds(micros / 1000000);
+  timestamp->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+}
 
 std::string TextArrayLiteral(const std::vector<std::string>& items) {
   std::vector<std::string> quoted;

@@ -1,4 +1,4 @@
-#include "common/db/arrays.h"
+#include "common/db/values.h"
 
 #include "common/testing/postgres.h"
 #include "gtest/gtest.h"
@@ -16,6 +16,21 @@ TEST(ArraysTest, RoundTripsAwkwardStringsThroughPostgres) {
   EXPECT_EQ(ReadTextArray(row[0]), items);
   EXPECT_TRUE(ReadTextArray(txn.exec1("SELECT NULL::text[]")[0]).empty());
   EXPECT_TRUE(ReadTextArray(txn.exec1("SELECT '{}'::text[]")[0]).empty());
+}
+
+TEST(ValuesTest, TimestampsKeepMicroseconds) {
+  cf::testing::TestDatabase database;
+  pqxx::connection connection(database.OwnerConninfo());
+  pqxx::nontransaction txn(connection);
+  int64_t micros =
+      txn.exec1("SELECT " + MicrosOf("'2026-11-25 10:00:00.123456+00'::timestamptz"))[0]
+          .as<int64_t>();
+  google::protobuf::Timestamp timestamp;
+  SetTimestamp(micros, &timestamp);
+  EXPECT_EQ(timestamp.seconds(), 1795600800);
+  EXPECT_EQ(timestamp.nanos(), 123456000);
+  EXPECT_EQ(NullIfEmpty(""), nullptr);
+  EXPECT_STREQ(NullIfEmpty("x"), "x");
 }
 
 }  // namespace
