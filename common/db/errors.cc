@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "common/log/log.h"
 
@@ -38,6 +39,8 @@ std::string SqlState(const pqxx::sql_error& error) {
 
 namespace {
 
+constexpr char kConflictPayload[] = "cf.db/serialization-conflict";
+
 absl::string_view DescriptionFor(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kAlreadyExists:
@@ -70,7 +73,15 @@ absl::Status StatusFromException(const std::exception& error) {
   }
   Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning, "database error",
       {{"sqlstate", sqlstate}, {"error", error.what()}});
-  return absl::Status(code, DescriptionFor(code));
+  absl::Status status(code, DescriptionFor(code));
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    status.SetPayload(kConflictPayload, absl::Cord(sqlstate));
+  }
+  return status;
+}
+
+bool IsRetryableConflict(const absl::Status& status) {
+  return status.GetPayload(kConflictPayload).has_value();
 }
 
 }  // namespace cf::db

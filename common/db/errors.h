@@ -16,6 +16,11 @@ namespace cf::db {
 // server shutting down -> UNAVAILABLE, anything else -> INTERNAL ("database error").
 absl::Status StatusFromException(const std::exception& error);
 
+// True for a status that StatusFromException made from a serialization failure or a deadlock:
+// the transaction did nothing and may simply run again. An ABORTED that a caller returns
+// itself (a lost race, by the API conventions) is not one.
+bool IsRetryableConflict(const absl::Status& status);
+
 // The SQLSTATE of an error. libpqxx 6.4 leaves sqlstate() empty for some error classes
 // (insufficient_privilege among them), so the class fills the gap.
 std::string SqlState(const pqxx::sql_error& error);

@@ -78,7 +78,7 @@ absl::Status ConnectionPool::Transact(const std::function<absl::Status(pqxx::wor
       if (result.ok()) txn.commit();  // otherwise the destructor rolls back
       return result;
     });
-    if (status.code() != absl::StatusCode::kAborted) break;
+    if (!IsRetryableConflict(status)) break;
   }
   return status;
 }

@@ -26,7 +26,8 @@ class ConnectionPool {
   absl::Status WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn);
 
   // Runs fn in a transaction at the given isolation, committing when it returns OK and rolling
-  // back otherwise. Serialization failures and deadlocks are retried a few times.
+  // back otherwise. Serialization failures and deadlocks the database reports are retried a
+  // few times; a status fn returns itself, ABORTED included, is final.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
 
   // A connection string for the same server as a different user/database (later keywords win).

@@ -62,5 +62,17 @@ TEST(ConnectionPoolTest, BusyPoolAnswersUnavailableAfterTimeout) {
   EXPECT_EQ(inner.code(), absl::StatusCode::kUnavailable);
 }
 
+TEST(ConnectionPoolTest, AbortedFromTheCallerRunsOnce) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 1);
+  int runs = 0;
+  absl::Status status = pool.Transact([&](pqxx::work&) {
+    ++runs;
+    return absl::AbortedError("lost a race");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(runs, 1);
+}
+
 }  // namespace
 }  // namespace cf::db

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/conninfo.h"
 #include "common/db/migrator.h"
 #include "common/log/log.h"
 
@@ -44,14 +45,22 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   if (!pool_size.ok()) return pool_size.status();
   auto queue = config.GetInt("db_queue", 256, 1, 100000);
   if (!queue.ok()) return queue.status();
-  absl::Status schema = db::CheckSchemaVersion(*url, schema_version);
+  auto connect_timeout = config.GetInt("db_connect_timeout_s", 5, 2, 600);
+  if (!connect_timeout.ok()) return connect_timeout.status();
+  auto statement_timeout = config.GetInt("db_statement_timeout_ms", 30000, 100, 3600000);
+  if (!statement_timeout.ok()) return statement_timeout.status();
+  db::ConnectionLimits limits;
+  limits.connect_timeout = absl::Seconds(*connect_timeout);
+  limits.statement_timeout = absl::Milliseconds(*statement_timeout);
+  const std::string conninfo = db::WithLimits(*url, limits);
+  absl::Status schema = db::CheckSchemaVersion(conninfo, schema_version);
   if (!schema.ok()) {
     return absl::Status(schema.code(), absl::StrCat("database check failed: ", schema.message()));
   }
   DatabaseRuntime runtime;
-  runtime.pool = std::make_unique<db::ConnectionPool>(*url, *pool_size);
+  runtime.pool = std::make_unique<db::ConnectionPool>(conninfo, *pool_size);
   runtime.executor = std::make_unique<BoundedExecutor>(*pool_size, *queue);
-  auto probe = std::make_shared<DatabaseProbe>(*url);
+  auto probe = std::make_shared<DatabaseProbe>(conninfo);
   runtime.probe = [probe] { return (*probe)(); };
   return runtime;
 }

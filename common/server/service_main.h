@@ -21,8 +21,10 @@ struct DatabaseRuntime {
   std::function<bool()> probe;                // readiness: can we reach the database?
 };
 
-// Reads database_url (required), db_pool_size (default 8) and db_queue (default 256), and
-// refuses a schema older than `schema_version`.
+// Reads database_url (required), db_pool_size (default 8), db_queue (default 256),
+// db_connect_timeout_s (5) and db_statement_timeout_ms (30000); every connection gets those
+// limits and TCP keepalives (common/db/conninfo.h). Refuses a schema older than
+// `schema_version`.
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);
 
 // Server options from configuration: listen (default `default_listen`), drain_timeout_s.

@@ -111,7 +111,7 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
         if (data == nullptr || !data->is_string()) continue;
         absl::StatusOr<std::string> bytes = http::Base64Decode(data->get<std::string>());
         if (!bytes.ok()) return absl::UnavailableError("Gemini sent an undecodable image");
-        std::string path = media_->PathFor("images", job.id + ".png");
+        std::string path = media_->PathFor("images", job.output_stem + ".png");
         absl::Status written = WriteFile(path, *bytes);
         if (!written.ok()) return written;
         absl::StatusOr<media::MediaInfo> info = media::Probe(path);
@@ -119,7 +119,7 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
         call.progress(100);
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return MediaResult(*info, media_->UrlFor(path), model(), seconds, false);
+        return MediaResult(*info, path, media_->UrlFor(path), model(), seconds, false);
       }
     }
   }
@@ -184,12 +184,12 @@ absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job,
   if (!response.ok()) return response.status();
   absl::Status status = http::StatusOf(*response, "Veo download");
   if (!status.ok()) return status;
-  std::string path = media_->PathFor("videos", job.id + ".mp4");
+  std::string path = media_->PathFor("videos", job.output_stem + ".mp4");
   absl::Status written = WriteFile(path, response->body);
   if (!written.ok()) return written;
   absl::StatusOr<media::MediaInfo> info = media::Probe(path);
   if (!info.ok()) return absl::UnavailableError("Veo sent an unreadable video");
-  return MediaResult(*info, media_->UrlFor(path), model(), 0, true);
+  return MediaResult(*info, path, media_->UrlFor(path), model(), 0, true);
 }
 
 absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,
@@ -204,7 +204,7 @@ absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,
       return absl::CancelledError("the job was taken over while submitting");
     }
     call.progress(5);
-    return PollLater(config_.poll_interval);
+    return jobs::PollLater(config_.poll_interval);
   }
   http::Request request;
   request.url = absl::StrCat(config_.base_url, "/v1beta/", operation);
@@ -216,7 +216,7 @@ absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,
   if (!status.ok()) return status;
   absl::StatusOr<json> parsed = ParseJson(response->body, "Veo operation");
   if (!parsed.ok()) return parsed.status();
-  if (!parsed->value("done", false)) return PollLater(config_.poll_interval);
+  if (!parsed->value("done", false)) return jobs::PollLater(config_.poll_interval);
   if (parsed->contains("error")) {
     const json& error = (*parsed)["error"];
     return absl::FailedPreconditionError(

@@ -18,7 +18,7 @@
 #include "common/testing/postgres.h"
 #include "gtest/gtest.h"
 #include "services/generation/job_store.h"
-#include "services/generation/worker.h"
+#include "services/generation/media_handler.h"
 
 namespace cf::generation {
 namespace {
@@ -186,6 +186,7 @@ class GoogleProvidersTest : public ::testing::Test {
     ClaimedJob job;
     job.kind = JobKind::kImage;
     job.id = "gemini-image";
+    job.output_stem = job.id;
     job.prompt = "A studio photo";
     job.aspect_ratio = "9:16";
     return job;
@@ -221,28 +222,28 @@ TEST_F(GoogleProvidersTest, GeminiFailuresAreClassified) {
   fake_.gemini_mode = "429";
   auto limited = gemini.Generate(ImageJob(), ProviderCall());
   EXPECT_EQ(limited.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(IsRetryable(limited.status()));
+  EXPECT_TRUE(jobs::IsRetryable(limited.status()));
   EXPECT_EQ(RetryAfterOf(limited.status()), absl::Seconds(7));
 
   fake_.gemini_mode = "500";
   auto down = gemini.Generate(ImageJob(), ProviderCall());
   EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(IsRetryable(down.status()));
+  EXPECT_TRUE(jobs::IsRetryable(down.status()));
 
   fake_.gemini_mode = "slow";
   auto slow = gemini.Generate(ImageJob(), ProviderCall());
   EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_TRUE(IsRetryable(slow.status()));
+  EXPECT_TRUE(jobs::IsRetryable(slow.status()));
 
   fake_.gemini_mode = "blocked";
   auto blocked = gemini.Generate(ImageJob(), ProviderCall());
-  EXPECT_FALSE(IsRetryable(blocked.status()));
+  EXPECT_FALSE(jobs::IsRetryable(blocked.status()));
   EXPECT_NE(blocked.status().message().find("SAFETY"), absl::string_view::npos);
 
   fake_.gemini_mode = "400";
   auto bad = gemini.Generate(ImageJob(), ProviderCall());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(IsRetryable(bad.status()));
+  EXPECT_FALSE(jobs::IsRetryable(bad.status()));
 }
 
 TEST_F(GoogleProvidersTest, VeoSubmitsOnceRecordsTheOperationThenPollsAndDownloads) {
@@ -252,6 +253,7 @@ TEST_F(GoogleProvidersTest, VeoSubmitsOnceRecordsTheOperationThenPollsAndDownloa
   ClaimedJob job;
   job.kind = JobKind::kVideo;
   job.id = "veo-video";
+  job.output_stem = job.id;
   job.prompt = "A slow push-in";
   job.aspect_ratio = "16:9";
   job.duration_seconds = 6;
@@ -263,7 +265,7 @@ TEST_F(GoogleProvidersTest, VeoSubmitsOnceRecordsTheOperationThenPollsAndDownloa
     return true;
   };
   auto first = veo.Generate(job, RevealImages(), call);
-  EXPECT_TRUE(IsPollLater(first.status())) << first.status();
+  EXPECT_TRUE(jobs::IsPollLater(first.status())) << first.status();
   EXPECT_EQ(recorded, "models/veo-3.1-generate-preview/operations/op123");
   json body = json::parse(fake_.last_body);
   EXPECT_EQ(body["instances"][0]["prompt"], "A slow push-in");
@@ -275,7 +277,7 @@ TEST_F(GoogleProvidersTest, VeoSubmitsOnceRecordsTheOperationThenPollsAndDownloa
 
   job.provider_job_id = recorded;  // as the next claim reads it back
   auto second = veo.Generate(job, RevealImages(), call);
-  EXPECT_TRUE(IsPollLater(second.status()));  // not done yet
+  EXPECT_TRUE(jobs::IsPollLater(second.status()));  // not done yet
   auto third = veo.Generate(job, RevealImages(), call);
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_EQ(fake_.submits.load(), 1);
@@ -292,15 +294,16 @@ TEST_F(GoogleProvidersTest, VeoFailuresAndLimits) {
   ClaimedJob job;
   job.kind = JobKind::kVideo;
   job.id = "veo-failing";
+  job.output_stem = job.id;
   job.provider_job_id = "models/veo-3.1-generate-preview/operations/op123";
   fake_.polls_until_done = 0;
   fake_.veo_mode = "error";
   auto failed = veo.Generate(job, RevealImages(), ProviderCall());
-  EXPECT_FALSE(IsRetryable(failed.status()));
+  EXPECT_FALSE(jobs::IsRetryable(failed.status()));
   EXPECT_NE(failed.status().message().find("bad image"), absl::string_view::npos);
   fake_.veo_mode = "filtered";
   auto filtered = veo.Generate(job, RevealImages(), ProviderCall());
-  EXPECT_FALSE(IsRetryable(filtered.status()));
+  EXPECT_FALSE(jobs::IsRetryable(filtered.status()));
   EXPECT_NE(filtered.status().message().find("celebrity likeness"), absl::string_view::npos);
 }
 
@@ -333,12 +336,12 @@ TEST_F(GoogleProvidersTest, VeoJobsThroughTheQueueSubmitOnce) {
         dossier + "', '" + image_id + "', 'demo', 'push in', 6, '9:16')");
     txn.commit();
   }
-  WorkerOptions options;
+  jobs::RunnerOptions options;
   options.worker_id = "veo-worker";
-  options.image_threads = 0;
   options.poll_interval = absl::Milliseconds(20);
+  options.conninfo = database.RoleConninfo("cf_generation");
   {
-    JobWorkers workers(&store, &gemini, &veo, options);
+    MediaWorkers workers(&store, &gemini, &veo, 0, 1, options);
     workers.Start();
     pqxx::connection connection(database.OwnerConninfo());
     for (int i = 0; i < 300; ++i) {

@@ -90,8 +90,6 @@ v1::Video RowToVideo(const pqxx::row& row) {
   return video;
 }
 
-int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
-
 absl::Status NotFound(JobKind kind, const std::string& id) {
   return absl::NotFoundError(absl::StrCat(KindName(kind), " ", id, " not found"));
 }
@@ -154,8 +152,8 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
     txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('cf_generation_jobs:' || $1))",
                     job.dossier_id);
     int unfinished = txn.exec_params1(absl::StrCat("SELECT count(*) FROM ", table,
-                                                   " WHERE dossier_id = $1::uuid AND status IN "
-                                                   "('pending', 'generating')"),
+                                                   " WHERE dossier_id = $1::uuid AND job_state IN "
+                                                   "('queued', 'running')"),
                                       job.dossier_id)[0]
                          .as<int>();
     if (unfinished + count > max_pending) {
@@ -331,204 +329,83 @@ absl::StatusOr<std::vector<v1::Video>> JobStore::ListVideos(const JobFilter& fil
   return videos;
 }
 
-namespace {
-
-// Applies a guarded state change; when it matched no row, says why: NOT_FOUND or the state.
-absl::Status Transition(db::ConnectionPool* pool, JobKind kind, const std::string& id,
-                        const std::string& set, const std::string& from,
-                        const std::string& allowed) {
-  return pool->Transact([&](pqxx::work& txn) -> absl::Status {
-    pqxx::result changed =
-        txn.exec_params(absl::StrCat("UPDATE ", TableOf(kind), " SET ", set,
-                                     " WHERE id = $1::uuid AND status = $2 RETURNING 1"),
-                        id, from);
-    if (!changed.empty()) return absl::OkStatus();
-    pqxx::result current = txn.exec_params(
-        absl::StrCat("SELECT status FROM ", TableOf(kind), " WHERE id = $1::uuid"), id);
-    if (current.empty()) return NotFound(kind, id);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the ", KindName(kind), " is ", current[0][0].as<std::string>(), "; ", allowed));
-  });
+jobs::QueueSpec QueueSpecFor(JobKind kind) {
+  jobs::QueueSpec spec;
+  spec.table = TableOf(kind);
+  spec.kind = KindName(kind);
+  spec.channel = "cf_generation_jobs";
+  spec.status_column = "status";
+  spec.status_of = {{jobs::JobState::kQueued, "pending"},
+                    {jobs::JobState::kRunning, "generating"},
+                    {jobs::JobState::kDone, "completed"},
+                    {jobs::JobState::kFailed, "failed"},
+                    {jobs::JobState::kCancelled, "cancelled"}};
+  spec.external_job_column = "remotion_job_id";
+  spec.claim_columns = absl::StrCat(
+      "j.dossier_id::text, j.type, j.prompt, j.aspect_ratio, ",
+      kind == JobKind::kVideo ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "
+                                "cf_generated_images i WHERE i.id = j.source_image_id), ''), "
+                              : "0, '', ",
+      kSnapshotColumns);
+  return spec;
 }
 
-}  // namespace
-
-absl::Status JobStore::Cancel(JobKind kind, const std::string& id) {
-  return Transition(pool_, kind, id, "status = 'cancelled'", "pending",
-                    "only a pending job can be cancelled");
+ClaimedJob DecodeClaim(JobKind kind, const jobs::Lease& lease) {
+  const pqxx::row row = lease.row();
+  const int first = jobs::Lease::kPayload;
+  ClaimedJob job;
+  job.kind = kind;
+  job.id = lease.id;
+  job.attempt = lease.attempt;
+  job.output_stem = absl::StrCat(lease.id, "-", lease.token);
+  job.provider_job_id = lease.external_job_id;
+  job.dossier_id = row[first].as<std::string>();
+  job.type = row[first + 1].as<std::string>();
+  job.prompt = row[first + 2].as<std::string>();
+  job.aspect_ratio = row[first + 3].as<std::string>();
+  job.duration_seconds = row[first + 4].as<int>();
+  job.source_image_url = row[first + 5].as<std::string>();
+  job.dossier = ReadSnapshot(row, first + 6);
+  return job;
 }
 
-absl::Status JobStore::Retry(JobKind kind, const std::string& id) {
-  return Transition(pool_, kind, id,
-                    "status = 'pending', attempts = 0, progress = 0, next_attempt_at = NOW(), "
-                    "remotion_job_id = NULL, next_poll_at = NULL",
-                    "failed", "only a failed job can be retried");
-}
-
-std::string ClaimStatement(JobKind kind) {
-  const std::string table = TableOf(kind);
+jobs::Completion CompletionFor(JobKind kind, const JobResult& result) {
   const bool video = kind == JobKind::kVideo;
-  return absl::StrCat("UPDATE ", table,
-                      " AS j SET status = 'generating', attempts = attempts + 1, lease_owner = $1, "
-                      "lease_expires_at = NOW() + $2 * interval '1 millisecond', progress = 0 "
-                      "WHERE id IN (SELECT id FROM ",
-                      table,
-                      " WHERE status = 'pending' AND next_attempt_at <= NOW() "
-                      "ORDER BY next_attempt_at, created_at FOR UPDATE SKIP LOCKED LIMIT $3) "
-                      "RETURNING j.id::text, j.dossier_id::text, j.attempts, j.type, j.prompt, "
-                      "j.aspect_ratio, COALESCE(j.remotion_job_id, ''), ",
-                      video ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "
-                              "cf_generated_images i WHERE i.id = j.source_image_id), ''), "
-                            : "0, '', ",
-                      kSnapshotColumns);
-}
-
-absl::StatusOr<std::vector<ClaimedJob>> JobStore::Claim(JobKind kind, const std::string& worker,
-                                                        int limit, absl::Duration lease) {
-  std::vector<ClaimedJob> jobs;
-  const std::string sql = ClaimStatement(kind);
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    jobs.clear();
-    pqxx::result rows = txn.exec_params(sql, worker, Millis(lease), limit);
-    for (const auto& row : rows) {
-      ClaimedJob job;
-      job.kind = kind;
-      job.id = row[0].as<std::string>();
-      job.dossier_id = row[1].as<std::string>();
-      job.attempt = row[2].as<int>();
-      job.type = row[3].as<std::string>();
-      job.prompt = row[4].as<std::string>();
-      job.aspect_ratio = row[5].as<std::string>();
-      job.provider_job_id = row[6].as<std::string>();
-      job.duration_seconds = row[7].as<int>();
-      job.source_image_url = row[8].as<std::string>();
-      job.dossier = ReadSnapshot(row, 9);
-      jobs.push_back(std::move(job));
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return jobs;
-}
-
-namespace {
-
-// Runs a fenced update: true when the row still belonged to the caller's attempt.
-absl::StatusOr<bool> Fenced(db::ConnectionPool* pool,
-                            const std::function<pqxx::result(pqxx::work&)>& run) {
-  bool held = false;
-  absl::Status status = pool->Transact([&](pqxx::work& txn) {
-    held = !run(txn).empty();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return held;
-}
-
-}  // namespace
-
-absl::StatusOr<bool> JobStore::Heartbeat(JobKind kind, const std::string& id, int attempt,
-                                         int progress, absl::Duration lease) {
-  std::string sql =
-      absl::StrCat("UPDATE ", TableOf(kind),
-                   " SET lease_expires_at = NOW() + $3 * interval '1 millisecond', "
-                   "progress = GREATEST(progress, LEAST($4, 99)) "
-                   "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
-  return Fenced(pool_, [&](pqxx::work& txn) {
-    return txn.exec_params(sql, id, attempt, Millis(lease), progress);
-  });
-}
-
-absl::StatusOr<bool> JobStore::RecordProviderJob(JobKind kind, const std::string& id, int attempt,
-                                                 const std::string& provider_job_id) {
-  std::string sql = absl::StrCat("UPDATE ", TableOf(kind),
-                                 " SET remotion_job_id = $3 WHERE id = $1::uuid AND attempts = "
-                                 "$2 AND status = 'generating' RETURNING 1");
-  return Fenced(
-      pool_, [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt, provider_job_id); });
-}
-
-std::string CompleteStatement(JobKind kind) {
-  const bool video = kind == JobKind::kVideo;
-  return absl::StrCat(
-      "UPDATE ", TableOf(kind), " SET status = 'completed', ", video ? "video_url" : "image_url",
+  jobs::Completion completion;
+  completion.set_sql = absl::StrCat(
+      video ? "video_url" : "image_url",
       " = $3, model = $4, remotion_job_id = COALESCE(NULLIF($5, ''), remotion_job_id), "
       "metadata = jsonb_build_object('width', $6::int, 'height', $7::int, 'format', $8::text, "
       "'fileSize', $9::bigint, 'generationTime', round($10::numeric, 3))",
       video ? " || jsonb_build_object('fps', $11::float8, 'codec', $12::text, 'bitrate', "
               "$13::text, 'duration', round($14::numeric, 3))"
             : "",
-      ", progress = 100, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, "
-      "completed_at = NOW() WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' "
-      "RETURNING 1");
+      ", completed_at = NOW()");
+  completion.args = {result.url,
+                     result.model,
+                     result.provider_job_id,
+                     std::to_string(result.width),
+                     std::to_string(result.height),
+                     result.format,
+                     std::to_string(result.file_size),
+                     std::to_string(result.generation_seconds)};
+  if (video) {
+    completion.args.push_back(std::to_string(result.fps));
+    completion.args.push_back(result.codec);
+    completion.args.push_back(result.bitrate);
+    completion.args.push_back(std::to_string(result.duration_seconds));
+  }
+  if (!result.local_path.empty()) completion.files.push_back(result.local_path);
+  return completion;
 }
 
-absl::StatusOr<bool> JobStore::Complete(JobKind kind, const std::string& id, int attempt,
-                                        const JobResult& result) {
-  const bool video = kind == JobKind::kVideo;
-  const std::string sql = CompleteStatement(kind);
-  return Fenced(pool_, [&](pqxx::work& txn) {
-    if (video) {
-      return txn.exec_params(sql, id, attempt, result.url, result.model, result.provider_job_id,
-                             result.width, result.height, result.format, result.file_size,
-                             result.generation_seconds, result.fps, result.codec, result.bitrate,
-                             result.duration_seconds);
-    }
-    return txn.exec_params(sql, id, attempt, result.url, result.model, result.provider_job_id,
-                           result.width, result.height, result.format, result.file_size,
-                           result.generation_seconds);
-  });
+absl::Status JobStore::Cancel(JobKind kind, const std::string& id) {
+  return queue(kind)->Cancel(id);
 }
 
-absl::StatusOr<bool> JobStore::Fail(JobKind kind, const std::string& id, int attempt,
-                                    const std::string& error, bool retryable,
-                                    absl::Duration retry_after) {
-  std::string sql = absl::StrCat(
-      "UPDATE ", TableOf(kind),
-      " SET status = CASE WHEN $4 AND attempts < max_attempts THEN 'pending' ELSE 'failed' END, "
-      "next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
-      "lease_owner = NULL, lease_expires_at = NULL "
-      "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
-  return Fenced(pool_, [&](pqxx::work& txn) {
-    return txn.exec_params(sql, id, attempt, error, retryable, Millis(retry_after));
-  });
-}
-
-absl::StatusOr<bool> JobStore::Defer(JobKind kind, const std::string& id, int attempt,
-                                     absl::Duration after) {
-  std::string sql = absl::StrCat(
-      "UPDATE ", TableOf(kind),
-      " SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, "
-      "lease_expires_at = NULL, next_attempt_at = NOW() + $3 * interval '1 millisecond', "
-      "next_poll_at = NOW() + $3 * interval '1 millisecond' "
-      "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
-  return Fenced(pool_,
-                [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt, Millis(after)); });
-}
-
-absl::StatusOr<bool> JobStore::Release(JobKind kind, const std::string& id, int attempt) {
-  std::string sql =
-      absl::StrCat("UPDATE ", TableOf(kind),
-                   " SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, "
-                   "lease_expires_at = NULL, next_attempt_at = NOW(), progress = 0 "
-                   "WHERE id = $1::uuid AND attempts = $2 AND status = 'generating' RETURNING 1");
-  return Fenced(pool_, [&](pqxx::work& txn) { return txn.exec_params(sql, id, attempt); });
-}
-
-absl::StatusOr<int> JobStore::RescueExpired(JobKind kind) {
-  int rescued = 0;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    pqxx::result rows = txn.exec(absl::StrCat(
-        "UPDATE ", TableOf(kind),
-        " SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, "
-        "last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
-        "expired)', lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NOW() "
-        "WHERE status = 'generating' AND lease_expires_at < NOW() RETURNING 1"));
-    rescued = static_cast<int>(rows.size());
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return rescued;
+absl::Status JobStore::Retry(JobKind kind, const std::string& id) {
+  return queue(kind)->Requeue(id, {jobs::JobState::kFailed}, "",
+                              "only a failed job can be retried");
 }
 
 absl::StatusOr<std::string> JobStore::LatestImageUrl(const std::string& dossier_id,

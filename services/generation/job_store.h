@@ -1,9 +1,8 @@
-// The image and video queue: cf_generated_images and cf_generated_videos rows are the jobs.
-//
-// pending -> generating (claimed: attempts + 1, a lease) -> completed | failed | back to pending
-// (retry after backoff, an expired lease, or a lease given back at shutdown). The attempt
-// number is the fencing token: heartbeats, completions and failures count only from the worker
-// holding the row's current attempt, so a worker that paused past its lease changes nothing.
+// Image and video jobs: cf_generated_images and cf_generated_videos rows are the jobs, run by
+// common/jobs. The queue's job_state maps onto the seed's status: queued -> pending, running ->
+// generating, done -> completed, failed, cancelled. What is generation's own lives here: the
+// rows' creation, reads and listing, what a claim returns (the dossier snapshot) and what a
+// completion writes (the URL and the seed's metadata JSON).
 #ifndef CF_SERVICES_GENERATION_JOB_STORE_H_
 #define CF_SERVICES_GENERATION_JOB_STORE_H_
 
@@ -15,6 +14,8 @@
 #include "absl/time/time.h"
 #include "cf/generation/v1/generation.pb.h"
 #include "common/db/pool.h"
+#include "common/jobs/queue.h"
+#include "common/jobs/runner.h"
 #include "services/generation/script_engine.h"
 
 namespace cf::generation {
@@ -43,6 +44,7 @@ struct ClaimedJob {
   std::string id;
   std::string dossier_id;
   int attempt = 0;
+  std::string output_stem;  // "<id>-<lease token>": this attempt's own file name
   std::string type;
   std::string prompt;
   std::string aspect_ratio;
@@ -55,6 +57,7 @@ struct ClaimedJob {
 // What a worker reports on success; becomes the seed's metadata JSON.
 struct JobResult {
   std::string url;
+  std::string local_path;  // the file this attempt wrote (removed if its completion is refused)
   std::string model;
   std::string provider_job_id;
   int width = 0;
@@ -80,15 +83,21 @@ struct JobCursor {
   std::string id;
 };
 
-// The claim and completion statements, exposed so the queue benchmark can drive exactly the
-// same SQL without the worker machinery around it.
-// Claim: $1 worker, $2 lease in ms, $3 limit. Complete: see JobStore::Complete.
-std::string ClaimStatement(JobKind kind);
-std::string CompleteStatement(JobKind kind);
+// The queue over each table, with the status hook and what a claim returns.
+jobs::QueueSpec QueueSpecFor(JobKind kind);
+// A claimed row as a job for the providers.
+ClaimedJob DecodeClaim(JobKind kind, const jobs::Lease& lease);
+// What the fenced completion writes: the URL, model, external job id and metadata JSON.
+jobs::Completion CompletionFor(JobKind kind, const JobResult& result);
 
 class JobStore {
  public:
-  explicit JobStore(db::ConnectionPool* pool) : pool_(pool) {}
+  explicit JobStore(db::ConnectionPool* pool)
+      : pool_(pool),
+        images_(pool, QueueSpecFor(JobKind::kImage)),
+        videos_(pool, QueueSpecFor(JobKind::kVideo)) {}
+
+  jobs::JobQueue* queue(JobKind kind) { return kind == JobKind::kImage ? &images_ : &videos_; }
 
   // Inserts `count` pending jobs in one transaction. A request_id seen before returns the jobs
   // it created. FAILED_PRECONDITION when the dossier would exceed `max_pending` unfinished jobs.
@@ -107,35 +116,10 @@ class JobStore {
                                                     const std::optional<JobCursor>& after,
                                                     int page_size, std::optional<JobCursor>* next);
 
-  // pending -> cancelled; FAILED_PRECONDITION from any other state.
+  // pending or generating -> cancelled (a running render stops at its next heartbeat).
   absl::Status Cancel(JobKind kind, const std::string& id);
   // failed -> pending with a fresh set of attempts; FAILED_PRECONDITION otherwise.
   absl::Status Retry(JobKind kind, const std::string& id);
-
-  // Claims up to `limit` due pending jobs for `worker`, each with a lease of `lease`.
-  absl::StatusOr<std::vector<ClaimedJob>> Claim(JobKind kind, const std::string& worker, int limit,
-                                                absl::Duration lease);
-  // Extends the lease and records progress; false when the attempt no longer holds the job.
-  absl::StatusOr<bool> Heartbeat(JobKind kind, const std::string& id, int attempt, int progress,
-                                 absl::Duration lease);
-  // Records an external job id before polling it, so a crash never submits (and pays) twice.
-  absl::StatusOr<bool> RecordProviderJob(JobKind kind, const std::string& id, int attempt,
-                                         const std::string& provider_job_id);
-  // generating -> completed; false (nothing written) when the attempt lost the job.
-  absl::StatusOr<bool> Complete(JobKind kind, const std::string& id, int attempt,
-                                const JobResult& result);
-  // generating -> pending after `retry_after` while attempts remain and `retryable`, else
-  // failed with `error`; false when the attempt lost the job.
-  absl::StatusOr<bool> Fail(JobKind kind, const std::string& id, int attempt,
-                            const std::string& error, bool retryable, absl::Duration retry_after);
-  // generating -> pending until `after` without using up the attempt, keeping the provider's
-  // job id: an external job is still running and will be polled again then.
-  absl::StatusOr<bool> Defer(JobKind kind, const std::string& id, int attempt,
-                             absl::Duration after);
-  // generating -> pending without using up the attempt (the worker is shutting down).
-  absl::StatusOr<bool> Release(JobKind kind, const std::string& id, int attempt);
-  // Expired leases: back to pending, or failed when the attempts are used up. Returns how many.
-  absl::StatusOr<int> RescueExpired(JobKind kind);
 
   // The newest completed image of a type for a dossier ("" when none): reveals use before/after.
   absl::StatusOr<std::string> LatestImageUrl(const std::string& dossier_id,
@@ -143,6 +127,8 @@ class JobStore {
 
  private:
   db::ConnectionPool* pool_;
+  jobs::JobQueue images_;
+  jobs::JobQueue videos_;
 };
 
 }  // namespace cf::generation

@@ -46,10 +46,17 @@ class JobStoreTest : public ::testing::Test {
         .as<std::string>();
   }
 
-  void ExpireLeases() {
-    Owner(
-        "UPDATE cf_generated_images SET lease_expires_at = NOW() - interval '1 second' "
-        "WHERE status = 'generating'");
+  // Claims up to `limit` jobs through the queue, decoded as the providers see them.
+  std::vector<ClaimedJob> Claim(JobKind kind, const std::string& worker, int limit,
+                                std::vector<jobs::Lease>* leases = nullptr) {
+    auto claimed = store_.queue(kind)->Claim(worker, limit, absl::Seconds(30));
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    std::vector<ClaimedJob> jobs;
+    for (const jobs::Lease& lease : claimed.value_or(std::vector<jobs::Lease>())) {
+      jobs.push_back(DecodeClaim(kind, lease));
+      if (leases != nullptr) leases->push_back(lease);
+    }
+    return jobs;
   }
 
   cf::testing::TestDatabase database_;
@@ -109,11 +116,10 @@ TEST_F(JobStoreTest, VideoSourceMustBeACompletedImageOfTheDossier) {
             absl::StatusCode::kInvalidArgument);
   auto created = store_.Create(JobKind::kVideo, video, 2, "", 10);
   ASSERT_TRUE(created.ok()) << created.status();
-  auto claimed = store_.Claim(JobKind::kVideo, "w", 5, absl::Seconds(30));
-  ASSERT_TRUE(claimed.ok()) << claimed.status();
-  ASSERT_EQ(claimed->size(), 2u);
-  EXPECT_EQ((*claimed)[0].source_image_url, "file:///x.png");
-  EXPECT_EQ((*claimed)[0].duration_seconds, 4);
+  std::vector<ClaimedJob> claimed = Claim(JobKind::kVideo, "w", 5);
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].source_image_url, "file:///x.png");
+  EXPECT_EQ(claimed[0].duration_seconds, 4);
 }
 
 TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
@@ -123,8 +129,7 @@ TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
-      claims[i] = store_.Claim(JobKind::kImage, "w" + std::to_string(i), 3, absl::Seconds(30))
-                      .value_or(std::vector<ClaimedJob>());
+      claims[i] = Claim(JobKind::kImage, "w" + std::to_string(i), 3);
     });
   }
   for (auto& thread : threads) thread.join();
@@ -134,6 +139,7 @@ TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
     for (const ClaimedJob& job : claim) {
       ids.insert(job.id);
       EXPECT_EQ(job.attempt, 1);
+      EXPECT_EQ(job.output_stem.rfind(job.id + "-", 0), 0u) << job.output_stem;
       EXPECT_EQ(job.dossier.name, "Patch \"quoted\"");
       EXPECT_EQ(job.dossier.benefits, (std::vector<std::string>{"Clear skin", "Fast, really"}));
       EXPECT_EQ(job.dossier.price, "9.99");
@@ -142,18 +148,15 @@ TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
   }
   EXPECT_EQ(total, 10u);
   EXPECT_EQ(ids.size(), 10u);
-  EXPECT_TRUE(store_.Claim(JobKind::kImage, "late", 3, absl::Seconds(30))->empty());
+  EXPECT_TRUE(Claim(JobKind::kImage, "late", 3).empty());
 }
 
-TEST_F(JobStoreTest, AStaleAttemptCannotComplete) {
+TEST_F(JobStoreTest, CompletionWritesTheUrlAndTheSeedsMetadata) {
   std::string dossier = InsertDossier();
   std::string id = store_.Create(JobKind::kImage, ImageJob(dossier), 1, "", 10)->front();
-  ClaimedJob first = store_.Claim(JobKind::kImage, "slow", 1, absl::Seconds(30))->front();
-  ExpireLeases();
-  EXPECT_EQ(store_.RescueExpired(JobKind::kImage).value(), 1);
-  EXPECT_EQ(State(JobKind::kImage, id), "pending");
-  ClaimedJob second = store_.Claim(JobKind::kImage, "fast", 1, absl::Seconds(30))->front();
-  EXPECT_EQ(second.attempt, 2);
+  std::vector<jobs::Lease> leases;
+  ASSERT_EQ(Claim(JobKind::kImage, "w", 1, &leases).size(), 1u);
+  EXPECT_EQ(State(JobKind::kImage, id), "generating");
 
   JobResult result;
   result.url = "file:///out.png";
@@ -163,11 +166,10 @@ TEST_F(JobStoreTest, AStaleAttemptCannotComplete) {
   result.format = "png";
   result.file_size = 1234;
   result.generation_seconds = 0.5;
-  EXPECT_FALSE(store_.Heartbeat(JobKind::kImage, id, first.attempt, 50, absl::Seconds(30)).value());
-  EXPECT_FALSE(store_.Complete(JobKind::kImage, id, first.attempt, result).value());
-  EXPECT_TRUE(store_.Heartbeat(JobKind::kImage, id, second.attempt, 50, absl::Seconds(30)).value());
-  EXPECT_TRUE(store_.Complete(JobKind::kImage, id, second.attempt, result).value());
-  EXPECT_FALSE(store_.Complete(JobKind::kImage, id, second.attempt, result).value());
+  jobs::Completion completion = CompletionFor(JobKind::kImage, result);
+  ASSERT_TRUE(store_.queue(JobKind::kImage)
+                  ->Complete(leases[0], completion.set_sql, completion.args)
+                  .value());
 
   v1::Image image = store_.GetImage(id).value();
   EXPECT_EQ(image.state(), v1::JOB_STATE_COMPLETED);
@@ -181,61 +183,18 @@ TEST_F(JobStoreTest, AStaleAttemptCannotComplete) {
             "1234");
 }
 
-TEST_F(JobStoreTest, FailuresBackOffThenFailWhenAttemptsAreUsedUp) {
+TEST_F(JobStoreTest, CancelAndRetrySpeakTheSeedsStatuses) {
   std::string dossier = InsertDossier();
   std::string id = store_.Create(JobKind::kImage, ImageJob(dossier), 1, "", 10)->front();
-  ClaimedJob job = store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->front();
-  ASSERT_TRUE(store_.Fail(JobKind::kImage, id, job.attempt, "429", true, absl::Hours(1)).value());
-  EXPECT_EQ(State(JobKind::kImage, id), "pending");
-  EXPECT_TRUE(store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->empty());  // backing off
-  Owner("UPDATE cf_generated_images SET next_attempt_at = NOW()");
-  for (int attempt = 2; attempt <= 3; ++attempt) {
-    job = store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->front();
-    EXPECT_EQ(job.attempt, attempt);
-    ASSERT_TRUE(
-        store_
-            .Fail(JobKind::kImage, id, job.attempt, "503 from provider", true, absl::ZeroDuration())
-            .value());
-  }
-  v1::Image image = store_.GetImage(id).value();
-  EXPECT_EQ(image.state(), v1::JOB_STATE_FAILED);
-  EXPECT_EQ(image.error(), "503 from provider");
-  EXPECT_EQ(image.attempts(), 3);
-
-  EXPECT_EQ(store_.Cancel(JobKind::kImage, id).code(), absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(store_.Retry(JobKind::kImage, id).ok());
-  EXPECT_EQ(store_.GetImage(id)->attempts(), 0);
-  EXPECT_EQ(store_.Retry(JobKind::kImage, id).code(), absl::StatusCode::kFailedPrecondition);
+  absl::Status retry = store_.Retry(JobKind::kImage, id);
+  EXPECT_EQ(retry.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(retry.message().find("the image is pending"), absl::string_view::npos) << retry;
   ASSERT_TRUE(store_.Cancel(JobKind::kImage, id).ok());
   EXPECT_EQ(State(JobKind::kImage, id), "cancelled");
-  EXPECT_TRUE(store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->empty());
-}
-
-TEST_F(JobStoreTest, PermanentFailureFailsAtOnce) {
-  std::string dossier = InsertDossier();
-  std::string id = store_.Create(JobKind::kImage, ImageJob(dossier), 1, "", 10)->front();
-  ClaimedJob job = store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->front();
-  ASSERT_TRUE(store_
-                  .Fail(JobKind::kImage, id, job.attempt, "blocked by safety filter", false,
-                        absl::ZeroDuration())
-                  .value());
-  EXPECT_EQ(State(JobKind::kImage, id), "failed");
-}
-
-TEST_F(JobStoreTest, ReleaseGivesTheAttemptBackAndRescueFailsExhaustedJobs) {
-  std::string dossier = InsertDossier();
-  std::string id = store_.Create(JobKind::kImage, ImageJob(dossier), 1, "", 10)->front();
-  ClaimedJob job = store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->front();
-  ASSERT_TRUE(store_.Release(JobKind::kImage, id, job.attempt).value());
-  EXPECT_EQ(store_.GetImage(id)->attempts(), 0);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(store_.Claim(JobKind::kImage, "w", 1, absl::Seconds(30))->size(), 1u);
-    ExpireLeases();
-    EXPECT_EQ(store_.RescueExpired(JobKind::kImage).value(), 1);
-  }
-  v1::Image image = store_.GetImage(id).value();
-  EXPECT_EQ(image.state(), v1::JOB_STATE_FAILED);
-  EXPECT_NE(image.error().find("lease expired"), std::string::npos);
+  EXPECT_EQ(store_.GetImage(id)->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_TRUE(Claim(JobKind::kImage, "w", 1).empty());
+  EXPECT_EQ(store_.Cancel(JobKind::kImage, "00000000-0000-0000-0000-000000000001").code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(JobStoreTest, ListsNewestFirstWithFilters) {

@@ -150,7 +150,7 @@ absl::StatusOr<JobResult> LocalImageProvider::Generate(const ClaimedJob& job,
   auto start = std::chrono::steady_clock::now();
   Size size = RenderSize(job.aspect_ratio);
   const int unit = std::min(size.width, size.height);
-  std::string path = media_->PathFor("images", job.id + ".png");
+  std::string path = media_->PathFor("images", job.output_stem + ".png");
   media::RenderOptions options;
   options.timeout = timeout_;
   options.cancel = call.cancel;
@@ -174,7 +174,7 @@ absl::StatusOr<JobResult> LocalImageProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return MediaResult(*info, media_->UrlFor(path), model(), Seconds(start), false);
+  return MediaResult(*info, path, media_->UrlFor(path), model(), Seconds(start), false);
 }
 
 absl::Status LocalVideoProvider::Supports(const std::string& /*aspect_ratio*/,
@@ -248,7 +248,7 @@ absl::StatusOr<JobResult> LocalVideoProvider::Generate(const ClaimedJob& job,
         zoom("min(1+0.3*on/" + std::to_string(frames) + ",1.3)", centre_x, centre_y, frames),
         ",format=yuv420p[v]");
   }
-  std::string path = media_->PathFor("videos", job.id + ".mp4");
+  std::string path = media_->PathFor("videos", job.output_stem + ".mp4");
   media::RenderOptions options;
   options.timeout = timeout_;
   options.cancel = call.cancel;
@@ -296,7 +296,7 @@ absl::StatusOr<JobResult> LocalVideoProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return MediaResult(*info, media_->UrlFor(path), model(), Seconds(start), true);
+  return MediaResult(*info, path, media_->UrlFor(path), model(), Seconds(start), true);
 }
 
 }  // namespace cf::generation

@@ -25,6 +25,7 @@ class LocalProviderTest : public ::testing::Test {
     ClaimedJob job;
     job.kind = JobKind::kImage;
     job.id = id;
+    job.output_stem = job.id;
     job.type = type;
     job.aspect_ratio = ratio;
     job.prompt = "Photorealistic close-up, natural light: 100% real, no filters: 'quoted'";

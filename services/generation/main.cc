@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/jobs/runner.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "services/generation/dossier_source.h"
@@ -22,15 +23,15 @@
 #include "services/generation/job_store.h"
 #include "services/generation/job_watch.h"
 #include "services/generation/local_provider.h"
+#include "services/generation/media_handler.h"
 #include "services/generation/media_jobs.h"
 #include "services/generation/media_store.h"
 #include "services/generation/script_store.h"
-#include "services/generation/worker.h"
 
 namespace {
 
-// The newest migration this build relies on (0004: job queue columns).
-constexpr int kSchemaVersion = 4;
+// The newest migration this build relies on (0005: the job queue's own columns).
+constexpr int kSchemaVersion = 5;
 
 std::string DefaultWorkerId() {
   char host[256] = "host";
@@ -139,18 +140,17 @@ int main(int argc, char** argv) {
                                        providers->videos.get(), limits);
   cf::generation::JobWatcher watcher(&jobs);
 
-  cf::generation::WorkerOptions worker_options;
+  cf::jobs::RunnerOptions worker_options;
   worker_options.worker_id = config->GetOr("worker_id", DefaultWorkerId());
-  worker_options.image_threads = settings->image_workers;
-  worker_options.video_threads = settings->video_workers;
   worker_options.lease = absl::Seconds(settings->lease_s);
   worker_options.poll_interval = absl::Milliseconds(settings->poll_ms);
   worker_options.rescue_interval = absl::Seconds(settings->rescue_s);
   worker_options.backoff_base = absl::Milliseconds(settings->backoff_ms);
-  worker_options.notify_conninfo = database->pool->conninfo();
+  worker_options.conninfo = database->pool->conninfo();
   worker_options.attempt_log_path = config->GetOr("attempt_log", "");
-  cf::generation::JobWorkers workers(&jobs, providers->images.get(), providers->videos.get(),
-                                     worker_options);
+  cf::generation::MediaWorkers workers(&jobs, providers->images.get(), providers->videos.get(),
+                                       settings->image_workers, settings->video_workers,
+                                       worker_options);
 
   cf::generation::GenerationService service(&generation, &media_jobs, &watcher,
                                             database->executor.get());

@@ -5,29 +5,11 @@
 #include "common/status/status.h"
 
 namespace cf::generation {
-namespace {
-
-constexpr char kPollLaterPayload[] = "cf.generation/poll-later";
-
-}  // namespace
-
-bool IsRetryable(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kInternal:
-      return true;
-    default:
-      return false;
-  }
-}
-
-JobResult MediaResult(const media::MediaInfo& info, const std::string& url,
+JobResult MediaResult(const media::MediaInfo& info, const std::string& path, const std::string& url,
                       const std::string& model, double generation_seconds, bool video) {
   JobResult result;
   result.url = url;
+  result.local_path = path;
   result.model = model;
   result.width = info.width;
   result.height = info.height;
@@ -41,17 +23,6 @@ JobResult MediaResult(const media::MediaInfo& info, const std::string& url,
     result.duration_seconds = info.duration;
   }
   return result;
-}
-
-absl::Status PollLater(absl::Duration after) {
-  absl::Status status =
-      WithRetryAfter(absl::UnavailableError("the external job is still running"), after);
-  status.SetPayload(kPollLaterPayload, absl::Cord("1"));
-  return status;
-}
-
-bool IsPollLater(const absl::Status& status) {
-  return status.GetPayload(kPollLaterPayload).has_value();
 }
 
 }  // namespace cf::generation

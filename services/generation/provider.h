@@ -10,23 +10,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/media/ffmpeg.h"
+#include "common/jobs/runner.h"
 #include "services/generation/job_store.h"
 
 namespace cf::generation {
 
-// Failure classes. Retryable: RESOURCE_EXHAUSTED (429), UNAVAILABLE (5xx), DEADLINE_EXCEEDED
-// (timeouts), ABORTED and INTERNAL (a render that broke); the job backs off and runs again while
-// attempts remain. Anything else (400, 401, a safety block) fails the job at once.
-// (Retry-After travels with the status: WithRetryAfter / RetryAfterOf in common/status.)
-bool IsRetryable(const absl::Status& status);
-
-// A long external job that is not done yet: the worker lets go of it and claims it again after
-// `after`, keeping the provider's job id, without using up an attempt.
-absl::Status PollLater(absl::Duration after);
-bool IsPollLater(const absl::Status& status);
-
 // A JobResult from what ffprobe read of the written file.
-JobResult MediaResult(const media::MediaInfo& info, const std::string& url,
+JobResult MediaResult(const media::MediaInfo& info, const std::string& path, const std::string& url,
                       const std::string& model, double generation_seconds, bool video);
 
 // What a running job may tell the worker.

@@ -6,11 +6,12 @@
 // kept outside the database shows that no completion was accepted from a worker that had lost
 // its lease.
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
@@ -36,13 +37,27 @@ std::string TempPath(const std::string& name) {
   return std::string(dir ? dir : "/tmp") + "/" + name;
 }
 
+// A process's command line, or "" when it is gone. Plain open/read: a process may exit
+// between readdir and read, and that must read as "gone", never throw.
+std::string CmdlineOf(const char* pid) {
+  std::string path = std::string("/proc/") + pid + "/cmdline";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string cmdline;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) cmdline.append(buffer, n);
+  close(fd);
+  return cmdline;
+}
+
 // Live ffmpeg processes whose command line mentions `folder` (read from /proc).
 int FfmpegsWritingTo(const std::string& folder) {
   int count = 0;
   DIR* proc = opendir("/proc");
   while (dirent* entry = proc ? readdir(proc) : nullptr) {
-    std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    std::string cmdline = CmdlineOf(entry->d_name);
     if (cmdline.rfind("/usr/bin/ffmpeg", 0) == 0 && cmdline.find(folder) != std::string::npos) {
       ++count;
     }

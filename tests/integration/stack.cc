@@ -62,13 +62,13 @@ TestStack::TestStack()
 }
 
 void TestStack::StartWorkers() {
-  generation::WorkerOptions options;
+  jobs::RunnerOptions options;
   options.worker_id = "test-worker";
   options.poll_interval = absl::Milliseconds(100);
   options.lease = absl::Seconds(10);
-  options.notify_conninfo = database_.RoleConninfo("cf_generation");
-  workers_ = std::make_unique<generation::JobWorkers>(&jobs_, image_provider_.get(),
-                                                      video_provider_.get(), options);
+  options.conninfo = database_.RoleConninfo("cf_generation");
+  workers_ = std::make_unique<generation::MediaWorkers>(
+      &jobs_, image_provider_.get(), video_provider_.get(), 2, 1, options);
   workers_->Start();
 }
 

@@ -26,7 +26,7 @@
 #include "services/generation/media_jobs.h"
 #include "services/generation/media_store.h"
 #include "services/generation/script_store.h"
-#include "services/generation/worker.h"
+#include "services/generation/media_handler.h"
 
 namespace cf::testing {
 
@@ -64,7 +64,7 @@ class TestStack {
   std::unique_ptr<generation::Generation> generation_logic_;
   std::unique_ptr<generation::MediaJobs> media_jobs_;
   std::unique_ptr<generation::JobWatcher> watcher_;
-  std::unique_ptr<generation::JobWorkers> workers_;
+  std::unique_ptr<generation::MediaWorkers> workers_;
   std::unique_ptr<generation::GenerationService> generation_service_;
   std::unique_ptr<Server> generation_server_;
 

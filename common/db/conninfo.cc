@@ -1,0 +1,59 @@
+#include "common/db/conninfo.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace cf::db {
+namespace {
+
+bool IsUri(const std::string& conninfo) {
+  return absl::StartsWith(conninfo, "postgresql://") || absl::StartsWith(conninfo, "postgres://");
+}
+
+// Whether `conninfo` already sets `key` (as "key=" in either form).
+bool Names(const std::string& conninfo, const std::string& key) {
+  const std::string needle = key + "=";
+  for (size_t at = conninfo.find(needle); at != std::string::npos;
+       at = conninfo.find(needle, at + 1)) {
+    if (at == 0) return true;
+    char before = conninfo[at - 1];
+    if (before == ' ' || before == '?' || before == '&') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limits) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"connect_timeout",
+       absl::StrCat(std::max<int64_t>(2, absl::ToInt64Seconds(limits.connect_timeout)))},
+      {"keepalives", "1"},
+      {"keepalives_idle", absl::StrCat(absl::ToInt64Seconds(limits.keepalive_idle))},
+      {"keepalives_interval", absl::StrCat(absl::ToInt64Seconds(limits.keepalive_interval))},
+      {"keepalives_count", absl::StrCat(limits.keepalive_count)},
+  };
+  std::string result = conninfo;
+  const bool uri = IsUri(conninfo);
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (Names(conninfo, key)) return;
+    if (uri) {
+      absl::StrAppend(&result, result.find('?') == std::string::npos ? "?" : "&", key, "=", value);
+    } else {
+      absl::StrAppend(&result, result.empty() ? "" : " ", key, "=", value);
+    }
+  };
+  for (const auto& [key, value] : settings) add(key, value);
+  // The statement timeout travels as a server option; in a URI, spaces and '=' are escaped.
+  if (!Names(conninfo, "options")) {
+    int64_t ms = absl::ToInt64Milliseconds(limits.statement_timeout);
+    add("options", uri ? absl::StrCat("-c%20statement_timeout%3D", ms)
+                       : absl::StrCat("'-c statement_timeout=", ms, "'"));
+  }
+  return result;
+}
+
+}  // namespace cf::db

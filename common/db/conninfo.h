@@ -1,0 +1,26 @@
+// Connection settings that make a database that hangs look like one that is down: a connect
+// timeout, TCP keepalives (a silent peer is noticed within about 25 s) and a statement timeout.
+#ifndef CF_COMMON_DB_CONNINFO_H_
+#define CF_COMMON_DB_CONNINFO_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace cf::db {
+
+struct ConnectionLimits {
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration keepalive_idle = absl::Seconds(10);
+  absl::Duration keepalive_interval = absl::Seconds(5);
+  int keepalive_count = 3;
+};
+
+// `conninfo` (key=value or a postgres:// URI) with the limits added for every key it does not
+// set itself: what an operator wrote in the URL wins.
+std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limits);
+
+}  // namespace cf::db
+
+#endif  // CF_COMMON_DB_CONNINFO_H_

@@ -1,0 +1,263 @@
+#include "common/jobs/queue.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/db/values.h"
+
+namespace cf::jobs {
+namespace {
+
+constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kDone,
+                                   JobState::kFailed, JobState::kCancelled};
+
+int64_t Millis(absl::Duration duration) { return absl::ToInt64Milliseconds(duration); }
+
+// exec_params with a parameter list known only at run time (NULL for nullopt).
+pqxx::result Exec(pqxx::work& txn, const std::string& sql, const SqlArgs& args) {
+  std::vector<const char*> values;
+  values.reserve(args.size());
+  for (const auto& arg : args) values.push_back(arg ? arg->c_str() : nullptr);
+  return txn.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
+}
+
+}  // namespace
+
+const char* StateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kDone:
+      return "done";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kCancelled:
+      return "cancelled";
+  }
+  return "queued";
+}
+
+JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec_(std::move(spec)) {
+  claim_sql_ = absl::StrCat(
+      "UPDATE ", spec_.table, " AS j SET ", SetState(JobState::kRunning),
+      ", attempts = attempts + 1, lease_token = nextval('cf_job_lease_tokens'), "
+      "lease_owner = $1, lease_expires_at = NOW() + $2 * interval '1 millisecond', "
+      "progress = 0, phase = NULL WHERE id IN (SELECT id FROM ",
+      spec_.table,
+      " WHERE job_state = 'queued' AND next_attempt_at <= NOW() "
+      "ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3) "
+      "RETURNING j.id::text, j.lease_token, j.attempts, ",
+      spec_.external_job_column.empty()
+          ? std::string("''")
+          : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
+      spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
+}
+
+std::string JobQueue::StatusName(JobState state) const {
+  auto it = spec_.status_of.find(state);
+  return it == spec_.status_of.end() ? StateName(state) : it->second;
+}
+
+std::string JobQueue::StateValue(const std::string& state_sql) const {
+  std::vector<std::string> cases;
+  for (JobState state : kAllStates) {
+    auto it = spec_.status_of.find(state);
+    if (it == spec_.status_of.end()) continue;
+    cases.push_back(absl::StrCat("WHEN '", StateName(state), "' THEN '", it->second, "'"));
+  }
+  return absl::StrCat("CASE ", state_sql, " ", absl::StrJoin(cases, " "), " ELSE ",
+                      spec_.status_column, " END");
+}
+
+std::string JobQueue::SetState(JobState state) const {
+  std::string sql = absl::StrCat("job_state = '", StateName(state), "'");
+  if (spec_.status_column.empty()) return sql;
+  auto it = spec_.status_of.find(state);
+  if (it == spec_.status_of.end()) return sql;
+  return absl::StrCat(sql, ", ", spec_.status_column, " = '", it->second, "'");
+}
+
+absl::Status JobQueue::Transition(const std::string& id, const std::string& set,
+                                  const std::set<JobState>& from, const std::string& allowed) {
+  std::vector<std::string> states;
+  for (JobState state : from) states.push_back(absl::StrCat("'", StateName(state), "'"));
+  return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result changed = txn.exec_params(
+        absl::StrCat("UPDATE ", spec_.table, " SET ", set, " WHERE id = $1::", spec_.id_type,
+                     " AND job_state IN (", absl::StrJoin(states, ", "), ") RETURNING 1"),
+        id);
+    if (!changed.empty()) return absl::OkStatus();
+    // Said in the service's own words (its status column) when it has one.
+    pqxx::result current = txn.exec_params(
+        absl::StrCat("SELECT ", spec_.status_column.empty() ? "job_state" : spec_.status_column,
+                     " FROM ", spec_.table, " WHERE id = $1::", spec_.id_type),
+        id);
+    if (current.empty()) {
+      return absl::NotFoundError(absl::StrCat(spec_.kind, " ", id, " not found"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", spec_.kind, " is ", current[0][0].as<std::string>(), "; ", allowed));
+  });
+}
+
+absl::Status JobQueue::Cancel(const std::string& id) {
+  return Transition(
+      id,
+      absl::StrCat(SetState(JobState::kCancelled), ", lease_owner = NULL, lease_expires_at = NULL"),
+      {JobState::kQueued, JobState::kRunning},
+      absl::StrCat("only a ", StatusName(JobState::kQueued), " or ", StatusName(JobState::kRunning),
+                   " job can be cancelled"));
+}
+
+absl::Status JobQueue::Requeue(const std::string& id, const std::set<JobState>& from,
+                               const std::string& also_set, const std::string& allowed) {
+  std::string set = absl::StrCat(
+      SetState(JobState::kQueued),
+      ", attempts = 0, progress = 0, phase = NULL, last_error = NULL, next_attempt_at = NOW(), "
+      "next_poll_at = NULL, lease_owner = NULL, lease_expires_at = NULL",
+      spec_.external_job_column.empty() ? ""
+                                        : absl::StrCat(", ", spec_.external_job_column, " = NULL"),
+      also_set.empty() ? "" : ", ", also_set);
+  return Transition(id, set, from, allowed);
+}
+
+absl::StatusOr<std::vector<Lease>> JobQueue::Claim(const std::string& worker, int limit,
+                                                   absl::Duration lease) {
+  std::vector<Lease> leases;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    leases.clear();
+    pqxx::result rows = txn.exec_params(claim_sql_, worker, Millis(lease), limit);
+    for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
+      Lease held;
+      held.id = rows[i][0].as<std::string>();
+      held.token = rows[i][1].as<int64_t>();
+      held.attempt = rows[i][2].as<int>();
+      held.external_job_id = rows[i][3].as<std::string>();
+      held.rows = rows;
+      held.index = i;
+      leases.push_back(std::move(held));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return leases;
+}
+
+absl::StatusOr<bool> JobQueue::Fenced(const std::string& set_sql, const Lease& lease,
+                                      const SqlArgs& args) {
+  const std::string sql =
+      absl::StrCat("UPDATE ", spec_.table, " SET ", set_sql, " WHERE id = $1::", spec_.id_type,
+                   " AND lease_token = $2 AND job_state = 'running' RETURNING 1");
+  SqlArgs all = {lease.id, std::to_string(lease.token)};
+  all.insert(all.end(), args.begin(), args.end());
+  bool held = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    held = !Exec(txn, sql, all).empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return held;
+}
+
+absl::StatusOr<bool> JobQueue::RecordExternalJob(const Lease& lease,
+                                                 const std::string& external_id) {
+  if (spec_.external_job_column.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
+  }
+  return Fenced(absl::StrCat(spec_.external_job_column, " = $3"), lease, {external_id});
+}
+
+std::string JobQueue::CompleteSql(const std::string& set_sql) const {
+  return absl::StrCat(SetState(JobState::kDone),
+                      ", progress = 100, phase = NULL, lease_owner = NULL, "
+                      "lease_expires_at = NULL, last_error = NULL",
+                      set_sql.empty() ? "" : ", ", set_sql);
+}
+
+absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& set_sql,
+                                        const SqlArgs& args) {
+  return Fenced(CompleteSql(set_sql), lease, args);
+}
+
+absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error, bool retryable,
+                                    absl::Duration retry_after) {
+  const std::string next_state =
+      "(CASE WHEN $4::boolean AND attempts < max_attempts THEN 'queued' ELSE 'failed' END)";
+  std::string set = absl::StrCat("job_state = ", next_state);
+  if (!spec_.status_column.empty()) {
+    absl::StrAppend(&set, ", ", spec_.status_column, " = ", StateValue(next_state));
+  }
+  absl::StrAppend(&set,
+                  ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
+                  "lease_owner = NULL, lease_expires_at = NULL");
+  return Fenced(set, lease,
+                {error, retryable ? "true" : "false", std::to_string(Millis(retry_after))});
+}
+
+absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after) {
+  return Fenced(absl::StrCat(SetState(JobState::kQueued),
+                             ", attempts = attempts - 1, lease_owner = NULL, "
+                             "lease_expires_at = NULL, "
+                             "next_attempt_at = NOW() + $3 * interval '1 millisecond', "
+                             "next_poll_at = NOW() + $3 * interval '1 millisecond'"),
+                lease, {std::to_string(Millis(after))});
+}
+
+absl::StatusOr<bool> JobQueue::Release(const Lease& lease) {
+  return Fenced(absl::StrCat(SetState(JobState::kQueued),
+                             ", attempts = attempts - 1, lease_owner = NULL, "
+                             "lease_expires_at = NULL, next_attempt_at = NOW(), progress = 0, "
+                             "phase = NULL"),
+                lease, {});
+}
+
+std::set<std::pair<std::string, int64_t>> JobQueue::Heartbeat(pqxx::connection& connection,
+                                                              const std::vector<Beat>& beats,
+                                                              absl::Duration lease) {
+  std::set<std::pair<std::string, int64_t>> held;
+  if (beats.empty()) return held;
+  std::vector<std::string> ids, tokens, progress, phases;
+  for (const Beat& beat : beats) {
+    ids.push_back(beat.id);
+    tokens.push_back(std::to_string(beat.token));
+    progress.push_back(std::to_string(beat.progress));
+    phases.push_back(beat.phase);
+  }
+  pqxx::work txn(connection);
+  pqxx::result rows = txn.exec_params(
+      absl::StrCat("UPDATE ", spec_.table,
+                   " AS t SET lease_expires_at = NOW() + $5 * interval '1 millisecond', "
+                   "progress = GREATEST(t.progress, LEAST(b.progress, 99)), "
+                   "phase = COALESCE(NULLIF(b.phase, ''), t.phase) "
+                   "FROM unnest($1::",
+                   spec_.id_type,
+                   "[], $2::bigint[], $3::int[], $4::text[]) AS b(id, token, progress, phase) "
+                   "WHERE t.id = b.id AND t.lease_token = b.token AND t.job_state = 'running' "
+                   "RETURNING t.id::text, t.lease_token"),
+      db::TextArrayLiteral(ids), db::TextArrayLiteral(tokens), db::TextArrayLiteral(progress),
+      db::TextArrayLiteral(phases), Millis(lease));
+  txn.commit();
+  for (const auto& row : rows) held.emplace(row[0].as<std::string>(), row[1].as<int64_t>());
+  return held;
+}
+
+int JobQueue::RescueExpired(pqxx::connection& connection) {
+  const std::string next_state =
+      "(CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END)";
+  std::string set = absl::StrCat("job_state = ", next_state);
+  if (!spec_.status_column.empty()) {
+    absl::StrAppend(&set, ", ", spec_.status_column, " = ", StateValue(next_state));
+  }
+  pqxx::work txn(connection);
+  pqxx::result rows = txn.exec(absl::StrCat(
+      "UPDATE ", spec_.table, " SET ", set,
+      ", last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
+      "expired)', lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NOW() "
+      "WHERE job_state = 'running' AND lease_expires_at < NOW() RETURNING 1"));
+  txn.commit();
+  return static_cast<int>(rows.size());
+}
+
+}  // namespace cf::jobs

@@ -1,0 +1,136 @@
+// The job queue: rows of a service's table are the jobs (DESIGN.md "Data and jobs").
+//
+// The library owns its columns, which a migration adds to the service's table: job_state
+// (queued, running, done, failed, cancelled), lease_token, attempts, max_attempts,
+// next_attempt_at, next_poll_at, lease_owner, lease_expires_at, progress, phase, last_error.
+// A hook maps job_state onto the service's own status column in the same UPDATE.
+//
+// Fencing: every claim takes a new lease_token from the sequence cf_job_lease_tokens, so the
+// token grows and never repeats, Retry and re-queueing included. Every write a worker makes
+// (heartbeat, progress, external job id, complete, fail, defer, release) names the token and
+// changes nothing once another claim holds the row.
+#ifndef CF_COMMON_JOBS_QUEUE_H_
+#define CF_COMMON_JOBS_QUEUE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+
+namespace cf::jobs {
+
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
+const char* StateName(JobState state);  // "queued", "running", ...
+
+// How a service's table carries jobs.
+struct QueueSpec {
+  std::string table;            // e.g. "cf_generated_images"
+  std::string kind;             // a name for logs and errors, e.g. "image"
+  std::string channel;          // the NOTIFY channel the table's cf_jobs_notify trigger uses
+  std::string id_type = "uuid";
+  // The hook: the service's status column and its value in each job state ("" column: none).
+  std::string status_column;
+  std::map<JobState, std::string> status_of;
+  std::string external_job_column;  // where an external job's id is kept ("" when none)
+  // What a claim returns besides the queue's own columns: a select list over the row alias j.
+  std::string claim_columns;
+};
+
+// Parameters for the SQL a service adds (NULL as nullopt).
+using SqlArgs = std::vector<std::optional<std::string>>;
+
+// A job a worker holds.
+struct Lease {
+  std::string id;
+  int64_t token = 0;  // the fencing token
+  int attempt = 0;    // 1 for the first claim; a plain counter
+  std::string external_job_id;
+  // The claim's row; the service's claim_columns start at field kPayload.
+  static constexpr int kPayload = 4;
+  pqxx::result rows;
+  int index = 0;
+  pqxx::row row() const { return rows[index]; }
+};
+
+// One running job's heartbeat.
+struct Beat {
+  std::string id;
+  int64_t token = 0;
+  int progress = 0;
+  std::string phase;  // "" leaves it as it is
+};
+
+class JobQueue {
+ public:
+  JobQueue(db::ConnectionPool* pool, QueueSpec spec);
+
+  const QueueSpec& spec() const { return spec_; }
+
+  // SET fragment for a new state, including the service's status column.
+  std::string SetState(JobState state) const;
+
+  // --- For the API. Each answers NOT_FOUND, or FAILED_PRECONDITION naming the state.
+  // queued -> cancelled. A running job is cancelled too: its worker's next heartbeat finds the
+  // lease gone and stops it.
+  absl::Status Cancel(const std::string& id);
+  // `from` -> queued with a fresh set of attempts and progress 0 (Retry: from failed; render
+  // again: from done). `also_set` is more SQL for the same UPDATE (may be ""). `allowed` says
+  // in the error what may be re-queued.
+  absl::Status Requeue(const std::string& id, const std::set<JobState>& from,
+                       const std::string& also_set, const std::string& allowed);
+
+  // --- For workers. Fenced writes answer false, writing nothing, when the lease was lost; an
+  // error status means the database did not answer and the write may be tried again.
+  absl::StatusOr<std::vector<Lease>> Claim(const std::string& worker, int limit,
+                                           absl::Duration lease);
+  absl::StatusOr<bool> RecordExternalJob(const Lease& lease, const std::string& external_id);
+  // running -> done, with the service's `set_sql` (parameters from $3, in `args`).
+  absl::StatusOr<bool> Complete(const Lease& lease, const std::string& set_sql,
+                                const SqlArgs& args);
+  // running -> queued after `retry_after` while attempts remain and `retryable`; else failed.
+  absl::StatusOr<bool> Fail(const Lease& lease, const std::string& error, bool retryable,
+                            absl::Duration retry_after);
+  // running -> queued until `after` without using up the attempt, keeping the external job id:
+  // an external job is still running and will be polled again then.
+  absl::StatusOr<bool> Defer(const Lease& lease, absl::Duration after);
+  // running -> queued now without using up the attempt (the worker is shutting down).
+  absl::StatusOr<bool> Release(const Lease& lease);
+
+  // --- Maintenance, on a connection of the caller's (not the API's pool). They throw what
+  // libpqxx throws.
+  // Extends the leases still held and records progress; returns the (id, token) pairs held.
+  std::set<std::pair<std::string, int64_t>> Heartbeat(pqxx::connection& connection,
+                                                      const std::vector<Beat>& beats,
+                                                      absl::Duration lease);
+  // Expired leases back to queued, or failed once attempts are used up. Returns how many.
+  int RescueExpired(pqxx::connection& connection);
+
+  // The claim and completion statements, for the queue benchmark to drive raw.
+  const std::string& claim_sql() const { return claim_sql_; }
+  std::string CompleteSql(const std::string& set_sql) const;
+
+ private:
+  // Applies `set` when the row is in one of `from`; otherwise NOT_FOUND or FAILED_PRECONDITION
+  // naming the state, then `allowed`.
+  absl::Status Transition(const std::string& id, const std::string& set,
+                          const std::set<JobState>& from, const std::string& allowed);
+  absl::StatusOr<bool> Fenced(const std::string& sql, const Lease& lease, const SqlArgs& args);
+  std::string StateValue(const std::string& state_sql) const;
+  // The service's word for a state ("pending" for queued), or the state's own name.
+  std::string StatusName(JobState state) const;
+
+  db::ConnectionPool* pool_;
+  QueueSpec spec_;
+  std::string claim_sql_;
+};
+
+}  // namespace cf::jobs
+
+#endif  // CF_COMMON_JOBS_QUEUE_H_

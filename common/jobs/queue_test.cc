@@ -1,0 +1,143 @@
+// The queue's statements against a real PostgreSQL: fencing on a token that never repeats,
+// the status hook, backoff, release, defer, rescue, cancel and re-queue.
+#include "common/jobs/queue.h"
+
+#include "common/jobs/test_table.h"
+#include "common/testing/postgres.h"
+#include "gtest/gtest.h"
+
+namespace cf::jobs {
+namespace {
+
+class QueueTest : public ::testing::Test {
+ protected:
+  QueueTest() { CreateTestTable(database_.OwnerConninfo()); }
+
+  pqxx::result Sql(const std::string& sql) {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec(sql);
+  }
+  std::string Insert() { return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>(); }
+  std::string Column(const std::string& column) {
+    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
+  }
+  Lease ClaimOne() {
+    auto leases = queue_.Claim("w", 1, absl::Seconds(30));
+    EXPECT_TRUE(leases.ok() && leases->size() == 1u);
+    return leases.ok() && !leases->empty() ? leases->front() : Lease();
+  }
+  void Expire() { Sql("UPDATE test_jobs SET lease_expires_at = NOW() - interval '1 second'"); }
+
+  cf::testing::TestDatabase database_;
+  db::ConnectionPool pool_{database_.OwnerConninfo(), 3};
+  JobQueue queue_{&pool_, TestSpec()};
+};
+
+TEST_F(QueueTest, ClaimSetsTheServiceStatusAndANewToken) {
+  Insert();
+  Lease first = ClaimOne();
+  EXPECT_EQ(first.attempt, 1);
+  EXPECT_GT(first.token, 0);
+  EXPECT_EQ(Column("status"), "working");
+  EXPECT_EQ(Column("job_state"), "running");
+  EXPECT_TRUE(queue_.Claim("w", 1, absl::Seconds(30))->empty());
+  ASSERT_TRUE(queue_.Release(first).value());
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_EQ(Column("attempts"), "0");
+  Lease second = ClaimOne();
+  EXPECT_EQ(second.attempt, 1);  // the release gave the attempt back...
+  EXPECT_GT(second.token, first.token);  // ...but never the token
+  EXPECT_FALSE(queue_.Complete(first, "", {}).value());
+  EXPECT_TRUE(queue_.Complete(second, "output = $3", {"out.bin"}).value());
+  EXPECT_EQ(Column("status"), "finished");
+  EXPECT_EQ(Column("output"), "out.bin");
+  EXPECT_EQ(Column("progress"), "100");
+}
+
+TEST_F(QueueTest, AStaleWorkerCannotCompleteAfterRetry) {
+  std::string id = Insert();
+  Lease stale = ClaimOne();
+  ASSERT_TRUE(queue_.Fail(stale, "refused", /*retryable=*/false, absl::ZeroDuration()).value());
+  EXPECT_EQ(Column("status"), "broken");
+  ASSERT_TRUE(queue_.Requeue(id, {JobState::kFailed}, "", "only failed").ok());
+  EXPECT_EQ(Column("attempts"), "0");
+  Lease fresh = ClaimOne();
+  ASSERT_EQ(fresh.attempt, stale.attempt);  // the old token (the attempt) would match here
+  pqxx::connection beats(database_.OwnerConninfo());
+  EXPECT_TRUE(queue_.Heartbeat(beats, {{id, stale.token, 50, ""}}, absl::Seconds(30)).empty());
+  EXPECT_FALSE(queue_.Complete(stale, "output = $3", {"stale"}).value());
+  EXPECT_FALSE(queue_.Fail(stale, "late", true, absl::ZeroDuration()).value());
+  EXPECT_FALSE(queue_.RecordExternalJob(stale, "op-stale").value());
+  EXPECT_EQ(queue_.Heartbeat(beats, {{id, fresh.token, 50, "rendering"}}, absl::Seconds(30)).size(),
+            1u);
+  EXPECT_EQ(Column("phase"), "rendering");
+  EXPECT_TRUE(queue_.Complete(fresh, "output = $3", {"fresh"}).value());
+  EXPECT_EQ(Column("output"), "fresh");
+}
+
+TEST_F(QueueTest, AStaleWorkerCannotCompleteAfterDefer) {
+  Insert();
+  Lease stale = ClaimOne();
+  ASSERT_TRUE(queue_.RecordExternalJob(stale, "op-1").value());
+  ASSERT_TRUE(queue_.Defer(stale, absl::ZeroDuration()).value());
+  EXPECT_EQ(Column("attempts"), "0");
+  Lease fresh = ClaimOne();
+  ASSERT_EQ(fresh.attempt, stale.attempt);
+  EXPECT_EQ(fresh.external_job_id, "op-1");  // polled again, never resubmitted
+  EXPECT_FALSE(queue_.Complete(stale, "output = $3", {"stale"}).value());
+  EXPECT_FALSE(queue_.Defer(stale, absl::ZeroDuration()).value());
+  EXPECT_TRUE(queue_.Complete(fresh, "output = $3", {"fresh"}).value());
+  EXPECT_EQ(Column("output"), "fresh");
+}
+
+TEST_F(QueueTest, FailuresBackOffThenFailAndRescueCountsAttempts) {
+  std::string id = Insert();
+  Lease lease = ClaimOne();
+  ASSERT_TRUE(queue_.Fail(lease, "429", true, absl::Hours(1)).value());
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_TRUE(queue_.Claim("w", 1, absl::Seconds(30))->empty());  // backing off
+  Sql("UPDATE test_jobs SET next_attempt_at = NOW()");
+  ClaimOne();
+  Expire();
+  pqxx::connection connection(database_.OwnerConninfo());
+  EXPECT_EQ(queue_.RescueExpired(connection), 1);
+  EXPECT_EQ(Column("status"), "waiting");
+  ClaimOne();
+  Expire();
+  EXPECT_EQ(queue_.RescueExpired(connection), 1);
+  EXPECT_EQ(Column("status"), "broken");  // three attempts used
+  EXPECT_NE(Column("last_error").find("lease expired"), std::string::npos);
+  absl::Status cancel = queue_.Cancel(id);
+  EXPECT_EQ(cancel.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(cancel.message().find("is broken"), absl::string_view::npos) << cancel;
+}
+
+TEST_F(QueueTest, CancelStopsQueuedAndRunningJobs) {
+  std::string queued = Insert();
+  ASSERT_TRUE(queue_.Cancel(queued).ok());
+  EXPECT_EQ(Column("status"), "dropped");
+  Sql("DELETE FROM test_jobs");
+  std::string running = Insert();
+  Lease lease = ClaimOne();
+  ASSERT_TRUE(queue_.Cancel(running).ok());
+  EXPECT_FALSE(queue_.Complete(lease, "", {}).value());
+  EXPECT_EQ(Column("status"), "dropped");
+  EXPECT_EQ(queue_.Cancel("00000000-0000-0000-0000-000000000001").code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(QueueTest, AFinishedJobCanBeQueuedAgain) {
+  std::string id = Insert();
+  Lease first = ClaimOne();
+  ASSERT_TRUE(queue_.Complete(first, "output = $3", {"v1"}).value());
+  ASSERT_TRUE(queue_.Requeue(id, {JobState::kDone}, "", "only a finished job").ok());
+  EXPECT_EQ(Column("output"), "v1");  // kept until the new attempt completes
+  Lease second = ClaimOne();
+  EXPECT_GT(second.token, first.token);
+  ASSERT_TRUE(queue_.Complete(second, "output = $3", {"v2"}).value());
+  EXPECT_EQ(Column("output"), "v2");
+}
+
+}  // namespace
+}  // namespace cf::jobs

@@ -1,0 +1,365 @@
+#include "common/jobs/runner.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/status/status.h"
+
+namespace cf::jobs {
+namespace {
+
+constexpr char kPollLaterPayload[] = "cf.jobs/poll-later";
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+class Wakeup final : public pqxx::notification_receiver {
+ public:
+  Wakeup(pqxx::connection_base& connection, const std::string& channel,
+         std::function<void()> on_notify)
+      : pqxx::notification_receiver(connection, channel), on_notify_(std::move(on_notify)) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { on_notify_(); }
+
+ private:
+  std::function<void()> on_notify_;
+};
+
+}  // namespace
+
+bool IsRetryable(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kInternal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status PollLater(absl::Duration after) {
+  absl::Status status =
+      WithRetryAfter(absl::UnavailableError("the external job is still running"), after);
+  status.SetPayload(kPollLaterPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsPollLater(const absl::Status& status) {
+  return status.GetPayload(kPollLaterPayload).has_value();
+}
+
+std::string JobContext::OutputStem() const {
+  return absl::StrCat(lease().id, "-", lease().token);
+}
+
+// One held job: what the heartbeat reports and how the job is told to stop.
+class JobRunner::Running final : public JobContext {
+ public:
+  Running(JobRunner* runner, int queue, Lease lease)
+      : runner_(runner), queue_(queue), lease_(std::move(lease)) {}
+
+  const Lease& lease() const override { return lease_; }
+  void SetProgress(int percent) override { progress_ = percent; }
+  void SetPhase(const std::string& phase) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    phase_ = phase;
+  }
+  const std::atomic<bool>* cancel() const override { return &cancel_; }
+  bool RecordExternalJob(const std::string& external_id) override {
+    JobQueue* queue = runner_->work_[queue_].queue;
+    std::optional<bool> held = runner_->Persist("record external job", lease_, [&] {
+      return queue->RecordExternalJob(lease_, external_id);
+    });
+    return held.value_or(false);
+  }
+
+  Beat beat() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return Beat{lease_.id, lease_.token, progress_.load(), phase_};
+  }
+  void Stop() { cancel_ = true; }
+  int queue() const { return queue_; }
+
+ private:
+  JobRunner* runner_;
+  int queue_;
+  Lease lease_;
+  std::atomic<int> progress_{0};
+  std::atomic<bool> cancel_{false};
+  std::mutex mutex_;
+  std::string phase_;
+};
+
+JobRunner::JobRunner(std::vector<QueueWork> work, RunnerOptions options)
+    : work_(std::move(work)), options_(std::move(options)) {
+  if (!options_.attempt_log_path.empty()) {
+    attempt_log_ = open(options_.attempt_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  }
+}
+
+JobRunner::~JobRunner() {
+  Stop(absl::ZeroDuration());
+  if (attempt_log_ >= 0) close(attempt_log_);
+}
+
+void JobRunner::Start() {
+  for (int queue = 0; queue < static_cast<int>(work_.size()); ++queue) {
+    for (int i = 0; i < work_[queue].threads; ++i) {
+      threads_.emplace_back([this, queue] { WorkLoop(queue); });
+    }
+  }
+  threads_.emplace_back([this] { MaintenanceLoop(); });
+  if (options_.listen) threads_.emplace_back([this] { ListenLoop(); });
+}
+
+void JobRunner::Stop(absl::Duration grace) {
+  if (stopping_.exchange(true)) return;
+  give_up_at_ms_ = NowMs() + absl::ToInt64Milliseconds(grace);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [key, running] : running_) running->Stop();  // jobs stop; leases go back
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+bool JobRunner::StoppedPastGrace() const { return stopping_ && NowMs() >= give_up_at_ms_; }
+
+uint64_t JobRunner::Notifications() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return notifications_;
+}
+
+void JobRunner::WaitForWork(uint64_t seen, absl::Duration timeout) {
+  // `seen` was read before the claim that found nothing, so a NOTIFY that arrived in between
+  // ends the wait at once instead of after a full poll interval.
+  std::unique_lock<std::mutex> lock(mutex_);
+  wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)),
+                 [&] { return stopping_.load() || notifications_ != seen; });
+}
+
+absl::Duration JobRunner::Backoff(int attempt, absl::Duration retry_after) const {
+  absl::Duration backoff = options_.backoff_base;
+  for (int i = 1; i < attempt && backoff < options_.backoff_max; ++i) backoff *= 2;
+  backoff = std::min(backoff, options_.backoff_max);
+  thread_local std::mt19937 random(std::random_device{}());
+  // +-20% jitter so jobs failed together do not retry together.
+  backoff *= std::uniform_real_distribution<double>(0.8, 1.2)(random);
+  return std::max(backoff, retry_after);
+}
+
+void JobRunner::LogAttempt(const std::string& event, int queue, const Lease& lease) {
+  if (attempt_log_ < 0) return;
+  std::string line = absl::StrCat(NowMs(), " ", event, " ", work_[queue].queue->spec().kind, " ",
+                                  lease.id, " ", lease.token, " ", lease.attempt, " ",
+                                  options_.worker_id, "\n");
+  // One write() with O_APPEND: lines from concurrent workers never interleave.
+  (void)!write(attempt_log_, line.data(), line.size());
+}
+
+void JobRunner::WorkLoop(int queue) {
+  JobQueue* jobs = work_[queue].queue;
+  while (!stopping_) {
+    uint64_t seen = Notifications();
+    absl::StatusOr<std::vector<Lease>> leases =
+        jobs->Claim(options_.worker_id, options_.claim_batch, options_.lease);
+    if (!leases.ok()) {
+      Log(LogLevel::kWarning, "claim failed",
+          {{"kind", jobs->spec().kind}, {"error", std::string(leases.status().message())}});
+      WaitForWork(seen, options_.poll_interval);
+      continue;
+    }
+    if (leases->empty()) {
+      WaitForWork(seen, options_.poll_interval);
+      continue;
+    }
+    for (const Lease& lease : *leases) RunJob(queue, lease);
+  }
+}
+
+void JobRunner::RunJob(int queue, const Lease& lease) {
+  LogAttempt("claim", queue, lease);
+  auto running = std::make_shared<Running>(this, queue, lease);
+  const RunningKey key{queue, lease.id, lease.token};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_[key] = running;
+    if (stopping_) running->Stop();  // claimed while Stop() was cancelling
+  }
+  auto start = absl::Now();
+  absl::StatusOr<Completion> result;
+  try {
+    result = work_[queue].handler->Run(*running);
+  } catch (const std::exception& error) {
+    result = absl::InternalError(absl::StrCat("the job failed unexpectedly: ", error.what()));
+  } catch (...) {
+    result = absl::InternalError("the job failed unexpectedly");
+  }
+  // Still registered while settling, so heartbeats keep the lease through database retries.
+  Settle(queue, *running, result, absl::Now() - start);
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_.erase(key);
+}
+
+std::optional<bool> JobRunner::Persist(const char* what, const Lease& lease,
+                                       const std::function<absl::StatusOr<bool>()>& write) {
+  absl::Duration wait = absl::Milliseconds(50);
+  for (;;) {
+    absl::StatusOr<bool> held = write();
+    if (held.ok()) return *held;
+    Log(LogLevel::kWarning, "job write failed; retrying",
+        {{"write", what}, {"job", lease.id}, {"error", std::string(held.status().message())}});
+    if (StoppedPastGrace()) return std::nullopt;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)),
+                   [&] { return StoppedPastGrace(); });
+    wait = std::min(wait * 2, absl::Seconds(2));
+  }
+}
+
+void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Completion>& result,
+                       absl::Duration took) {
+  JobQueue* jobs = work_[queue].queue;
+  const Lease& lease = running.lease();
+  std::vector<LogField> fields = {{"kind", jobs->spec().kind},
+                                  {"job", lease.id},
+                                  {"token", static_cast<double>(lease.token)},
+                                  {"attempt", lease.attempt},
+                                  {"seconds", absl::ToDoubleSeconds(took)}};
+  if (result.ok()) {
+    // Logged first, so a kill between the commit and the next line still shows who completed.
+    LogAttempt("complete-try", queue, lease);
+    std::optional<bool> accepted = Persist("complete", lease, [&] {
+      return jobs->Complete(lease, result->set_sql, result->args);
+    });
+    if (accepted.value_or(false)) {
+      LogAttempt("complete-accepted", queue, lease);
+      Log(LogLevel::kInfo, "job completed", fields);
+      return;
+    }
+    // Refused (or never written): this attempt's files are nobody's.
+    for (const std::string& file : result->files) unlink(file.c_str());
+    LogAttempt(accepted ? "complete-rejected" : "complete-unwritten", queue, lease);
+    Log(LogLevel::kWarning,
+        accepted ? "job completed after losing its lease; result dropped"
+                 : "job completed but the database did not answer before shutdown",
+        fields);
+    return;
+  }
+  const absl::Status& status = result.status();
+  if (status.code() == absl::StatusCode::kCancelled) {
+    if (stopping_) {
+      std::optional<bool> released =
+          Persist("release", lease, [&] { return jobs->Release(lease); });
+      LogAttempt(released.value_or(false) ? "release" : "release-unwritten", queue, lease);
+      Log(LogLevel::kInfo, "job given back at shutdown", fields);
+    } else {
+      LogAttempt("lost", queue, lease);  // the heartbeat found the lease taken or cancelled
+    }
+    return;
+  }
+  if (IsPollLater(status)) {
+    // An external job still running: let go of the thread and come back on schedule.
+    Persist("defer", lease, [&] { return jobs->Defer(lease, RetryAfterOf(status)); });
+    LogAttempt("defer", queue, lease);
+    return;
+  }
+  bool retryable = IsRetryable(status);
+  absl::Duration backoff = Backoff(lease.attempt, RetryAfterOf(status));
+  Persist("fail", lease, [&] {
+    return jobs->Fail(lease, std::string(status.message()), retryable, backoff);
+  });
+  LogAttempt(retryable ? "fail-retry" : "fail", queue, lease);
+  fields.emplace_back("error", std::string(status.message()));
+  fields.emplace_back("retryable", retryable ? "true" : "false");
+  Log(LogLevel::kWarning, "job attempt failed", fields);
+}
+
+void JobRunner::HeartbeatAll(pqxx::connection& connection) {
+  std::vector<std::vector<std::shared_ptr<Running>>> by_queue(work_.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [key, running] : running_) by_queue[running->queue()].push_back(running);
+  }
+  for (size_t queue = 0; queue < work_.size(); ++queue) {
+    if (by_queue[queue].empty()) continue;
+    std::vector<Beat> beats;
+    for (const auto& running : by_queue[queue]) beats.push_back(running->beat());
+    auto held = work_[queue].queue->Heartbeat(connection, beats, options_.lease);
+    for (const auto& running : by_queue[queue]) {
+      if (held.count({running->lease().id, running->lease().token}) == 0) {
+        running->Stop();  // another attempt owns it now, or it was cancelled
+      }
+    }
+  }
+}
+
+void JobRunner::MaintenanceLoop() {
+  // Often enough for progress to reach watchers, and well within the lease.
+  const absl::Duration interval = std::min(options_.lease / 3, absl::Seconds(1));
+  std::unique_ptr<pqxx::connection> connection;
+  absl::Time next_rescue = absl::Now();
+  while (!stopping_) {
+    try {
+      if (connection == nullptr || !connection->is_open()) {
+        connection = std::make_unique<pqxx::connection>(options_.conninfo);
+      }
+      HeartbeatAll(*connection);
+      if (absl::Now() >= next_rescue) {
+        next_rescue = absl::Now() + options_.rescue_interval;
+        for (const QueueWork& work : work_) {
+          int rescued = work.queue->RescueExpired(*connection);
+          if (rescued > 0) {
+            Log(LogLevel::kInfo, "expired leases returned",
+                {{"kind", work.queue->spec().kind}, {"jobs", rescued}});
+          }
+        }
+      }
+    } catch (const std::exception& error) {
+      // Not a lost lease: the running jobs go on and the next tick tries again.
+      Log(LogLevel::kWarning, "heartbeat failed; retrying", {{"error", error.what()}});
+      connection.reset();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(interval)),
+                   [&] { return stopping_.load(); });
+  }
+}
+
+void JobRunner::ListenLoop() {
+  auto notify = [this] {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++notifications_;
+    }
+    wake_.notify_all();
+  };
+  std::set<std::string> channels;
+  for (const QueueWork& work : work_) channels.insert(work.queue->spec().channel);
+  while (!stopping_) {
+    try {
+      pqxx::connection connection(options_.conninfo);
+      std::vector<std::unique_ptr<Wakeup>> wakeups;
+      for (const std::string& channel : channels) {
+        wakeups.push_back(std::make_unique<Wakeup>(connection, channel, notify));
+      }
+      notify();  // anything queued while not listening is claimed now
+      while (!stopping_) connection.await_notification(0, 200000);
+    } catch (const std::exception& error) {
+      Log(LogLevel::kWarning, "job notifications lost; polling until reconnected",
+          {{"error", error.what()}});
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+    }
+  }
+}
+
+}  // namespace cf::jobs

@@ -1,0 +1,254 @@
+// The runner against a real PostgreSQL: leases given back at stop, NOTIFY wake-ups, backoff,
+// and the defects a queue must not have: a throwing job ending the process, a re-claim in the
+// same process losing its heartbeats, a stale attempt's file becoming the row's file, a
+// database error read as a lost lease, and leases expiring while the API pool is busy.
+#include "common/jobs/runner.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "common/jobs/test_table.h"
+#include "common/testing/postgres.h"
+#include "gtest/gtest.h"
+
+namespace cf::jobs {
+namespace {
+
+// Runs whatever the test says.
+class LambdaHandler final : public JobHandler {
+ public:
+  std::function<absl::StatusOr<Completion>(JobContext&)> run;
+  absl::StatusOr<Completion> Run(JobContext& context) override { return run(context); }
+};
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  RunnerTest() { CreateTestTable(database_.OwnerConninfo()); }
+
+  pqxx::result Sql(const std::string& sql) {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec(sql);
+  }
+  std::string Insert() {
+    return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
+  }
+  std::string Column(const std::string& column) {
+    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
+  }
+
+  RunnerOptions Options() {
+    RunnerOptions options;
+    options.worker_id = "test";
+    options.poll_interval = absl::Milliseconds(20);
+    options.lease = absl::Seconds(2);
+    options.rescue_interval = absl::Seconds(1);
+    options.backoff_base = absl::Milliseconds(10);
+    options.conninfo = database_.OwnerConninfo();
+    return options;
+  }
+
+  // A file named for the attempt, as a render would write it.
+  static std::string WriteOutput(JobContext& context) {
+    const char* dir = std::getenv("TEST_TMPDIR");
+    std::string path = std::string(dir ? dir : "/tmp") + "/" + context.OutputStem() + ".out";
+    std::ofstream(path) << context.OutputStem();
+    return path;
+  }
+  static Completion Output(const std::string& path) {
+    return Completion{"output = $3", {path}, {path}};
+  }
+
+  cf::testing::TestDatabase database_;
+  db::ConnectionPool pool_{database_.OwnerConninfo() + " application_name=api_pool", 2};
+  JobQueue queue_{&pool_, TestSpec()};
+  LambdaHandler handler_;
+};
+
+TEST_F(RunnerTest, StopGivesRunningJobsBackWithoutSpendingAnAttempt) {
+  Insert();
+  std::atomic<int> started{0};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    ++started;
+    while (!context.cancel()->load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return absl::CancelledError("stopped");
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return started == 1; }));
+  EXPECT_EQ(Column("status"), "working");
+  runner.Stop();
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_EQ(Column("attempts"), "0");
+}
+
+TEST_F(RunnerTest, NotifyWakesAnIdleWorkerBeforeItsPoll) {
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    return Output(WriteOutput(context));
+  };
+  RunnerOptions options = Options();
+  options.poll_interval = absl::Minutes(1);  // only the notification can wake it in time
+  JobRunner runner({{&queue_, &handler_, 1}}, options);
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return Sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")[0][0]
+               .as<int>() > 0;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the worker go idle
+  Insert();
+  EXPECT_TRUE(WaitFor([&] { return Column("status") == "finished"; }, absl::Seconds(20)));
+}
+
+TEST_F(RunnerTest, BackoffDoublesIsCappedAndHonoursRetryAfter) {
+  RunnerOptions options = Options();
+  options.backoff_base = absl::Seconds(2);
+  options.backoff_max = absl::Seconds(30);
+  JobRunner runner({{&queue_, &handler_, 1}}, options);
+  auto within = [](absl::Duration value, absl::Duration centre) {
+    return value >= centre * 0.8 && value <= centre * 1.2;
+  };
+  EXPECT_TRUE(within(runner.Backoff(1, absl::ZeroDuration()), absl::Seconds(2)));
+  EXPECT_TRUE(within(runner.Backoff(3, absl::ZeroDuration()), absl::Seconds(8)));
+  EXPECT_TRUE(within(runner.Backoff(10, absl::ZeroDuration()), absl::Seconds(30)));
+  EXPECT_EQ(runner.Backoff(1, absl::Seconds(90)), absl::Seconds(90));
+}
+
+TEST_F(RunnerTest, AThrowingJobFailsItsAttemptAndTheRunnerGoesOn) {
+  const std::string throwing = Insert();
+  Sql("UPDATE test_jobs SET max_attempts = 1");
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    if (context.lease().id == throwing) {
+      throw std::runtime_error("[json.exception.type_error.302] type must be string");
+    }
+    return Output(WriteOutput(context));
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return Column("status") == "broken"; }));
+  EXPECT_NE(Column("last_error").find("type must be string"), std::string::npos);
+  Sql("INSERT INTO test_jobs DEFAULT VALUES");  // the same runner takes the next job
+  EXPECT_TRUE(WaitFor([&] {
+    return Sql("SELECT count(*) FROM test_jobs WHERE status = 'finished'")[0][0].as<int>() == 1;
+  }));
+}
+
+// A job rescued and claimed again in the same process: the stalled first attempt must neither
+// take the second's heartbeats with it nor leave its file as the row's.
+TEST_F(RunnerTest, AReclaimKeepsItsHeartbeatsAndTheStaleFileIsNeverTheRows) {
+  Insert();
+  std::atomic<bool> release_first{false}, release_second{false};
+  std::atomic<int64_t> first_token{0}, second_token{0};
+  std::string first_file;
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    bool first = first_token == 0;
+    (first ? first_token : second_token) = context.lease().token;
+    std::string path = WriteOutput(context);
+    if (first) first_file = path;
+    // A stalled attempt: it ignores the cancel until told to go on.
+    std::atomic<bool>& release = first ? release_first : release_second;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return Output(path);
+  };
+  JobRunner runner({{&queue_, &handler_, 2}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return first_token != 0; }));
+  // The rescuer's effect, as if the first attempt's lease had run out.
+  Sql("UPDATE test_jobs SET job_state = 'queued', status = 'waiting', next_attempt_at = NOW()");
+  ASSERT_TRUE(WaitFor([&] { return second_token != 0; }));
+  release_first = true;  // the stale attempt finishes: refused, and its file removed
+  ASSERT_TRUE(WaitFor([&] { return !Exists(first_file); }));
+  // Three leases' worth of time: the second attempt's lease must still be kept alive.
+  absl::Time until = absl::Now() + absl::Seconds(6);
+  while (absl::Now() < until) {
+    EXPECT_EQ(Column("lease_token"), std::to_string(second_token.load()));
+    EXPECT_EQ(Column("status"), "working");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  release_second = true;
+  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  std::string output = Column("output");
+  EXPECT_NE(output.find(std::to_string(second_token.load())), std::string::npos) << output;
+  EXPECT_TRUE(Exists(output));
+  EXPECT_EQ(Column("attempts"), "2");
+}
+
+TEST_F(RunnerTest, ADatabaseErrorWhileHeldIsNotALostLease) {
+  Insert();
+  std::atomic<bool> recorded{false};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    // Every API-pool connection dies under the job, twice: before it records its external
+    // job and before it completes.
+    Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'api_pool'");
+    recorded = context.RecordExternalJob("op-42");
+    Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'api_pool'");
+    return Output(WriteOutput(context));
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  EXPECT_TRUE(recorded);
+  EXPECT_EQ(Column("external_id"), "op-42");
+  EXPECT_EQ(Column("attempts"), "1");
+  EXPECT_TRUE(Exists(Column("output")));
+}
+
+TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
+  Insert();
+  std::atomic<bool> started{false}, release{false};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    started = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return Output(WriteOutput(context));
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  std::string token = Column("lease_token");
+  // The API holds every pooled connection for three leases' time.
+  std::atomic<bool> saturated{false};
+  std::vector<std::thread> holders;
+  for (int i = 0; i < pool_.size(); ++i) {
+    holders.emplace_back([&] {
+      pool_.WithConnection([&](pqxx::connection&) {
+             saturated = true;
+             std::this_thread::sleep_for(std::chrono::seconds(6));
+             return absl::OkStatus();
+           })
+          .IgnoreError();
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return saturated.load(); }));
+  absl::Time until = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < until) {
+    EXPECT_EQ(Column("lease_token"), token);
+    EXPECT_EQ(Column("status"), "working");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  release = true;
+  for (auto& holder : holders) holder.join();
+  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  EXPECT_EQ(Column("attempts"), "1");
+}
+
+}  // namespace
+}  // namespace cf::jobs
