@@ -39,19 +39,19 @@ const char* StateName(JobState state) {
 }
 
 JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec_(std::move(spec)) {
-  claim_sql_ = absl::StrCat(
-      "UPDATE ", spec_.table, " AS j SET ", SetState(JobState::kRunning),
-      ", attempts = attempts + 1, lease_token = nextval('cf_job_lease_tokens'), "
-      "lease_owner = $1, lease_expires_at = NOW() + $2 * interval '1 millisecond', "
-      "progress = 0, phase = NULL WHERE id IN (SELECT id FROM ",
-      spec_.table,
-      " WHERE job_state = 'queued' AND next_attempt_at <= NOW() "
-      "ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3) "
-      "RETURNING j.id::text, j.lease_token, j.attempts, ",
-      spec_.external_job_column.empty()
-          ? std::string("''")
-          : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
-      spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
+  claim_sql_ =
+      absl::StrCat("UPDATE ", spec_.table, " AS j SET ", SetState(JobState::kRunning),
+                   ", attempts = attempts + 1, lease_token = nextval('cf_job_lease_tokens'), "
+                   "lease_owner = $1, lease_expires_at = NOW() + $2 * interval '1 millisecond', "
+                   "progress = 0, phase = NULL WHERE id IN (SELECT id FROM ",
+                   spec_.table,
+                   " WHERE job_state = 'queued' AND next_attempt_at <= NOW() "
+                   "ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3) "
+                   "RETURNING j.id::text, j.lease_token, j.attempts, ",
+                   spec_.external_job_column.empty()
+                       ? std::string("''")
+                       : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
+                   spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
 }
 
 std::string JobQueue::StatusName(JobState state) const {
@@ -96,8 +96,8 @@ absl::Status JobQueue::Transition(const std::string& id, const std::string& set,
     if (current.empty()) {
       return absl::NotFoundError(absl::StrCat(spec_.kind, " ", id, " not found"));
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the ", spec_.kind, " is ", current[0][0].as<std::string>(), "; ", allowed));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", spec_.kind, " is ", current[0][0].as<std::string>(), "; ", allowed));
   });
 }
 

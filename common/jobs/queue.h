@@ -31,9 +31,9 @@ const char* StateName(JobState state);  // "queued", "running", ...
 
 // How a service's table carries jobs.
 struct QueueSpec {
-  std::string table;            // e.g. "cf_generated_images"
-  std::string kind;             // a name for logs and errors, e.g. "image"
-  std::string channel;          // the NOTIFY channel the table's cf_jobs_notify trigger uses
+  std::string table;    // e.g. "cf_generated_images"
+  std::string kind;     // a name for logs and errors, e.g. "image"
+  std::string channel;  // the NOTIFY channel the table's cf_jobs_notify trigger uses
   std::string id_type = "uuid";
   // The hook: the service's status column and its value in each job state ("" column: none).
   std::string status_column;

@@ -18,7 +18,9 @@ class QueueTest : public ::testing::Test {
     pqxx::nontransaction txn(connection);
     return txn.exec(sql);
   }
-  std::string Insert() { return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>(); }
+  std::string Insert() {
+    return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
+  }
   std::string Column(const std::string& column) {
     return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
   }
@@ -46,7 +48,7 @@ TEST_F(QueueTest, ClaimSetsTheServiceStatusAndANewToken) {
   EXPECT_EQ(Column("status"), "waiting");
   EXPECT_EQ(Column("attempts"), "0");
   Lease second = ClaimOne();
-  EXPECT_EQ(second.attempt, 1);  // the release gave the attempt back...
+  EXPECT_EQ(second.attempt, 1);          // the release gave the attempt back...
   EXPECT_GT(second.token, first.token);  // ...but never the token
   EXPECT_FALSE(queue_.Complete(first, "", {}).value());
   EXPECT_TRUE(queue_.Complete(second, "output = $3", {"out.bin"}).value());

@@ -54,9 +54,7 @@ bool IsPollLater(const absl::Status& status) {
   return status.GetPayload(kPollLaterPayload).has_value();
 }
 
-std::string JobContext::OutputStem() const {
-  return absl::StrCat(lease().id, "-", lease().token);
-}
+std::string JobContext::OutputStem() const { return absl::StrCat(lease().id, "-", lease().token); }
 
 // One held job: what the heartbeat reports and how the job is told to stop.
 class JobRunner::Running final : public JobContext {
@@ -158,9 +156,9 @@ absl::Duration JobRunner::Backoff(int attempt, absl::Duration retry_after) const
 
 void JobRunner::LogAttempt(const std::string& event, int queue, const Lease& lease) {
   if (attempt_log_ < 0) return;
-  std::string line = absl::StrCat(NowMs(), " ", event, " ", work_[queue].queue->spec().kind, " ",
-                                  lease.id, " ", lease.token, " ", lease.attempt, " ",
-                                  options_.worker_id, "\n");
+  std::string line =
+      absl::StrCat(NowMs(), " ", event, " ", work_[queue].queue->spec().kind, " ", lease.id, " ",
+                   lease.token, " ", lease.attempt, " ", options_.worker_id, "\n");
   // One write() with O_APPEND: lines from concurrent workers never interleave.
   (void)!write(attempt_log_, line.data(), line.size());
 }
@@ -237,9 +235,8 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
   if (result.ok()) {
     // Logged first, so a kill between the commit and the next line still shows who completed.
     LogAttempt("complete-try", queue, lease);
-    std::optional<bool> accepted = Persist("complete", lease, [&] {
-      return jobs->Complete(lease, result->set_sql, result->args);
-    });
+    std::optional<bool> accepted = Persist(
+        "complete", lease, [&] { return jobs->Complete(lease, result->set_sql, result->args); });
     if (accepted.value_or(false)) {
       LogAttempt("complete-accepted", queue, lease);
       Log(LogLevel::kInfo, "job completed", fields);
@@ -274,9 +271,8 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
   }
   bool retryable = IsRetryable(status);
   absl::Duration backoff = Backoff(lease.attempt, RetryAfterOf(status));
-  Persist("fail", lease, [&] {
-    return jobs->Fail(lease, std::string(status.message()), retryable, backoff);
-  });
+  Persist("fail", lease,
+          [&] { return jobs->Fail(lease, std::string(status.message()), retryable, backoff); });
   LogAttempt(retryable ? "fail-retry" : "fail", queue, lease);
   fields.emplace_back("error", std::string(status.message()));
   fields.emplace_back("retryable", retryable ? "true" : "false");

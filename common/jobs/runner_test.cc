@@ -109,8 +109,8 @@ TEST_F(RunnerTest, NotifyWakesAnIdleWorkerBeforeItsPoll) {
   JobRunner runner({{&queue_, &handler_, 1}}, options);
   runner.Start();
   ASSERT_TRUE(WaitFor([&] {
-    return Sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")[0][0]
-               .as<int>() > 0;
+    return Sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")[0][0].as<int>() >
+           0;
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the worker go idle
   Insert();
@@ -229,11 +229,12 @@ TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
   std::vector<std::thread> holders;
   for (int i = 0; i < pool_.size(); ++i) {
     holders.emplace_back([&] {
-      pool_.WithConnection([&](pqxx::connection&) {
-             saturated = true;
-             std::this_thread::sleep_for(std::chrono::seconds(6));
-             return absl::OkStatus();
-           })
+      pool_
+          .WithConnection([&](pqxx::connection&) {
+            saturated = true;
+            std::this_thread::sleep_for(std::chrono::seconds(6));
+            return absl::OkStatus();
+          })
           .IgnoreError();
     });
   }

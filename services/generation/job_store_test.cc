@@ -128,9 +128,8 @@ TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
   std::vector<std::vector<ClaimedJob>> claims(4);
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      claims[i] = Claim(JobKind::kImage, "w" + std::to_string(i), 3);
-    });
+    threads.emplace_back(
+        [&, i] { claims[i] = Claim(JobKind::kImage, "w" + std::to_string(i), 3); });
   }
   for (auto& thread : threads) thread.join();
   std::set<std::string> ids;

@@ -117,12 +117,12 @@ absl::Status WriteTexts(const std::string& scratch, const std::vector<std::strin
 
 // Runs one render into `path` with scratch files, progress and cleanup.
 absl::StatusOr<media::MediaInfo> Render(
-    const std::string& path,
+    const MediaStore& media, const std::string& path,
     const std::function<std::vector<std::string>(const std::string& scratch,
                                                  const std::string& out)>& make_args,
     const std::function<absl::Status(const std::string&)>& prepare,
     const media::RenderOptions& options) {
-  absl::StatusOr<std::string> scratch = MakeScratchDir();
+  absl::StatusOr<std::string> scratch = media.MakeScratchDir();
   if (!scratch.ok()) return scratch.status();
   absl::Status status = prepare(*scratch);
   if (status.ok()) {
@@ -156,7 +156,7 @@ absl::StatusOr<JobResult> LocalImageProvider::Generate(const ClaimedJob& job,
   options.cancel = call.cancel;
   call.progress(10);
   absl::StatusOr<media::MediaInfo> info = Render(
-      path,
+      *media_, path,
       [&](const std::string& scratch, const std::string& out) {
         Composition c = Compose(job, size, scratch);
         return std::vector<std::string>{
@@ -256,7 +256,7 @@ absl::StatusOr<JobResult> LocalVideoProvider::Generate(const ClaimedJob& job,
     call.progress(static_cast<int>(std::min(99.0, 100.0 * seconds / duration)));
   };
   absl::StatusOr<media::MediaInfo> info = Render(
-      path,
+      *media_, path,
       [&](const std::string& scratch, const std::string& out) {
         std::string filled = graph;
         for (size_t at; (at = filled.find("SCRATCH")) != std::string::npos;) {

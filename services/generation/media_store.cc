@@ -2,9 +2,13 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +50,38 @@ int RemoveStalePartials(const std::string& folder, absl::Duration stale_after) {
 
 }  // namespace
 
+std::string HostName();
+void RemoveScratchDir(const std::string& dir);
+
+namespace {
+
+// Removes scratch folders whose process is gone: made on this host by a pid that no longer
+// runs, or older than `stale_after` (another host's, on a shared folder).
+void RemoveDeadScratch(const std::string& folder, absl::Duration stale_after) {
+  DIR* handle = opendir(folder.c_str());
+  if (handle == nullptr) return;
+  const std::string mine = HostName() + "-";
+  absl::Time cutoff = absl::Now() - stale_after;
+  std::vector<std::string> dead;
+  while (dirent* entry = readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = folder + "/" + name;
+    bool gone = false;
+    if (name.rfind(mine, 0) == 0) {
+      int pid = std::atoi(name.c_str() + mine.size());
+      gone = pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH;
+    }
+    struct stat info;
+    if (!gone && stat(path.c_str(), &info) == 0) gone = absl::FromTimeT(info.st_mtime) < cutoff;
+    if (gone) dead.push_back(path);
+  }
+  closedir(handle);
+  for (const std::string& path : dead) RemoveScratchDir(path);
+}
+
+}  // namespace
+
 bool IsFilterSafePath(const std::string& path) {
   for (char c : path) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -58,7 +94,7 @@ bool IsFilterSafePath(const std::string& path) {
 absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url,
                                             absl::Duration stale_after) {
   if (root.empty()) return absl::InvalidArgumentError("media folder is empty");
-  for (const char* folder : {"", "/images", "/videos"}) {
+  for (const char* folder : {"", "/images", "/videos", "/scratch"}) {
     if (!MakeDirs(root + folder)) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create the media folder ", root, folder));
@@ -71,6 +107,7 @@ absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::
   for (const char* folder : {"/images", "/videos"}) {
     RemoveStalePartials(std::string(resolved) + folder, stale_after);
   }
+  RemoveDeadScratch(std::string(resolved) + "/scratch", stale_after);
   std::string base(base_url);
   while (absl::EndsWith(base, "/")) base.pop_back();
   return MediaStore(resolved, base);
@@ -97,13 +134,19 @@ absl::StatusOr<std::string> MediaStore::LocalPathOf(const std::string& url) cons
   return absl::NotFoundError(absl::StrCat("not a media URL of this store: ", url));
 }
 
-absl::StatusOr<std::string> MakeScratchDir() {
-  // Scratch paths appear inside ffmpeg filter strings, so they may hold only characters that
-  // need no escaping there; a TMPDIR with others is not used.
-  const char* tmpdir = getenv("TMPDIR");
-  std::string base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+std::string HostName() {
+  char host[256] = "host";
+  gethostname(host, sizeof(host) - 1);
+  std::string safe;
+  for (char c : std::string(host))
+    safe += IsFilterSafePath(std::string(1, c)) && c != '/' ? c : '_';
+  return safe;
+}
+
+absl::StatusOr<std::string> MediaStore::MakeScratchDir() const {
+  std::string base = absl::StrCat(root_, "/scratch");
   if (!IsFilterSafePath(base)) base = "/tmp";
-  std::string pattern = absl::StrCat(base, "/cf-render-XXXXXX");
+  std::string pattern = absl::StrCat(base, "/", HostName(), "-", getpid(), "-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError("cannot create a scratch folder");
   }

@@ -24,6 +24,13 @@ class MediaStore {
   absl::StatusOr<std::string> LocalPathOf(const std::string& url) const;
   const std::string& root() const { return root_; }
 
+  // A fresh folder for one render's scratch files (text for drawtext) under <root>/scratch,
+  // named for this host and process ("<host>-<pid>-XXXXXX") so the next start can sweep the
+  // folders a killed process left. Its path needs no escaping inside an ffmpeg filter string
+  // (a media folder whose path would is not used: the system's /tmp is). The caller removes it
+  // with RemoveScratchDir.
+  absl::StatusOr<std::string> MakeScratchDir() const;
+
  private:
   MediaStore(std::string root, std::string base_url)
       : root_(std::move(root)), base_url_(std::move(base_url)) {}
@@ -31,9 +38,6 @@ class MediaStore {
   std::string base_url_;  // no trailing slash; "" for file:// URLs
 };
 
-// A fresh folder for one render's scratch files (text for drawtext), whose path needs no
-// escaping inside an ffmpeg filter string. The caller removes it with RemoveScratchDir.
-absl::StatusOr<std::string> MakeScratchDir();
 void RemoveScratchDir(const std::string& dir);
 
 // Letters, digits, '/', '_', '-', '.' only.

@@ -1,6 +1,8 @@
 #include "services/generation/media_store.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <cstdlib>
@@ -50,10 +52,24 @@ TEST(MediaStoreTest, OpeningRemovesOnlyStalePartialFiles) {
   EXPECT_TRUE(Exists(done));   // finished files are never touched
 }
 
-TEST(MediaStoreTest, ScratchPathsNeedNoEscaping) {
-  auto dir = MakeScratchDir();
+TEST(MediaStoreTest, ScratchLivesInTheMediaFolderAndDeadProcessesScratchIsSwept) {
+  std::string root = std::string(std::getenv("TEST_TMPDIR")) + "/scratch-media";
+  MediaStore media = MediaStore::Open(root, "").value();
+  auto dir = media.MakeScratchDir();
   ASSERT_TRUE(dir.ok());
   EXPECT_TRUE(IsFilterSafePath(*dir));
+  EXPECT_EQ(dir->rfind(media.root() + "/scratch/", 0), 0u) << *dir;
+  // What a SIGKILLed render left: a folder named for a process that no longer runs.
+  std::string name = dir->substr(dir->rfind('/') + 1);
+  std::string host = name.substr(0, name.find('-' + std::to_string(getpid()) + '-'));
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  std::string left = media.root() + "/scratch/" + host + "-" + std::to_string(dead) + "-abc123";
+  ASSERT_EQ(mkdir(left.c_str(), 0755), 0);
+  MediaStore::Open(root, "").value();
+  EXPECT_FALSE(Exists(left));
+  EXPECT_TRUE(Exists(*dir));  // this process still runs: its scratch is spared
   RemoveScratchDir(*dir);
   EXPECT_FALSE(Exists(*dir));
   EXPECT_FALSE(IsFilterSafePath("/tmp/it's:here"));

@@ -9,8 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/media/ffmpeg.h"
 #include "common/jobs/runner.h"
+#include "common/media/ffmpeg.h"
 #include "services/generation/job_store.h"
 
 namespace cf::generation {

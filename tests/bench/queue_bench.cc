@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/db/pool.h"
+#include "common/jobs/runner.h"
 #include "common/testing/postgres.h"
 #include "services/generation/job_store.h"
-#include "common/jobs/runner.h"
 
 namespace cf::generation {
 namespace {

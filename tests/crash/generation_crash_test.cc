@@ -1,17 +1,21 @@
 // Crash test: while a few hundred jobs run, the generation process is killed with SIGKILL at
 // least 50 times, each time while its jobs are generating, and restarted. Every tenth round the
 // worker is instead frozen (SIGSTOP) past its lease while a second worker takes its jobs over,
-// then thawed, so stale completions really are attempted. Afterwards every job is completed or
-// failed (most completed), none is stuck, none exceeded its attempts, and the per-attempt log
-// kept outside the database shows that no completion was accepted from a worker that had lost
-// its lease.
+// then thawed, so stale completions really are attempted; every other freeze, the frozen jobs
+// are also failed and retried (Retry resets attempts: the fencing token must not repeat).
+// Afterwards every job is completed or failed (most completed), none is stuck, none exceeded
+// its attempts, every completed row's file is on disk at the recorded size, and the per-attempt
+// log kept outside the database shows that no completion was accepted from a worker that had
+// lost its lease.
 #include <dirent.h>
 #include <fcntl.h>
-#include <unistd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
@@ -19,9 +23,12 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_join.h"
+#include "common/db/pool.h"
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
+#include "services/generation/job_store.h"
 
 namespace cf {
 namespace {
@@ -100,14 +107,50 @@ class CrashTest : public ::testing::Test {
   }
 
   // Videos need completed source images: they are queued once a few images are done.
-  void QueueVideos() {
-    Owner(
-        "INSERT INTO cf_generated_videos (dossier_id, source_image_id, type, prompt, model, "
-        "duration, aspect_ratio, max_attempts, dossier_snapshot) SELECT dossier_id, id, "
-        "'demo', 'crash video', 'local-ffmpeg-video', 1, '1:1', " +
-        std::to_string(kMaxAttempts) +
-        ", dossier_snapshot FROM cf_generated_images WHERE status = 'completed' LIMIT " +
-        std::to_string(kVideos));
+  // Returns how many were really queued.
+  int QueueVideos() {
+    return Owner(
+               "INSERT INTO cf_generated_videos (dossier_id, source_image_id, type, prompt, model, "
+               "duration, aspect_ratio, max_attempts, dossier_snapshot) SELECT dossier_id, id, "
+               "'demo', 'crash video', 'local-ffmpeg-video', 1, '1:1', " +
+               std::to_string(kMaxAttempts) +
+               ", dossier_snapshot FROM cf_generated_images WHERE status = 'completed' LIMIT " +
+               std::to_string(kVideos) + " RETURNING 1")
+        .size();
+  }
+
+  // Waits for `condition` up to `timeout`; false when it never came.
+  static bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  std::vector<std::string> ImagesHeldBy(const std::string& worker) {
+    std::vector<std::string> ids;
+    for (const auto& row : Owner("SELECT id::text FROM cf_generated_images WHERE job_state = "
+                                 "'running' AND lease_owner = '" +
+                                 worker + "'")) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    return ids;
+  }
+
+  bool LogHasLostLeaseOf(const std::string& worker) {
+    std::ifstream log(attempt_log_);
+    std::string line;
+    while (std::getline(log, line)) {
+      if ((line.find(" lost ") != std::string::npos ||
+           line.find(" complete-rejected ") != std::string::npos) &&
+          line.size() >= worker.size() &&
+          line.compare(line.size() - worker.size(), worker.size(), worker) == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   std::unique_ptr<cf::testing::Subprocess> StartWorker(int generation) {
@@ -140,7 +183,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
   std::mt19937 random(20261125);
   int kills = 0;
   int orphans = 0;
-  bool videos_queued = false;
+  int freezes = 0;
+  int videos = -1;  // not queued yet
+  db::ConnectionPool api_pool(database_.RoleConninfo("cf_generation"), 1);
+  generation::JobStore api(&api_pool);
   auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(6);
   for (int generation = 0; kills < kKills && std::chrono::steady_clock::now() < give_up;
        ++generation) {
@@ -163,12 +209,34 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
       continue;
     }
     if (generation % 10 == 5) {
-      // Freeze past the lease; a second worker rescues and re-runs the jobs; then thaw.
+      // Freeze past the lease; a second worker takes the jobs over; then thaw.
       worker->Signal(SIGSTOP);
+      std::vector<std::string> held = ImagesHeldBy(me);
+      if (++freezes % 2 == 0) {
+        // As an operator would: the frozen jobs fail, then are retried (attempts back to 0).
+        for (const std::string& id : held) {
+          Owner(
+              "UPDATE cf_generated_images SET job_state = 'failed', status = 'failed', "
+              "lease_owner = NULL, lease_expires_at = NULL WHERE id = '" +
+              id + "'");
+          ASSERT_TRUE(api.Retry(generation::JobKind::kImage, id).ok());
+        }
+      }
+      std::string rival_id = "crash-" + std::to_string(10000 + generation);
       auto rival = StartWorker(10000 + generation);
-      std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+      // Until none of the frozen worker's jobs is still its own and the rival runs one of them.
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            return ImagesHeldBy(me).empty() &&
+                   Owner("SELECT count(*) FROM cf_generated_images WHERE lease_owner = '" +
+                         rival_id + "' OR (status = 'completed' AND id IN ('" +
+                         absl::StrJoin(held, "','") + "'))")[0][0]
+                           .as<int>() > 0;
+          },
+          std::chrono::seconds(60)));
       worker->Signal(SIGCONT);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      // The thawed worker finds its leases gone (logged as lost, or a refused completion).
+      WaitFor([&] { return LogHasLostLeaseOf(me); }, std::chrono::seconds(20));
       rival->Signal(SIGKILL);
       ASSERT_NE(rival->Wait(std::chrono::seconds(10)), -1);
       ++kills;
@@ -182,16 +250,18 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
     // a few hundred ms, so without PR_SET_PDEATHSIG some would still be running here).
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     orphans += FfmpegsWritingTo(TempPath("media"));
-    if (!videos_queued && Count("status = 'completed'") > kVideos) {
-      QueueVideos();
-      videos_queued = true;
-    }
+    if (videos < 0 && Count("status = 'completed'") >= kVideos) videos = QueueVideos();
   }
   ASSERT_GE(kills, kKills) << "could not kill the worker mid-job often enough";
-  if (!videos_queued) QueueVideos();
 
   // A last worker runs undisturbed until nothing is left to do.
   auto last = StartWorker(1000);
+  if (videos < 0) {  // a slow machine: the videos wait for their source images
+    ASSERT_TRUE(WaitFor([&] { return Count("status = 'completed'") >= kVideos; },
+                        std::chrono::seconds(240)));
+    videos = QueueVideos();
+  }
+  ASSERT_EQ(videos, kVideos);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(4);
   while (Count("status IN ('pending', 'generating')") > 0 &&
          std::chrono::steady_clock::now() < deadline) {
@@ -205,7 +275,7 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
   EXPECT_EQ(orphans, 0) << "ffmpeg processes outlived their killed worker";
   EXPECT_EQ(FfmpegsWritingTo(TempPath("media")), 0) << "an ffmpeg outlived its worker";
 
-  const int total = kDossiers * kImagesPerDossier + kVideos;
+  const int total = kDossiers * kImagesPerDossier + videos;
   EXPECT_EQ(Count("true"), total);
   EXPECT_EQ(Count("status IN ('pending', 'generating')"), 0) << "jobs were left unfinished";
   int completed = Count("status = 'completed'");
@@ -222,57 +292,82 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
                 .as<int>(),
             0);
 
-  // The attempt log: "<ms> <event> <kind> <id> <attempt> <worker>".
+  // Every completed row points at its own attempt's file, on disk at the size it recorded.
+  int checked_files = 0;
+  for (const char* table : {"cf_generated_images", "cf_generated_videos"}) {
+    for (const auto& row : Owner(std::string("SELECT id::text, COALESCE(image_url, ''), "
+                                             "(metadata->>'fileSize')::bigint, lease_token FROM ") +
+                                 (std::string(table) == "cf_generated_images"
+                                      ? "cf_generated_images"
+                                      : "(SELECT id, video_url AS image_url, metadata, "
+                                        "lease_token, status FROM cf_generated_videos) v") +
+                                 " WHERE status = 'completed'")) {
+      std::string url = row[1].as<std::string>();
+      ASSERT_EQ(url.rfind("file://", 0), 0u) << url;
+      struct stat info;
+      ASSERT_EQ(stat(url.substr(7).c_str(), &info), 0) << url << " is missing";
+      EXPECT_EQ(info.st_size, row[2].as<int64_t>()) << url;
+      std::string own_name = row[0].as<std::string>() + "-" + row[3].as<std::string>() + ".";
+      EXPECT_NE(url.find(own_name), std::string::npos) << url << " is not the last attempt's";
+      ++checked_files;
+    }
+  }
+  EXPECT_EQ(checked_files, completed);
+
+  // The attempt log: "<ms> <event> <kind> <id> <token> <attempt> <worker>".
   std::ifstream log(attempt_log_);
   std::string line;
-  std::map<std::string, std::vector<int>> accepted;  // job -> attempts whose completion counted
-  std::map<std::string, std::set<int>> tried;        // job -> attempts that tried to complete
-  std::map<std::string, int> last_claim;             // job -> highest attempt claimed
+  std::map<std::string, std::vector<int64_t>> accepted;  // job -> tokens whose completion counted
+  std::map<std::string, std::set<int64_t>> tried;        // job -> tokens that tried to complete
+  std::map<std::string, int64_t> last_claim;             // job -> highest token claimed
   int lines = 0;
   int lost_leases = 0;  // attempts that found their lease taken (rejected or cancelled)
   while (std::getline(log, line)) {
     std::istringstream fields(line);
     std::string ms, event, kind, id, worker;
+    int64_t token = 0;
     int attempt = 0;
-    if (!(fields >> ms >> event >> kind >> id >> attempt >> worker)) continue;  // torn by a kill
+    if (!(fields >> ms >> event >> kind >> id >> token >> attempt >> worker)) continue;  // torn
     ++lines;
-    if (event == "claim") last_claim[id] = std::max(last_claim[id], attempt);
-    if (event == "complete-accepted") accepted[id].push_back(attempt);
-    if (event == "complete-try") tried[id].insert(attempt);
+    if (event == "claim") last_claim[id] = std::max(last_claim[id], token);
+    if (event == "complete-accepted") accepted[id].push_back(token);
+    if (event == "complete-try") tried[id].insert(token);
     if (event == "complete-rejected" || event == "lost") ++lost_leases;
   }
   EXPECT_GT(lines, total);
-  std::map<std::string, int> final_attempts;
+  std::map<std::string, int64_t> final_tokens;
   int killed_after_commit = 0;
   for (const char* table : {"cf_generated_images", "cf_generated_videos"}) {
-    for (const auto& row : Owner(std::string("SELECT id::text, attempts, status FROM ") + table)) {
-      final_attempts[row[0].as<std::string>()] = row[1].as<int>();
+    for (const auto& row :
+         Owner(std::string("SELECT id::text, lease_token, status FROM ") + table)) {
+      final_tokens[row[0].as<std::string>()] = row[1].as<int64_t>();
       if (row[2].as<std::string>() == "completed") {
         // The completing attempt is the row's last one. (Its "accepted" line may be missing
         // when a kill landed between the commit and the log write; its "try" line is not.)
         const std::string id = row[0].as<std::string>();
-        EXPECT_EQ(tried[id].count(row[1].as<int>()), 1u)
+        EXPECT_EQ(tried[id].count(row[1].as<int64_t>()), 1u)
             << id << " completed, but its last attempt never tried to complete";
         if (accepted.count(id) == 0) ++killed_after_commit;
       }
     }
   }
-  for (const auto& [id, attempts] : accepted) {
-    ASSERT_EQ(attempts.size(), 1u) << id << " had " << attempts.size() << " completions accepted";
-    // The accepted completion came from the newest attempt: no worker claimed it after.
-    EXPECT_EQ(attempts[0], final_attempts[id]) << id;
-    EXPECT_EQ(attempts[0], last_claim[id]) << id;
+  for (const auto& [id, tokens] : accepted) {
+    ASSERT_EQ(tokens.size(), 1u) << id << " had " << tokens.size() << " completions accepted";
+    // The accepted completion came from the newest claim: no worker claimed it after.
+    EXPECT_EQ(tokens[0], final_tokens[id]) << id;
+    EXPECT_EQ(tokens[0], last_claim[id]) << id;
   }
   int stale_tries = 0;  // completions a worker attempted after losing its lease (all refused)
-  for (const auto& [id, attempts] : tried) {
-    for (int attempt : attempts) stale_tries += attempt != final_attempts[id];
+  for (const auto& [id, tokens] : tried) {
+    for (int64_t token : tokens) stale_tries += token != final_tokens[id];
   }
   // The freezes must have produced workers that lost leases, or the fencing went untested.
   EXPECT_GT(lost_leases, 0);
   std::printf(
-      "kills=%d completed=%d failed=%d attempt_log_lines=%d stale_completion_tries=%d "
-      "lost_leases=%d killed_between_commit_and_log=%d\n",
-      kills, completed, failed, lines, stale_tries, lost_leases, killed_after_commit);
+      "kills=%d freezes=%d completed=%d failed=%d files_checked=%d attempt_log_lines=%d "
+      "stale_completion_tries=%d lost_leases=%d killed_between_commit_and_log=%d\n",
+      kills, freezes, completed, failed, checked_files, lines, stale_tries, lost_leases,
+      killed_after_commit);
 }
 
 }  // namespace

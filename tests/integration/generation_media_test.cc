@@ -167,8 +167,10 @@ TEST_F(GenerationMediaTest, VideoCancelAndRetryThroughTheGateway) {
   {
     pqxx::connection connection(stack_.database().OwnerConninfo());
     pqxx::nontransaction txn(connection);
-    txn.exec("UPDATE cf_generated_videos SET status = 'failed', last_error = 'boom' WHERE id = '" +
-             created.videos(1).id() + "'");
+    txn.exec(
+        "UPDATE cf_generated_videos SET job_state = 'failed', status = 'failed', last_error = "
+        "'boom' WHERE id = '" +
+        created.videos(1).id() + "'");
   }
   v1::RetryVideoRequest retry;
   retry.set_id(created.videos(1).id());
@@ -198,7 +200,8 @@ TEST_F(GenerationMediaTest, CancelAndRetryFollowTheStates) {
   {
     pqxx::connection connection(stack_.database().OwnerConninfo());
     pqxx::nontransaction txn(connection);
-    txn.exec("UPDATE cf_generated_images SET status = 'failed', attempts = 5");
+    txn.exec(
+        "UPDATE cf_generated_images SET job_state = 'failed', status = 'failed', attempts = 5");
   }
   ASSERT_TRUE(generation_->RetryImage(Context().get(), retry, &retried).ok());
   EXPECT_EQ(retried.state(), v1::JOB_STATE_PENDING);
