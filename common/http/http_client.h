@@ -5,6 +5,7 @@
 #ifndef CF_COMMON_HTTP_HTTP_CLIENT_H_
 #define CF_COMMON_HTTP_HTTP_CLIENT_H_
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,7 +21,14 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   absl::Duration timeout = absl::Seconds(60);
+  // Redirects (at most 5) are followed by this client itself: headers named in
+  // `secret_headers` (an API key) go only to the host of `url`, never to another host.
   bool follow_redirects = false;
+  std::vector<std::string> secret_headers = {"x-goog-api-key", "authorization"};
+  // A larger body fails the call (FAILED_PRECONDITION) instead of filling memory.
+  size_t max_body_bytes = 64 << 20;
+  // Set to abort the call at once (CANCELLED), e.g. at shutdown.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {
@@ -31,6 +39,15 @@ struct Response {
 
 // Performs the request. Transport failures are statuses; any HTTP answer is a Response.
 absl::StatusOr<Response> Send(const Request& request);
+
+// "scheme://host:port" of a URL (port as written; "" when it has no scheme).
+std::string OriginOf(const std::string& url);
+
+// OK for an https URL, or an http one to a loopback host (127.0.0.0/8, ::1, localhost) when
+// `allow_loopback_http` (test fakes, the local sandbox); INVALID_ARGUMENT naming `what` else.
+absl::Status CheckFetchableUrl(const std::string& url, bool allow_loopback_http,
+                               const std::string& what);
+bool IsLoopbackHttp(const std::string& url);
 
 // OK for 2xx; otherwise the mapped status, its message naming the HTTP code and a snippet of
 // the body, with the Retry-After (seconds) attached for retryable codes.

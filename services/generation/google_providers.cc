@@ -29,6 +29,16 @@ const json* Field(const json& object, const char* camel, const char* snake) {
   return it != object.end() ? &*it : nullptr;
 }
 
+// Typed reads that never throw: a malformed reply reads as a missing field.
+std::string StringAt(const json* value) {
+  return value != nullptr && value->is_string() ? value->get<std::string>() : "";
+}
+bool TrueAt(const json& object, const char* key) {
+  if (!object.is_object()) return false;
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
 absl::StatusOr<json> ParseJson(const std::string& body, const std::string& what) {
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
@@ -58,16 +68,13 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 std::string NoImageReason(const json& response) {
   std::vector<std::string> reasons;
   if (const json* feedback = Field(response, "promptFeedback", "prompt_feedback")) {
-    if (const json* block = Field(*feedback, "blockReason", "block_reason")) {
-      reasons.push_back("prompt blocked: " + block->get<std::string>());
-    }
+    std::string block = StringAt(Field(*feedback, "blockReason", "block_reason"));
+    if (!block.empty()) reasons.push_back("prompt blocked: " + block);
   }
-  if (response.contains("candidates") && response["candidates"].is_array() &&
-      !response["candidates"].empty()) {
-    const json& candidate = response["candidates"][0];
-    if (const json* finish = Field(candidate, "finishReason", "finish_reason")) {
-      if (finish->is_string()) reasons.push_back("finish reason: " + finish->get<std::string>());
-    }
+  const json* candidates = Field(response, "candidates", "candidates");
+  if (candidates != nullptr && candidates->is_array() && !candidates->empty()) {
+    std::string finish = StringAt(Field((*candidates)[0], "finishReason", "finish_reason"));
+    if (!finish.empty()) reasons.push_back("finish reason: " + finish);
   }
   return reasons.empty() ? "no image in the answer" : absl::StrJoin(reasons, "; ");
 }
@@ -91,6 +98,7 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
   request.headers = Headers(config_);
   request.body = body.dump();
   request.timeout = config_.request_timeout;
+  request.cancel = call.cancel;
   call.progress(10);
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) return response.status();
@@ -107,9 +115,9 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
       for (const json& part : *parts) {
         const json* inline_data = Field(part, "inlineData", "inline_data");
         if (inline_data == nullptr) continue;
-        const json* data = Field(*inline_data, "data", "data");
-        if (data == nullptr || !data->is_string()) continue;
-        absl::StatusOr<std::string> bytes = http::Base64Decode(data->get<std::string>());
+        std::string data = StringAt(Field(*inline_data, "data", "data"));
+        if (data.empty()) continue;
+        absl::StatusOr<std::string> bytes = http::Base64Decode(data);
         if (!bytes.ok()) return absl::UnavailableError("Gemini sent an undecodable image");
         std::string path = media_->PathFor("images", job.output_stem + ".png");
         absl::Status written = WriteFile(path, *bytes);
@@ -167,19 +175,21 @@ absl::StatusOr<std::string> VeoVideoProvider::Submit(const ClaimedJob& job) {
   if (!status.ok()) return status;
   absl::StatusOr<json> parsed = ParseJson(response->body, "Veo");
   if (!parsed.ok()) return parsed.status();
-  if (!parsed->contains("name") || !(*parsed)["name"].is_string()) {
-    return absl::UnavailableError("Veo accepted the video but named no operation");
-  }
-  return (*parsed)["name"].get<std::string>();
+  std::string name = StringAt(Field(*parsed, "name", "name"));
+  if (name.empty()) return absl::UnavailableError("Veo accepted the video but named no operation");
+  return name;
 }
 
 absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job,
-                                                     const std::string& uri) {
+                                                     const std::string& uri,
+                                                     const std::atomic<bool>* cancel) {
   http::Request request;
   request.url = uri;
   request.headers = {{"x-goog-api-key", config_.api_key}};
   request.follow_redirects = true;
   request.timeout = config_.download_timeout;
+  request.max_body_bytes = size_t{1} << 30;
+  request.cancel = cancel;
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) return response.status();
   absl::Status status = http::StatusOf(*response, "Veo download");
@@ -210,18 +220,25 @@ absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,
   request.url = absl::StrCat(config_.base_url, "/v1beta/", operation);
   request.headers = Headers(config_);
   request.timeout = config_.request_timeout;
+  request.cancel = call.cancel;  // a poll may be cut short by shutdown; the next one resumes
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) return response.status();
   absl::Status status = http::StatusOf(*response, "Veo operation");
   if (!status.ok()) return status;
   absl::StatusOr<json> parsed = ParseJson(response->body, "Veo operation");
   if (!parsed.ok()) return parsed.status();
-  if (!parsed->value("done", false)) return jobs::PollLater(config_.poll_interval);
-  if (parsed->contains("error")) {
-    const json& error = (*parsed)["error"];
-    return absl::FailedPreconditionError(
-        absl::StrCat("Veo failed the video (", error.value("code", 0),
-                     "): ", error.value("message", std::string("no message"))));
+  if (!TrueAt(*parsed, "done")) {
+    if (parsed->is_object() && parsed->contains("done") && !(*parsed)["done"].is_boolean()) {
+      return absl::UnavailableError("Veo answered the operation with a malformed body");
+    }
+    return jobs::PollLater(config_.poll_interval);
+  }
+  if (const json* error = Field(*parsed, "error", "error")) {
+    const json* code = Field(*error, "code", "code");
+    std::string message = StringAt(Field(*error, "message", "message"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Veo failed the video (", code != nullptr && code->is_number_integer() ? code->dump() : "?",
+        "): ", message.empty() ? "no message" : message));
   }
   const json* result = Field(*parsed, "response", "response");
   const json* video_response =
@@ -238,11 +255,16 @@ absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,
     return absl::FailedPreconditionError(
         absl::StrCat("Veo filtered the video", reasons.empty() ? "" : ": " + reasons));
   }
-  const json& video = (*samples)[0].value("video", json::object());
-  std::string uri = video.value("uri", std::string());
+  const json* video = Field((*samples)[0], "video", "video");
+  std::string uri = video != nullptr ? StringAt(Field(*video, "uri", "uri")) : "";
   if (uri.empty()) return absl::UnavailableError("Veo finished without a video URI");
+  // The key travels with the download: only to https, or to the loopback fake the base URL
+  // itself points at.
+  absl::Status fetchable =
+      http::CheckFetchableUrl(uri, http::IsLoopbackHttp(config_.base_url), "the Veo video URI");
+  if (!fetchable.ok()) return absl::FailedPreconditionError(fetchable.message());
   call.progress(90);
-  absl::StatusOr<JobResult> downloaded = Download(job, uri);
+  absl::StatusOr<JobResult> downloaded = Download(job, uri, call.cancel);
   if (!downloaded.ok()) return downloaded.status();
   downloaded->provider_job_id = operation;
   call.progress(100);

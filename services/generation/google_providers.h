@@ -45,8 +45,11 @@ class VeoVideoProvider final : public VideoProvider {
                                      const ProviderCall& call) override;
 
  private:
+  // Not cancellable: a submit cut short might still have started (and be billed for) a video
+  // whose operation name was never stored.
   absl::StatusOr<std::string> Submit(const ClaimedJob& job);
-  absl::StatusOr<JobResult> Download(const ClaimedJob& job, const std::string& uri);
+  absl::StatusOr<JobResult> Download(const ClaimedJob& job, const std::string& uri,
+                                     const std::atomic<bool>* cancel);
 
   const MediaStore* media_;
   GoogleApiConfig config_;

@@ -134,6 +134,10 @@ class FakeGoogle {
     } else if (gemini_mode == "slow") {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       response.set_content("{}", "application/json");
+    } else if (gemini_mode == "malformed") {  // every field of the wrong type
+      response.set_content(
+          R"({"candidates":[{"content":{"parts":[{"inlineData":{"data":5}}]},"finishReason":3}],"promptFeedback":{"blockReason":["x"]}})",
+          "application/json");
     } else if (gemini_mode == "blocked") {
       response.set_content(
           R"({"promptFeedback":{"blockReason":"SAFETY"},"candidates":[{"finishReason":"SAFETY"}]})",
@@ -155,6 +159,19 @@ class FakeGoogle {
                                      {{{"video", {{"uri", base_url() + "/files/video.mp4"}}}}}}}}}}}
                                .dump(),
                            "application/json");
+    } else if (veo_mode == "malformed-done") {
+      response.set_content(R"({"done":"yes"})", "application/json");
+    } else if (veo_mode == "malformed-error") {
+      response.set_content(R"({"done":true,"error":{"code":"three","message":7}})",
+                           "application/json");
+    } else if (veo_mode == "malformed-video") {
+      response.set_content(
+          R"({"done":true,"response":{"generateVideoResponse":{"generatedSamples":[{"video":"x"}]}}})",
+          "application/json");
+    } else if (veo_mode == "foreign-uri") {
+      response.set_content(
+          R"({"done":true,"response":{"generateVideoResponse":{"generatedSamples":[{"video":{"uri":"http://example.com/v.mp4"}}]}}})",
+          "application/json");
     } else if (veo_mode == "error") {
       response.set_content(R"({"done":true,"error":{"code":3,"message":"bad image"}})",
                            "application/json");
@@ -305,6 +322,34 @@ TEST_F(GoogleProvidersTest, VeoFailuresAndLimits) {
   auto filtered = veo.Generate(job, RevealImages(), ProviderCall());
   EXPECT_FALSE(jobs::IsRetryable(filtered.status()));
   EXPECT_NE(filtered.status().message().find("celebrity likeness"), absl::string_view::npos);
+}
+
+// Replies of the documented shape but with fields of the wrong type fail the attempt with a
+// status; nothing throws (an exception on a worker thread would end the process).
+TEST_F(GoogleProvidersTest, MalformedRepliesFailTheAttemptWithoutThrowing) {
+  GeminiImageProvider gemini(media_.get(), config_);
+  fake_.gemini_mode = "malformed";
+  absl::StatusOr<JobResult> image;
+  EXPECT_NO_THROW(image = gemini.Generate(ImageJob(), ProviderCall()));
+  EXPECT_FALSE(image.ok());
+
+  VeoVideoProvider veo(media_.get(), config_);
+  ClaimedJob job;
+  job.kind = JobKind::kVideo;
+  job.id = "veo-malformed";
+  job.output_stem = job.id;
+  job.provider_job_id = "models/veo-3.1-generate-preview/operations/op123";
+  fake_.polls_until_done = 0;
+  for (const char* mode : {"malformed-done", "malformed-error", "malformed-video", "foreign-uri"}) {
+    fake_.veo_mode = mode;
+    absl::StatusOr<JobResult> video;
+    EXPECT_NO_THROW(video = veo.Generate(job, RevealImages(), ProviderCall())) << mode;
+    EXPECT_FALSE(video.ok()) << mode;
+    EXPECT_FALSE(jobs::IsPollLater(video.status())) << mode;
+  }
+  fake_.veo_mode = "foreign-uri";
+  EXPECT_NE(veo.Generate(job, RevealImages(), ProviderCall()).status().message().find("https"),
+            absl::string_view::npos);
 }
 
 // Through the queue: the operation is polled on a schedule without using up attempts, and a
