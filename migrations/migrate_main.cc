@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "migrate: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  auto database_url = config->Require("database_url");
+  auto database_url = config->RequireDatabaseUrl();
   if (!database_url.ok()) {
     std::fprintf(stderr, "migrate: %s\n", std::string(database_url.status().message()).c_str());
     return 2;

@@ -1,6 +1,8 @@
 #include "common/config/config.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -57,6 +59,71 @@ absl::StatusOr<int> Config::GetInt(absl::string_view name, int fallback, int min
                                                    "' must be an integer from ", min, " to ", max));
   }
   return parsed;
+}
+
+absl::StatusOr<std::optional<std::string>> Config::GetSecret(absl::string_view name) const {
+  if (flags_.count(std::string(name)) > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " is a secret and is not taken as a flag: set ", EnvName(name),
+                     " or ", EnvName(name), "_FILE (a file holding it)"));
+  }
+  const char* value = std::getenv(EnvName(name).c_str());
+  if (value != nullptr && *value != '\0') return std::optional<std::string>(value);
+  const std::string file_variable = EnvName(name) + "_FILE";
+  const char* path = std::getenv(file_variable.c_str());
+  if (path == nullptr || *path == '\0') return std::optional<std::string>();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", file_variable, " (", path, ")"));
+  }
+  std::stringstream content;
+  content << file.rdbuf();
+  std::string secret = content.str();
+  if (absl::EndsWith(secret, "\n")) secret.pop_back();
+  if (absl::EndsWith(secret, "\r")) secret.pop_back();
+  if (secret.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(file_variable, " names an empty file"));
+  }
+  return std::optional<std::string>(secret);
+}
+
+absl::StatusOr<std::string> Config::RequireSecret(absl::string_view name) const {
+  auto secret = GetSecret(name);
+  if (!secret.ok()) return secret.status();
+  if (secret->has_value()) return **secret;
+  return absl::FailedPreconditionError(absl::StrCat("missing required configuration: set ",
+                                                    EnvName(name), " or ", EnvName(name), "_FILE"));
+}
+
+namespace {
+
+// "password=..." in key=value form, or "user:password@" in a URI.
+bool CarriesPassword(const std::string& url) {
+  if (url.find("password=") != std::string::npos) return true;
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  size_t at = url.find('@', scheme);
+  size_t colon = url.find(':', scheme + 3);
+  return at != std::string::npos && colon != std::string::npos && colon < at;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Config::RequireDatabaseUrl(absl::string_view name) const {
+  auto flag = flags_.find(std::string(name));
+  if (flag != flags_.end()) {
+    if (CarriesPassword(flag->second)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name,
+                       " carries a password, which a flag would show to every user of the "
+                       "machine: set ",
+                       EnvName(name), " or ", EnvName(name), "_FILE instead"));
+    }
+    return flag->second;
+  }
+  Config without_flags;
+  return without_flags.RequireSecret(name);
 }
 
 }  // namespace cf

@@ -28,6 +28,16 @@ class Config {
   // INVALID_ARGUMENT when present but not an integer in [min, max].
   absl::StatusOr<int> GetInt(absl::string_view name, int fallback, int min, int max) const;
 
+  // A secret (an API key, a token): from CF_<NAME>, or from the file CF_<NAME>_FILE names (a
+  // mounted Kubernetes Secret; one trailing newline dropped). Never from a flag, which would
+  // show in `ps` and in logs: a flag for it is an error. nullopt when not set.
+  absl::StatusOr<std::optional<std::string>> GetSecret(absl::string_view name) const;
+  // The same, FAILED_PRECONDITION when not set.
+  absl::StatusOr<std::string> RequireSecret(absl::string_view name) const;
+  // The database URL: a secret when it carries a password (env or _FILE only); without one it
+  // may also come from --database_url.
+  absl::StatusOr<std::string> RequireDatabaseUrl(absl::string_view name = "database_url") const;
+
   static std::string EnvName(absl::string_view name);
 
  private:

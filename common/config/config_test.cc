@@ -1,6 +1,7 @@
 #include "common/config/config.h"
 
 #include <cstdlib>
+#include <fstream>
 
 #include "gtest/gtest.h"
 
@@ -40,6 +41,39 @@ TEST(ConfigTest, GetIntChecksRange) {
   EXPECT_EQ(Config(Flags{{"n", "3"}}).GetInt("n", 7, 1, 10).value(), 3);
   EXPECT_FALSE(Config(Flags{{"n", "30"}}).GetInt("n", 7, 1, 10).ok());
   EXPECT_FALSE(Config(Flags{{"n", "x"}}).GetInt("n", 7, 1, 10).ok());
+}
+
+TEST(ConfigTest, SecretsComeFromTheEnvironmentOrAFileNeverAFlag) {
+  unsetenv("CF_TEST_TOKEN");
+  unsetenv("CF_TEST_TOKEN_FILE");
+  EXPECT_FALSE(Config().GetSecret("test_token")->has_value());
+  EXPECT_EQ(Config().RequireSecret("test_token").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto flagged = Config(Flags{{"test_token", "s3cret"}}).GetSecret("test_token");
+  ASSERT_FALSE(flagged.ok());
+  EXPECT_EQ(flagged.status().message().find("s3cret"), std::string::npos);  // never echoed
+  std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/token";
+  std::ofstream(path) << "from-file\n";
+  setenv("CF_TEST_TOKEN_FILE", path.c_str(), 1);
+  EXPECT_EQ(Config().RequireSecret("test_token").value(), "from-file");
+  setenv("CF_TEST_TOKEN", "from-env", 1);
+  EXPECT_EQ(Config().RequireSecret("test_token").value(), "from-env");
+  unsetenv("CF_TEST_TOKEN");
+  unsetenv("CF_TEST_TOKEN_FILE");
+}
+
+TEST(ConfigTest, ADatabaseUrlWithAPasswordIsNoFlag) {
+  unsetenv("CF_DATABASE_URL");
+  EXPECT_EQ(Config(Flags{{"database_url", "host=/tmp user=cf"}}).RequireDatabaseUrl().value(),
+            "host=/tmp user=cf");
+  EXPECT_FALSE(
+      Config(Flags{{"database_url", "host=db user=cf password=x"}}).RequireDatabaseUrl().ok());
+  EXPECT_FALSE(
+      Config(Flags{{"database_url", "postgresql://cf:x@db/cf"}}).RequireDatabaseUrl().ok());
+  EXPECT_TRUE(Config(Flags{{"database_url", "postgresql://cf@db/cf"}}).RequireDatabaseUrl().ok());
+  setenv("CF_DATABASE_URL", "postgresql://cf:x@db/cf", 1);
+  EXPECT_EQ(Config().RequireDatabaseUrl().value(), "postgresql://cf:x@db/cf");
+  unsetenv("CF_DATABASE_URL");
 }
 
 }  // namespace

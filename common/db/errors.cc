@@ -15,6 +15,9 @@ absl::StatusCode CodeFromSqlState(const std::string& sqlstate) {
   if (sqlstate == "23514" || sqlstate == "23502") return absl::StatusCode::kInvalidArgument;
   if (absl::StartsWith(sqlstate, "22")) return absl::StatusCode::kInvalidArgument;
   if (sqlstate == "40001" || sqlstate == "40P01") return absl::StatusCode::kAborted;
+  // A statement timeout (57014): the database is too slow or hung, which callers see as an
+  // outage to retry, not as a bug.
+  if (sqlstate == "57014") return absl::StatusCode::kUnavailable;
   // Connection exceptions, operator intervention (shutdown), insufficient resources.
   if (absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "57P") ||
       absl::StartsWith(sqlstate, "53")) {

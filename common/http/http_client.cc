@@ -123,8 +123,8 @@ absl::StatusOr<Response> SendOnce(const Request& request, const std::string& url
     return absl::CancelledError(absl::StrCat("the call to ", OriginOf(url), " was cancelled"));
   }
   if (body.too_large) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        OriginOf(url), " sent a body larger than ", request.max_body_bytes, " bytes"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(OriginOf(url), " sent a body larger than ", request.max_body_bytes, " bytes"));
   }
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return absl::DeadlineExceededError(absl::StrCat("no answer from ", OriginOf(url), " within ",
@@ -148,8 +148,8 @@ absl::StatusOr<Response> Send(const Request& request) {
     absl::StatusOr<Response> response = SendOnce(request, url, OriginOf(url) == origin);
     if (!response.ok() || !request.follow_redirects) return response;
     auto location = response->headers.find("location");
-    bool redirect = response->status >= 300 && response->status < 400 &&
-                    location != response->headers.end();
+    bool redirect =
+        response->status >= 300 && response->status < 400 && location != response->headers.end();
     if (!redirect) return response;
     if (redirects == 5) {
       return absl::UnavailableError(absl::StrCat(origin, " redirected more than 5 times"));

@@ -20,6 +20,30 @@ pqxx::result Exec(pqxx::work& txn, const std::string& sql, const SqlArgs& args) 
   return txn.exec_params(sql, pqxx::prepare::make_dynamic_params(values));
 }
 
+// Error text as a TEXT column takes it: valid UTF-8 without NUL (ffmpeg's stderr may be
+// anything), at most 2000 bytes.
+std::string CleanText(const std::string& text) {
+  std::string clean;
+  for (size_t i = 0; i < text.size() && clean.size() < 2000;) {
+    unsigned char c = text[i];
+    int length = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    bool valid = length > 0 && i + length <= text.size() && c != 0;
+    for (int k = 1; valid && k < length; ++k) valid = (text[i + k] & 0xc0) == 0x80;
+    if (valid) {
+      clean.append(text, i, length);
+      i += length;
+    } else {
+      clean += '?';
+      ++i;
+    }
+  }
+  return clean;
+}
+
 }  // namespace
 
 const char* StateName(JobState state) {
@@ -39,19 +63,21 @@ const char* StateName(JobState state) {
 }
 
 JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec_(std::move(spec)) {
-  claim_sql_ =
-      absl::StrCat("UPDATE ", spec_.table, " AS j SET ", SetState(JobState::kRunning),
-                   ", attempts = attempts + 1, lease_token = nextval('cf_job_lease_tokens'), "
-                   "lease_owner = $1, lease_expires_at = NOW() + $2 * interval '1 millisecond', "
-                   "progress = 0, phase = NULL WHERE id IN (SELECT id FROM ",
-                   spec_.table,
-                   " WHERE job_state = 'queued' AND next_attempt_at <= NOW() "
-                   "ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3) "
-                   "RETURNING j.id::text, j.lease_token, j.attempts, ",
-                   spec_.external_job_column.empty()
-                       ? std::string("''")
-                       : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
-                   spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
+  claim_sql_ = absl::StrCat(
+      "UPDATE ", spec_.table, " AS j SET ", SetState(JobState::kRunning),
+      ", attempts = attempts + 1, lease_token = nextval('cf_job_lease_tokens'), "
+      "lease_owner = $1, lease_expires_at = NOW() + $2 * interval '1 millisecond', "
+      // A deferred external job keeps its progress from poll to poll.
+      "progress = CASE WHEN j.next_poll_at IS NULL THEN 0 ELSE j.progress END, phase = NULL "
+      "WHERE id IN (SELECT id FROM ",
+      spec_.table,
+      " WHERE job_state = 'queued' AND next_attempt_at <= NOW() "
+      "ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3) "
+      "RETURNING j.id::text, j.lease_token, j.attempts, ",
+      spec_.external_job_column.empty()
+          ? std::string("''")
+          : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
+      spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
 }
 
 std::string JobQueue::StatusName(JobState state) const {
@@ -178,7 +204,21 @@ std::string JobQueue::CompleteSql(const std::string& set_sql) const {
 
 absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& set_sql,
                                         const SqlArgs& args) {
-  return Fenced(CompleteSql(set_sql), lease, args);
+  absl::StatusOr<bool> done = Fenced(CompleteSql(set_sql), lease, args);
+  if (!done.ok() || *done) return done;
+  // Refused: unless this very token already completed it (a retry after the answer to a
+  // committed completion was lost). Tokens never repeat, so that can be no one else.
+  bool mine = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    mine = !txn.exec_params(
+                   absl::StrCat("SELECT 1 FROM ", spec_.table, " WHERE id = $1::", spec_.id_type,
+                                " AND lease_token = $2 AND job_state = 'done'"),
+                   lease.id, lease.token)
+                .empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return mine;
 }
 
 absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error, bool retryable,
@@ -192,8 +232,9 @@ absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error
   absl::StrAppend(&set,
                   ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
                   "lease_owner = NULL, lease_expires_at = NULL");
-  return Fenced(set, lease,
-                {error, retryable ? "true" : "false", std::to_string(Millis(retry_after))});
+  return Fenced(
+      set, lease,
+      {CleanText(error), retryable ? "true" : "false", std::to_string(Millis(retry_after))});
 }
 
 absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after) {

@@ -78,6 +78,20 @@ TEST_F(QueueTest, AStaleWorkerCannotCompleteAfterRetry) {
   EXPECT_EQ(Column("output"), "fresh");
 }
 
+TEST_F(QueueTest, ReleaseIsFencedAndACompletionRetriedAfterALostAnswerIsItsOwn) {
+  Insert();
+  Lease stale = ClaimOne();
+  Sql("UPDATE test_jobs SET job_state = 'queued', status = 'waiting'");  // rescued
+  Lease fresh = ClaimOne();
+  EXPECT_FALSE(queue_.Release(stale).value());
+  EXPECT_EQ(Column("lease_token"), std::to_string(fresh.token));
+  ASSERT_TRUE(queue_.Complete(fresh, "output = $3", {"fresh"}).value());
+  // The commit's answer was lost and the worker writes again: still its own completion.
+  EXPECT_TRUE(queue_.Complete(fresh, "output = $3", {"fresh"}).value());
+  EXPECT_FALSE(queue_.Complete(stale, "output = $3", {"stale"}).value());
+  EXPECT_EQ(Column("output"), "fresh");
+}
+
 TEST_F(QueueTest, AStaleWorkerCannotCompleteAfterDefer) {
   Insert();
   Lease stale = ClaimOne();

@@ -71,10 +71,10 @@ class JobRunner::Running final : public JobContext {
   const std::atomic<bool>* cancel() const override { return &cancel_; }
   bool RecordExternalJob(const std::string& external_id) override {
     JobQueue* queue = runner_->work_[queue_].queue;
-    std::optional<bool> held = runner_->Persist("record external job", lease_, [&] {
+    absl::StatusOr<bool> held = runner_->Persist("record external job", lease_, [&] {
       return queue->RecordExternalJob(lease_, external_id);
     });
-    return held.value_or(false);
+    return held.ok() && *held;
   }
 
   Beat beat() {
@@ -109,14 +109,15 @@ JobRunner::~JobRunner() {
 void JobRunner::Start() {
   for (int queue = 0; queue < static_cast<int>(work_.size()); ++queue) {
     for (int i = 0; i < work_[queue].threads; ++i) {
-      threads_.emplace_back([this, queue] { WorkLoop(queue); });
+      worker_threads_.emplace_back([this, queue] { WorkLoop(queue); });
     }
   }
-  threads_.emplace_back([this] { MaintenanceLoop(); });
-  if (options_.listen) threads_.emplace_back([this] { ListenLoop(); });
+  service_threads_.emplace_back([this] { MaintenanceLoop(); });
+  if (options_.listen) service_threads_.emplace_back([this] { ListenLoop(); });
 }
 
 void JobRunner::Stop(absl::Duration grace) {
+  std::lock_guard<std::mutex> stop_lock(stop_mutex_);  // a second caller waits for the first
   if (stopping_.exchange(true)) return;
   give_up_at_ms_ = NowMs() + absl::ToInt64Milliseconds(grace);
   {
@@ -124,7 +125,13 @@ void JobRunner::Stop(absl::Duration grace) {
     for (auto& [key, running] : running_) running->Stop();  // jobs stop; leases go back
   }
   wake_.notify_all();
-  for (auto& thread : threads_) {
+  for (auto& thread : worker_threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  // Only now: the leases of jobs still settling were kept alive until they were given back.
+  maintenance_stopping_ = true;
+  wake_.notify_all();
+  for (auto& thread : service_threads_) {
     if (thread.joinable()) thread.join();
   }
 }
@@ -136,12 +143,13 @@ uint64_t JobRunner::Notifications() {
   return notifications_;
 }
 
-void JobRunner::WaitForWork(uint64_t seen, absl::Duration timeout) {
+void JobRunner::WaitForWork(std::optional<uint64_t> seen, absl::Duration timeout) {
   // `seen` was read before the claim that found nothing, so a NOTIFY that arrived in between
-  // ends the wait at once instead of after a full poll interval.
+  // ends the wait at once instead of after a full poll interval. Without it (the claim
+  // failed) notifications do not shorten the wait: no busy loop while the database is down.
   std::unique_lock<std::mutex> lock(mutex_);
   wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)),
-                 [&] { return stopping_.load() || notifications_ != seen; });
+                 [&] { return stopping_.load() || (seen.has_value() && notifications_ != *seen); });
 }
 
 absl::Duration JobRunner::Backoff(int attempt, absl::Duration retry_after) const {
@@ -172,55 +180,75 @@ void JobRunner::WorkLoop(int queue) {
     if (!leases.ok()) {
       Log(LogLevel::kWarning, "claim failed",
           {{"kind", jobs->spec().kind}, {"error", std::string(leases.status().message())}});
-      WaitForWork(seen, options_.poll_interval);
+      WaitForWork(std::nullopt, options_.poll_interval);
       continue;
     }
     if (leases->empty()) {
       WaitForWork(seen, options_.poll_interval);
       continue;
     }
-    for (const Lease& lease : *leases) RunJob(queue, lease);
+    // Every claimed lease is registered (and so heartbeated) before the first one runs.
+    std::vector<std::shared_ptr<Running>> batch;
+    for (const Lease& lease : *leases) {
+      LogAttempt("claim", queue, lease);
+      auto running = std::make_shared<Running>(this, queue, lease);
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_[RunningKey{queue, lease.id, lease.token}] = running;
+      if (stopping_) running->Stop();  // claimed while Stop() was cancelling
+      batch.push_back(std::move(running));
+    }
+    for (const auto& running : batch) RunJob(*running);
   }
 }
 
-void JobRunner::RunJob(int queue, const Lease& lease) {
-  LogAttempt("claim", queue, lease);
-  auto running = std::make_shared<Running>(this, queue, lease);
-  const RunningKey key{queue, lease.id, lease.token};
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    running_[key] = running;
-    if (stopping_) running->Stop();  // claimed while Stop() was cancelling
-  }
+void JobRunner::RunJob(Running& running) {
+  const Lease& lease = running.lease();
+  const int queue = running.queue();
   auto start = absl::Now();
-  absl::StatusOr<Completion> result;
-  try {
-    result = work_[queue].handler->Run(*running);
-  } catch (const std::exception& error) {
-    result = absl::InternalError(absl::StrCat("the job failed unexpectedly: ", error.what()));
-  } catch (...) {
-    result = absl::InternalError("the job failed unexpectedly");
+  absl::StatusOr<Completion> result = absl::CancelledError("the runner is stopping");
+  if (!running.cancel()->load()) {  // a lease still waiting its turn at Stop is only given back
+    try {
+      result = work_[queue].handler->Run(running);
+    } catch (const std::exception& error) {
+      result = absl::InternalError(absl::StrCat("the job failed unexpectedly: ", error.what()));
+    } catch (...) {
+      result = absl::InternalError("the job failed unexpectedly");
+    }
   }
   // Still registered while settling, so heartbeats keep the lease through database retries.
-  Settle(queue, *running, result, absl::Now() - start);
+  Settle(queue, running, result, absl::Now() - start);
   std::lock_guard<std::mutex> lock(mutex_);
-  running_.erase(key);
+  running_.erase(RunningKey{queue, lease.id, lease.token});
 }
 
-std::optional<bool> JobRunner::Persist(const char* what, const Lease& lease,
-                                       const std::function<absl::StatusOr<bool>()>& write) {
+absl::StatusOr<bool> JobRunner::Persist(const char* what, const Lease& lease,
+                                        const std::function<absl::StatusOr<bool>()>& write) {
   absl::Duration wait = absl::Milliseconds(50);
   for (;;) {
     absl::StatusOr<bool> held = write();
     if (held.ok()) return *held;
-    Log(LogLevel::kWarning, "job write failed; retrying",
+    // An outage, a busy pool, a conflict or a timeout passes; anything else would fail again.
+    const absl::StatusCode code = held.status().code();
+    const bool transient = code == absl::StatusCode::kUnavailable ||
+                           code == absl::StatusCode::kAborted ||
+                           code == absl::StatusCode::kDeadlineExceeded;
+    Log(transient ? LogLevel::kWarning : LogLevel::kError,
+        transient ? "job write failed; retrying" : "job write refused by the database",
         {{"write", what}, {"job", lease.id}, {"error", std::string(held.status().message())}});
-    if (StoppedPastGrace()) return std::nullopt;
+    if (!transient) return held.status();
+    if (StoppedPastGrace()) return absl::UnavailableError("gave up at shutdown");
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)),
                    [&] { return StoppedPastGrace(); });
     wait = std::min(wait * 2, absl::Seconds(2));
   }
+}
+
+const char* JobRunner::OutcomeSuffix(const absl::StatusOr<bool>& held) {
+  // "" when written, "-rejected" when the lease was gone, "-unwritten" when the database never
+  // took it (the lease then expires and the rescuer returns the job).
+  if (!held.ok()) return "-unwritten";
+  return *held ? "" : "-rejected";
 }
 
 void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Completion>& result,
@@ -232,48 +260,67 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
                                   {"token", static_cast<double>(lease.token)},
                                   {"attempt", lease.attempt},
                                   {"seconds", absl::ToDoubleSeconds(took)}};
+  auto log = [&](const std::string& event, const absl::StatusOr<bool>& held) {
+    LogAttempt(event + OutcomeSuffix(held), queue, lease);
+  };
   if (result.ok()) {
     // Logged first, so a kill between the commit and the next line still shows who completed.
     LogAttempt("complete-try", queue, lease);
-    std::optional<bool> accepted = Persist(
+    absl::StatusOr<bool> accepted = Persist(
         "complete", lease, [&] { return jobs->Complete(lease, result->set_sql, result->args); });
-    if (accepted.value_or(false)) {
+    if (accepted.ok() && *accepted) {
       LogAttempt("complete-accepted", queue, lease);
       Log(LogLevel::kInfo, "job completed", fields);
       return;
     }
-    // Refused (or never written): this attempt's files are nobody's.
+    // Refused, or never written: this attempt's files are nobody's.
     for (const std::string& file : result->files) unlink(file.c_str());
-    LogAttempt(accepted ? "complete-rejected" : "complete-unwritten", queue, lease);
-    Log(LogLevel::kWarning,
-        accepted ? "job completed after losing its lease; result dropped"
-                 : "job completed but the database did not answer before shutdown",
-        fields);
+    if (accepted.ok()) {
+      LogAttempt("complete-rejected", queue, lease);
+      Log(LogLevel::kWarning, "job completed after losing its lease; result dropped", fields);
+      return;
+    }
+    if (accepted.status().code() == absl::StatusCode::kUnavailable) {
+      LogAttempt("complete-unwritten", queue, lease);
+      Log(LogLevel::kWarning, "job completed but the database did not answer before shutdown",
+          fields);
+      return;
+    }
+    // The database refused the result itself: that is this attempt's failure.
+    absl::StatusOr<bool> failed = Persist("fail", lease, [&] {
+      return jobs->Fail(
+          lease, absl::StrCat("the result could not be stored: ", accepted.status().message()),
+          /*retryable=*/false, absl::ZeroDuration());
+    });
+    log("fail", failed);
     return;
   }
   const absl::Status& status = result.status();
-  if (status.code() == absl::StatusCode::kCancelled) {
-    if (stopping_) {
-      std::optional<bool> released =
-          Persist("release", lease, [&] { return jobs->Release(lease); });
-      LogAttempt(released.value_or(false) ? "release" : "release-unwritten", queue, lease);
-      Log(LogLevel::kInfo, "job given back at shutdown", fields);
-    } else {
-      LogAttempt("lost", queue, lease);  // the heartbeat found the lease taken or cancelled
-    }
+  if (stopping_ && running.cancel()->load()) {
+    // Shutdown: whatever the job answered when it was stopped, the lease goes back unspent.
+    absl::StatusOr<bool> released = Persist("release", lease, [&] { return jobs->Release(lease); });
+    log("release", released);
+    Log(LogLevel::kInfo, "job given back at shutdown", fields);
+    return;
+  }
+  if (status.code() == absl::StatusCode::kCancelled && running.cancel()->load()) {
+    LogAttempt("lost", queue, lease);  // the heartbeat found the lease taken or cancelled
     return;
   }
   if (IsPollLater(status)) {
     // An external job still running: let go of the thread and come back on schedule.
-    Persist("defer", lease, [&] { return jobs->Defer(lease, RetryAfterOf(status)); });
-    LogAttempt("defer", queue, lease);
+    absl::StatusOr<bool> deferred =
+        Persist("defer", lease, [&] { return jobs->Defer(lease, RetryAfterOf(status)); });
+    log("defer", deferred);
     return;
   }
-  bool retryable = IsRetryable(status);
+  // A CANCELLED the job chose itself is a failed attempt like any other (and retried).
+  bool retryable = IsRetryable(status) || status.code() == absl::StatusCode::kCancelled;
   absl::Duration backoff = Backoff(lease.attempt, RetryAfterOf(status));
-  Persist("fail", lease,
-          [&] { return jobs->Fail(lease, std::string(status.message()), retryable, backoff); });
-  LogAttempt(retryable ? "fail-retry" : "fail", queue, lease);
+  absl::StatusOr<bool> failed = Persist("fail", lease, [&] {
+    return jobs->Fail(lease, std::string(status.message()), retryable, backoff);
+  });
+  log(retryable ? "fail-retry" : "fail", failed);
   fields.emplace_back("error", std::string(status.message()));
   fields.emplace_back("retryable", retryable ? "true" : "false");
   Log(LogLevel::kWarning, "job attempt failed", fields);
@@ -289,7 +336,17 @@ void JobRunner::HeartbeatAll(pqxx::connection& connection) {
     if (by_queue[queue].empty()) continue;
     std::vector<Beat> beats;
     for (const auto& running : by_queue[queue]) beats.push_back(running->beat());
-    auto held = work_[queue].queue->Heartbeat(connection, beats, options_.lease);
+    std::set<std::pair<std::string, int64_t>> held;
+    try {
+      held = work_[queue].queue->Heartbeat(connection, beats, options_.lease);
+    } catch (const pqxx::broken_connection&) {
+      throw;  // the loop reconnects
+    } catch (const std::exception& error) {
+      // Not a lost lease: the jobs go on and the next tick tries again.
+      Log(LogLevel::kWarning, "heartbeat failed; retrying",
+          {{"kind", work_[queue].queue->spec().kind}, {"error", error.what()}});
+      continue;
+    }
     for (const auto& running : by_queue[queue]) {
       if (held.count({running->lease().id, running->lease().token}) == 0) {
         running->Stop();  // another attempt owns it now, or it was cancelled
@@ -303,7 +360,7 @@ void JobRunner::MaintenanceLoop() {
   const absl::Duration interval = std::min(options_.lease / 3, absl::Seconds(1));
   std::unique_ptr<pqxx::connection> connection;
   absl::Time next_rescue = absl::Now();
-  while (!stopping_) {
+  while (!maintenance_stopping_) {
     try {
       if (connection == nullptr || !connection->is_open()) {
         connection = std::make_unique<pqxx::connection>(options_.conninfo);
@@ -326,7 +383,7 @@ void JobRunner::MaintenanceLoop() {
     }
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(interval)),
-                   [&] { return stopping_.load(); });
+                   [&] { return maintenance_stopping_.load(); });
   }
 }
 
@@ -340,7 +397,7 @@ void JobRunner::ListenLoop() {
   };
   std::set<std::string> channels;
   for (const QueueWork& work : work_) channels.insert(work.queue->spec().channel);
-  while (!stopping_) {
+  while (!maintenance_stopping_) {
     try {
       pqxx::connection connection(options_.conninfo);
       std::vector<std::unique_ptr<Wakeup>> wakeups;
@@ -348,12 +405,12 @@ void JobRunner::ListenLoop() {
         wakeups.push_back(std::make_unique<Wakeup>(connection, channel, notify));
       }
       notify();  // anything queued while not listening is claimed now
-      while (!stopping_) connection.await_notification(0, 200000);
+      while (!maintenance_stopping_) connection.await_notification(0, 200000);
     } catch (const std::exception& error) {
       Log(LogLevel::kWarning, "job notifications lost; polling until reconnected",
           {{"error", error.what()}});
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return maintenance_stopping_.load(); });
     }
   }
 }

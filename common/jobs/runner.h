@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -109,29 +110,35 @@ class JobRunner {
   using RunningKey = std::tuple<int, std::string, int64_t>;  // queue, id, token
 
   void WorkLoop(int queue);
-  void RunJob(int queue, const Lease& lease);
+  void RunJob(Running& running);
   void Settle(int queue, Running& running, const absl::StatusOr<Completion>& result,
               absl::Duration took);
-  // Runs a fenced write until it answers: its answer, or nullopt when the runner gave up.
-  std::optional<bool> Persist(const char* what, const Lease& lease,
-                              const std::function<absl::StatusOr<bool>()>& write);
+  static const char* OutcomeSuffix(const absl::StatusOr<bool>& held);
+  // Runs a fenced write, retrying transient database errors (an outage, a busy pool): its
+  // answer; the database's error when it refused the write itself; UNAVAILABLE when the
+  // runner stopped past its grace first.
+  absl::StatusOr<bool> Persist(const char* what, const Lease& lease,
+                               const std::function<absl::StatusOr<bool>()>& write);
   void MaintenanceLoop();
   void HeartbeatAll(pqxx::connection& connection);
   void ListenLoop();
   uint64_t Notifications();
-  void WaitForWork(uint64_t seen, absl::Duration timeout);
+  void WaitForWork(std::optional<uint64_t> seen, absl::Duration timeout);
   bool StoppedPastGrace() const;
   void LogAttempt(const std::string& event, int queue, const Lease& lease);
 
   std::vector<QueueWork> work_;
   RunnerOptions options_;
-  std::atomic<bool> stopping_{false};
+  std::mutex stop_mutex_;
+  std::atomic<bool> stopping_{false};              // workers claim no more
+  std::atomic<bool> maintenance_stopping_{false};  // heartbeats and LISTEN end (after workers)
   std::atomic<int64_t> give_up_at_ms_{INT64_MAX};
   std::mutex mutex_;
   std::condition_variable wake_;
   uint64_t notifications_ = 0;
   std::map<RunningKey, std::shared_ptr<Running>> running_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> worker_threads_;
+  std::vector<std::thread> service_threads_;  // maintenance and LISTEN
   int attempt_log_ = -1;
 };
 

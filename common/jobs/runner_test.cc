@@ -159,9 +159,9 @@ TEST_F(RunnerTest, AReclaimKeepsItsHeartbeatsAndTheStaleFileIsNeverTheRows) {
   std::string first_file;
   handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
     bool first = first_token == 0;
-    (first ? first_token : second_token) = context.lease().token;
     std::string path = WriteOutput(context);
-    if (first) first_file = path;
+    if (first) first_file = path;  // before the token is published: the test reads it then
+    (first ? first_token : second_token) = context.lease().token;
     // A stalled attempt: it ignores the cancel until told to go on.
     std::atomic<bool>& release = first ? release_first : release_second;
     while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -249,6 +249,56 @@ TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
   for (auto& holder : holders) holder.join();
   ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
   EXPECT_EQ(Column("attempts"), "1");
+}
+
+TEST_F(RunnerTest, StopGivesBackAJobThatOutlivesItsLeaseWhateverItAnswers) {
+  Insert();
+  std::atomic<bool> started{false};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    started = true;
+    while (!context.cancel()->load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Slow to stop (longer than the 2 s lease), and then not even CANCELLED.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    return absl::DeadlineExceededError("ffmpeg was killed");
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  runner.Stop(absl::Seconds(20));
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_EQ(Column("attempts"), "0");
+  EXPECT_EQ(Column("last_error"), "");
+}
+
+TEST_F(RunnerTest, ACancelledAnswerWithoutACancelIsAFailedAttempt) {
+  Insert();
+  handler_.run = [&](JobContext&) -> absl::StatusOr<Completion> {
+    return absl::CancelledError("the provider dropped the call");
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] { return Column("status") == "broken"; }));
+  EXPECT_EQ(Column("attempts"), "3");
+  EXPECT_NE(Column("last_error").find("dropped"), std::string::npos);
+}
+
+TEST_F(RunnerTest, ABatchIsHeartbeatedWhileItWaitsItsTurn) {
+  for (int i = 0; i < 3; ++i) Insert();
+  std::atomic<int> runs{0};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    ++runs;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // longer than the lease
+    return Output(WriteOutput(context));
+  };
+  RunnerOptions options = Options();
+  options.claim_batch = 3;
+  JobRunner runner({{&queue_, &handler_, 1}}, options);
+  runner.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return Sql("SELECT count(*) FROM test_jobs WHERE status = 'finished'")[0][0].as<int>() == 3;
+  }));
+  EXPECT_EQ(runs.load(), 3);  // none expired and ran twice
+  EXPECT_EQ(Sql("SELECT max(attempts) FROM test_jobs")[0][0].as<int>(), 1);
 }
 
 }  // namespace

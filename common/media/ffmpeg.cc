@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/media/process.h"
@@ -38,6 +39,22 @@ double ParseRate(const std::string& rate) {  // "30/1"
 }
 
 }  // namespace
+
+absl::Status CheckRenderTools(const std::vector<std::string>& fonts) {
+  std::vector<std::string> missing;
+  for (const char* tool : {kFfmpeg, kFfprobe}) {
+    if (access(tool, X_OK) != 0) missing.push_back(absl::StrCat(tool, " (package ffmpeg)"));
+  }
+  for (const std::string& font : fonts) {
+    if (access(font.c_str(), R_OK) != 0) {
+      missing.push_back(absl::StrCat(font, " (package fonts-dejavu-core)"));
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("renders need what this machine lacks: ", absl::StrJoin(missing, ", "),
+                   "; install it (apt-get install ffmpeg fonts-dejavu-core)"));
+}
 
 absl::Status RunFfmpeg(const std::vector<std::string>& args, const RenderOptions& options) {
   std::vector<std::string> argv = {kFfmpeg, "-nostdin",  "-hide_banner", "-loglevel", "error",

@@ -13,6 +13,14 @@
 
 namespace cf::media {
 
+// The font renders draw text with (Debian's fonts-dejavu-core, which ffmpeg pulls in).
+inline constexpr char kBoldFont[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+
+// OK when ffmpeg, ffprobe and every file in `fonts` are there; otherwise FAILED_PRECONDITION
+// naming what is missing and the Debian package that brings it. Checked at start, so a
+// machine without them refuses to start instead of failing every job after all its attempts.
+absl::Status CheckRenderTools(const std::vector<std::string>& fonts);
+
 struct RenderOptions {
   absl::Duration timeout = absl::Minutes(5);
   // Seconds of output written so far (from ffmpeg's -progress).

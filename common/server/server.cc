@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     server->probe_thread_ = std::thread([s = server.get()] { s->ProbeLoop(); });
   }
   Log(LogLevel::kInfo, "serving", {{"address", server->address()}});
+  if (opts.on_started) opts.on_started();
   return server;
 }
 
@@ -118,12 +119,15 @@ void Server::Shutdown() {
   }
   stop_probe_.notify_all();
   if (probe_thread_.joinable()) probe_thread_.join();
-  if (options_.on_shutdown) options_.on_shutdown();
+  // Workers stop and calls drain at the same time, so the two together fit one grace period.
+  std::thread stopping;
+  if (options_.on_shutdown) stopping = std::thread(options_.on_shutdown);
   Log(LogLevel::kInfo, "draining",
       {{"drain_timeout_s", static_cast<double>(absl::ToDoubleSeconds(options_.drain_timeout))}});
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain_timeout)));
   server_->Wait();
+  if (stopping.joinable()) stopping.join();
   Log(LogLevel::kInfo, "stopped");
 }
 

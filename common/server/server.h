@@ -36,11 +36,16 @@ struct ServerOptions {
   // Polled to set health: false answers NOT_SERVING (e.g. the database is unreachable).
   std::function<bool()> readiness_probe;
   absl::Duration probe_interval = absl::Seconds(2);
-  // How long in-flight calls may run after shutdown starts before they are cancelled.
-  absl::Duration drain_timeout = absl::Seconds(20);
+  // The whole shutdown's budget: in-flight calls may run this long after shutdown starts
+  // before they are cancelled, and on_shutdown (which runs beside the drain) gets as long.
+  // Kubernetes' default grace period is 30 s.
+  absl::Duration drain_timeout = absl::Seconds(25);
   absl::Duration max_connection_age = absl::Minutes(30);
-  // Runs when shutdown starts, after health turns NOT_SERVING and before the drain (ends
-  // long-lived streams, stops background workers).
+  // Runs once the server listens (e.g. starts background workers, so no job is taken by a
+  // process that then fails to serve).
+  std::function<void()> on_started;
+  // Runs when shutdown starts, after health turns NOT_SERVING, on its own thread beside the
+  // drain (ends long-lived streams, stops background workers); Shutdown waits for both.
   std::function<void()> on_shutdown;
 };
 

@@ -39,7 +39,7 @@ class DatabaseProbe {
 }  // namespace
 
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version) {
-  auto url = config.Require("database_url");
+  auto url = config.RequireDatabaseUrl();
   if (!url.ok()) return url.status();
   auto pool_size = config.GetInt("db_pool_size", 8, 1, 200);
   if (!pool_size.ok()) return pool_size.status();
@@ -70,7 +70,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, cons
   ServerOptions options;
   options.name = name;
   options.listen_address = config.GetOr("listen", default_listen);
-  auto drain = config.GetInt("drain_timeout_s", 20, 0, 3600);
+  auto drain = config.GetInt("drain_timeout_s", 25, 0, 3600);
   if (!drain.ok()) return drain.status();
   options.drain_timeout = absl::Seconds(*drain);
   return options;

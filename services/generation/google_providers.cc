@@ -180,8 +180,7 @@ absl::StatusOr<std::string> VeoVideoProvider::Submit(const ClaimedJob& job) {
   return name;
 }
 
-absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job,
-                                                     const std::string& uri,
+absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job, const std::string& uri,
                                                      const std::atomic<bool>* cancel) {
   http::Request request;
   request.url = uri;

@@ -12,7 +12,6 @@
 namespace cf::generation {
 namespace {
 
-constexpr char kFont[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 constexpr int kFps = 30;
 
 uint64_t Hash(const std::string& text) {  // FNV-1a: stable across runs and builds
@@ -25,7 +24,7 @@ uint64_t Hash(const std::string& text) {  // FNV-1a: stable across runs and buil
 std::string Text(const std::string& file, int size, const std::string& y,
                  const std::string& color = "white", const std::string& box = "black@0.45") {
   return absl::StrCat(
-      "drawtext=fontfile=", kFont, ":textfile=", file, ":expansion=none:fontsize=", size,
+      "drawtext=fontfile=", media::kBoldFont, ":textfile=", file, ":expansion=none:fontsize=", size,
       ":fontcolor=", color, ":line_spacing=", size / 4, ":x=(w-text_w)/2:y=", y,
       box.empty() ? "" : absl::StrCat(":box=1:boxcolor=", box, ":boxborderw=", size / 2));
 }

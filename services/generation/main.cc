@@ -81,7 +81,7 @@ absl::StatusOr<Providers> MakeProviders(const cf::Config& config,
   std::string video = config.GetOr("video_provider", "local");
   cf::generation::GoogleApiConfig google;
   if (image == "gemini" || video == "veo") {
-    auto key = config.Require("google_api_key");
+    auto key = config.RequireSecret("google_api_key");
     if (!key.ok()) return key.status();
     google.api_key = *key;
     google.base_url = config.GetOr("google_api_base_url", google.base_url);
@@ -119,6 +119,13 @@ int main(int argc, char** argv) {
   if (!catalog_addr.ok()) return cf::StartupFailure(catalog_addr.status());
   auto settings = ReadSettings(*config);
   if (!settings.ok()) return cf::StartupFailure(settings.status());
+  std::vector<std::string> fonts;
+  if (config->GetOr("image_provider", "local") == "local" ||
+      config->GetOr("video_provider", "local") == "local") {
+    fonts.push_back(cf::media::kBoldFont);
+  }
+  absl::Status tools = cf::media::CheckRenderTools(fonts);
+  if (!tools.ok()) return cf::StartupFailure(tools);
   auto media = cf::generation::MediaStore::Open(config->GetOr("media_dir", "media"),
                                                 config->GetOr("media_base_url", ""));
   if (!media.ok()) return cf::StartupFailure(media.status());
@@ -156,12 +163,13 @@ int main(int argc, char** argv) {
                                             database->executor.get());
   options->services = {{"cf.generation.v1.GenerationService", &service}};
   options->readiness_probe = database->probe;
+  const absl::Duration grace = options->drain_timeout;
+  options->on_started = [&] { workers.Start(); };
   options->on_shutdown = [&] {
     watcher.Stop();
-    workers.Stop();  // running renders stop and their leases go back
+    workers.Stop(grace);  // running renders and polls stop and their leases go back
   };
-  workers.Start();
-  cf::Log(cf::LogLevel::kInfo, "workers started",
+  cf::Log(cf::LogLevel::kInfo, "workers configured",
           {{"worker_id", worker_options.worker_id},
            {"image_workers", settings->image_workers},
            {"video_workers", settings->video_workers},
