@@ -35,7 +35,7 @@ struct ServerOptions {
   HealthService::Resolver health_resolver;
   // Polled to set health: false answers NOT_SERVING (e.g. the database is unreachable).
   std::function<bool()> readiness_probe;
-  absl::Duration probe_interval = absl::Seconds(2);
+  absl::Duration probe_interval = absl::Seconds(1);
   // The whole shutdown's budget: in-flight calls may run this long after shutdown starts
   // before they are cancelled, and on_shutdown (which runs beside the drain) gets as long.
   // Kubernetes' default grace period is 30 s.

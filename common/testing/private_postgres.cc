@@ -1,0 +1,95 @@
+#include "common/testing/private_postgres.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/migrator.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace cf::testing {
+namespace {
+
+constexpr char kBin[] = "/usr/lib/postgresql/15/bin";
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "private postgres fixture: %s\n", message.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+void PrivatePostgres::Run(const std::string& command) {
+  // PostgreSQL refuses to run as root: as root, run it as the postgres user.
+  std::string full =
+      getuid() == 0 ? absl::StrCat("/usr/sbin/runuser -u postgres -- ", command) : command;
+  if (std::system(full.c_str()) != 0) Die("failed: " + full);
+}
+
+PrivatePostgres::PrivatePostgres() {
+  // Under /tmp: the postgres user cannot enter the test's own folders (they live under /root).
+  char pattern[] = "/tmp/cf-private-pg-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) Die("mkdtemp failed");
+  dir_ = pattern;
+  if (getuid() == 0 && std::system(absl::StrCat("chown postgres:postgres ", dir_).c_str()) != 0) {
+    Die("chown failed");
+  }
+  port_ = FreePort();
+  Run(absl::StrCat(kBin, "/initdb -D ", dir_, "/data -A trust -U postgres -E UTF8 ",
+                   "--locale=C.UTF-8 >", dir_, "/initdb.log 2>&1"));
+  Start();
+  {
+    pqxx::connection admin(
+        absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=postgres"));
+    pqxx::nontransaction txn(admin);
+    txn.exec("CREATE DATABASE cf");
+  }
+  auto migrations = db::LoadMigrations(MigrationsDir());
+  if (!migrations.ok()) Die(std::string(migrations.status().message()));
+  auto report = db::ApplyMigrations(OwnerConninfo(), *migrations);
+  if (!report.ok()) Die(std::string(report.status().message()));
+}
+
+PrivatePostgres::~PrivatePostgres() {
+  std::string stop =
+      absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -m immediate -w stop >/dev/null 2>&1");
+  std::system((getuid() == 0 ? "/usr/sbin/runuser -u postgres -- " + stop : stop).c_str());
+  std::system(absl::StrCat("rm -rf ", dir_).c_str());
+}
+
+void PrivatePostgres::Stop() {
+  Run(absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -m fast -w stop >/dev/null"));
+}
+
+void PrivatePostgres::Start() {
+  Run(absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -l ", dir_, "/postgres.log -w -t 60 ",
+                   "-o \"-p ", port_, " -k ", dir_, " -c listen_addresses=127.0.0.1 ",
+                   "-c fsync=off -c max_connections=100\" start >/dev/null"));
+}
+
+std::string PrivatePostgres::OwnerConninfo() const {
+  return absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=cf");
+}
+
+std::string PrivatePostgres::RoleConninfo(const std::string& role) const {
+  return absl::StrCat("host=127.0.0.1 port=", port_, " user=", role, " dbname=cf");
+}
+
+std::string HealthOf(const std::string& address) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  if (!stub->Check(&context, request, &response).ok()) return "UNREACHABLE";
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+}  // namespace cf::testing
