@@ -9,7 +9,7 @@ namespace cf::db {
 ConnectionPool::ConnectionPool(std::string conninfo, int size)
     : conninfo_(std::move(conninfo)), size_(size) {}
 
-std::unique_ptr<pqxx::connection> ConnectionPool::Take(absl::Status* status) {
+std::unique_ptr<ConnectionPool::Pooled> ConnectionPool::Take(absl::Status* status) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::microseconds(absl::ToInt64Microseconds(acquire_timeout_));
@@ -28,7 +28,7 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Take(absl::Status* status) {
   ++open_;
   lock.unlock();
   try {
-    return std::make_unique<pqxx::connection>(conninfo_);
+    return std::make_unique<Pooled>(conninfo_);
   } catch (const std::exception& error) {
     lock.lock();
     --open_;
@@ -41,9 +41,9 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Take(absl::Status* status) {
   }
 }
 
-void ConnectionPool::Give(std::unique_ptr<pqxx::connection> connection) {
+void ConnectionPool::Give(std::unique_ptr<Pooled> connection) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (connection != nullptr && connection->is_open()) {
+  if (connection != nullptr && connection->connection.is_open()) {
     idle_.push_back(std::move(connection));
   } else {
     --open_;
@@ -53,8 +53,25 @@ void ConnectionPool::Give(std::unique_ptr<pqxx::connection> connection) {
 
 absl::Status ConnectionPool::WithConnection(
     const std::function<absl::Status(pqxx::connection&)>& fn) {
+  return WithPooled([&](Pooled& pooled) { return fn(pooled.connection); });
+}
+
+absl::Status ConnectionPool::WithPrepared(const std::string& name, const std::string& sql,
+                                          const std::function<void(pqxx::nontransaction&)>& run) {
+  return WithPooled([&](Pooled& pooled) {
+    if (pooled.prepared.count(name) == 0) {
+      pooled.connection.prepare(name, sql);
+      pooled.prepared.insert(name);
+    }
+    pqxx::nontransaction txn(pooled.connection);
+    run(txn);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ConnectionPool::WithPooled(const std::function<absl::Status(Pooled&)>& fn) {
   absl::Status status;
-  std::unique_ptr<pqxx::connection> connection = Take(&status);
+  std::unique_ptr<Pooled> connection = Take(&status);
   if (connection == nullptr) return status;
   try {
     status = fn(*connection);

@@ -7,10 +7,12 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace cf::db {
@@ -30,21 +32,46 @@ class ConnectionPool {
   // few times; a status fn returns itself, ABORTED included, is final.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
 
+  // Runs one read-only statement without a transaction (no BEGIN/COMMIT round trips),
+  // prepared once per connection under `name` (the same name must always mean the same SQL).
+  // The result stays valid after the connection goes back. Behind PgBouncer, this needs
+  // session pooling: named prepared statements break in transaction pooling.
+  template <typename... Args>
+  absl::StatusOr<pqxx::result> Read(const std::string& name, const std::string& sql,
+                                    Args&&... args) {
+    pqxx::result rows;
+    absl::Status status = WithPrepared(name, sql, [&](pqxx::nontransaction& txn) {
+      rows = txn.exec_prepared(name, std::forward<Args>(args)...);
+    });
+    if (!status.ok()) return status;
+    return rows;
+  }
+
   // A connection string for the same server as a different user/database (later keywords win).
   const std::string& conninfo() const { return conninfo_; }
   int size() const { return size_; }
   void set_acquire_timeout(absl::Duration timeout) { acquire_timeout_ = timeout; }
 
  private:
-  std::unique_ptr<pqxx::connection> Take(absl::Status* status);
-  void Give(std::unique_ptr<pqxx::connection> connection);
+  // A pooled connection and the statements already prepared on it.
+  struct Pooled {
+    explicit Pooled(const std::string& conninfo) : connection(conninfo) {}
+    pqxx::connection connection;
+    std::set<std::string> prepared;
+  };
+
+  absl::Status WithPrepared(const std::string& name, const std::string& sql,
+                            const std::function<void(pqxx::nontransaction&)>& run);
+  absl::Status WithPooled(const std::function<absl::Status(Pooled&)>& fn);
+  std::unique_ptr<Pooled> Take(absl::Status* status);
+  void Give(std::unique_ptr<Pooled> connection);
 
   const std::string conninfo_;
   const int size_;
   absl::Duration acquire_timeout_ = absl::Seconds(5);
   std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::vector<std::unique_ptr<Pooled>> idle_;
   int open_ = 0;  // connections handed out or idle
 };
 

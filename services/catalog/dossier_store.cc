@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/db/create_once.h"
 #include "common/db/errors.h"
 #include "common/db/values.h"
 
@@ -104,13 +105,12 @@ v1::DossierStatus StatusFromDb(const std::string& status) {
 absl::StatusOr<v1::Dossier> DossierStore::Create(const v1::Dossier& dossier, bool explicit_slug,
                                                  const std::string& request_id) {
   v1::Dossier created;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-    if (!request_id.empty()) {
-      if (auto existing = SelectOne(txn, "create_request_id = $1", request_id)) {
-        created = *existing;
-        return absl::OkStatus();
-      }
-    }
+  auto find_by_request = [&](pqxx::work& txn) {
+    auto existing = SelectOne(txn, "create_request_id = $1", request_id);
+    if (existing) created = *existing;
+    return existing.has_value();
+  };
+  absl::Status status = db::CreateOnce(pool_, request_id, find_by_request, [&](pqxx::work& txn) {
     std::string base = dossier.slug();
     std::string slug = base;
     // A racing create can take the slug between our read and insert; each lost race moves on
@@ -140,41 +140,27 @@ absl::StatusOr<v1::Dossier> DossierStore::Create(const v1::Dossier& dossier, boo
     }
     return absl::AbortedError("could not find a free slug; retry");
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty()) {
-    // A concurrent call with the same request_id may have won the insert: answer with its
-    // result, as a retry would get.
-    absl::Status lookup = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-      auto existing = SelectOne(txn, "create_request_id = $1", request_id);
-      if (!existing) return status;
-      created = *existing;
-      return absl::OkStatus();
-    });
-    if (lookup.ok()) return created;
-  }
   if (!status.ok()) return status;
   return created;
 }
 
+// One statement: no transaction, prepared once per connection (the hot read path).
 absl::StatusOr<v1::Dossier> DossierStore::GetById(const std::string& id) {
-  std::optional<v1::Dossier> found;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    found = SelectOne(txn, "id = $1::uuid", id);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!found) return NotFound(id);
-  return *found;
+  static const std::string sql =
+      absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE id = $1::uuid");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("catalog_dossier_by_id", sql, id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound(id);
+  return RowToDossier((*rows)[0]);
 }
 
 absl::StatusOr<v1::Dossier> DossierStore::GetBySlug(const std::string& slug) {
-  std::optional<v1::Dossier> found;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    found = SelectOne(txn, "slug = $1", slug);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (!found) return NotFound(absl::StrCat("with slug '", slug, "'"));
-  return *found;
+  static const std::string sql =
+      absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE slug = $1");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("catalog_dossier_by_slug", sql, slug);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound(absl::StrCat("with slug '", slug, "'"));
+  return RowToDossier((*rows)[0]);
 }
 
 absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/db/create_once.h"
 #include "common/db/values.h"
 #include "services/generation/media_types.h"
 
@@ -146,8 +147,7 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
     }
     return !ids.empty();
   };
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-    if (FindByRequest(txn)) return absl::OkStatus();
+  absl::Status status = db::CreateOnce(pool_, request_id, FindByRequest, [&](pqxx::work& txn) {
     // One creator per dossier at a time, so the cap holds under concurrent creates.
     txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('cf_generation_jobs:' || $1))",
                     job.dossier_id);
@@ -217,47 +217,42 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
     for (auto& [index, id] : ordered) ids.push_back(std::move(id));
     return absl::OkStatus();
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty()) {
-    // A concurrent retry of the same request won the insert: answer with its jobs.
-    status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-      return FindByRequest(txn) ? absl::OkStatus()
-                                : absl::AbortedError("the create raced another; retry it");
-    });
-  }
   if (!status.ok()) return status;
   return ids;
 }
 
+namespace {
+
+// Rows by id in the order asked: one prepared statement, no transaction (the read path).
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ReadByIds(db::ConnectionPool* pool, JobKind kind,
+                                               const std::vector<std::string>& ids,
+                                               Message (*convert)(const pqxx::row&)) {
+  static const std::string sql[2] = {
+      absl::StrCat("SELECT ", ColumnsOf(JobKind::kImage),
+                   " FROM cf_generated_images WHERE id = ANY($1::uuid[]) "
+                   "ORDER BY array_position($1::uuid[], id)"),
+      absl::StrCat("SELECT ", ColumnsOf(JobKind::kVideo),
+                   " FROM cf_generated_videos WHERE id = ANY($1::uuid[]) "
+                   "ORDER BY array_position($1::uuid[], id)")};
+  const bool image = kind == JobKind::kImage;
+  absl::StatusOr<pqxx::result> rows =
+      pool->Read(image ? "generation_images_by_ids" : "generation_videos_by_ids",
+                 sql[image ? 0 : 1], db::TextArrayLiteral(ids));
+  if (!rows.ok()) return rows.status();
+  std::vector<Message> out;
+  for (const auto& row : *rows) out.push_back(convert(row));
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::Image>> JobStore::GetImages(const std::vector<std::string>& ids) {
-  std::vector<v1::Image> images;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    images.clear();
-    pqxx::result rows =
-        txn.exec_params(absl::StrCat("SELECT ", ImageColumns(),
-                                     " FROM cf_generated_images WHERE id = ANY($1::uuid[]) "
-                                     "ORDER BY array_position($1::uuid[], id)"),
-                        db::TextArrayLiteral(ids));
-    for (const auto& row : rows) images.push_back(RowToImage(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return images;
+  return ReadByIds(pool_, JobKind::kImage, ids, &RowToImage);
 }
 
 absl::StatusOr<std::vector<v1::Video>> JobStore::GetVideos(const std::vector<std::string>& ids) {
-  std::vector<v1::Video> videos;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    videos.clear();
-    pqxx::result rows =
-        txn.exec_params(absl::StrCat("SELECT ", VideoColumns(),
-                                     " FROM cf_generated_videos WHERE id = ANY($1::uuid[]) "
-                                     "ORDER BY array_position($1::uuid[], id)"),
-                        db::TextArrayLiteral(ids));
-    for (const auto& row : rows) videos.push_back(RowToVideo(row));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return videos;
+  return ReadByIds(pool_, JobKind::kVideo, ids, &RowToVideo);
 }
 
 absl::StatusOr<v1::Image> JobStore::GetImage(const std::string& id) {
