@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status.h"
+#include "common/validation/ids.h"
 
 namespace cf {
 namespace {
@@ -42,6 +43,22 @@ absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {
   if (requested < 0) return InvalidField("page_size", "must not be negative");
   if (requested == 0) return default_size;
   return std::min(requested, max_size);
+}
+
+absl::StatusOr<std::optional<CreatedCursor>> DecodeCreatedCursor(const std::string& token,
+                                                                 const std::string& filters,
+                                                                 const std::string& list) {
+  if (token.empty()) return std::optional<CreatedCursor>();
+  auto key = DecodePageToken(token, 2, filters);
+  if (!key.ok()) return key.status();
+  if (!IsUuid((*key)[1]) || (*key)[0].empty() || (*key)[0].size() > 40) {
+    return InvalidField("page_token", absl::StrCat("is not a page token from ", list));
+  }
+  return std::optional<CreatedCursor>(CreatedCursor{(*key)[0], (*key)[1]});
+}
+
+std::string EncodeCreatedCursor(const CreatedCursor& cursor, const std::string& filters) {
+  return EncodePageToken({cursor.created_at, cursor.id}, filters);
 }
 
 }  // namespace cf

@@ -4,6 +4,7 @@
 #ifndef CF_COMMON_SERVER_CALL_H_
 #define CF_COMMON_SERVER_CALL_H_
 
+#include <google/protobuf/empty.pb.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -49,6 +50,45 @@ absl::Status Deliver(Result result, Response* response) {
   *response = std::move(*result);
   return absl::OkStatus();
 }
+
+// A method that answers nothing but its status (Delete) delivers nothing.
+inline absl::Status Deliver(absl::Status status, google::protobuf::Empty* /*response*/) {
+  return status;
+}
+
+// The one way a service serves a unary method: the gRPC adapter hands the request to a plain
+// logic class, `(logic->*method)(request)` or, for logic that calls other services,
+// `(logic->*method)(request, call_context)`, on the executor, and moves the result into the
+// response. Use it through CF_SERVE_UNARY.
+template <typename Logic, typename Request, typename Response, typename Result>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     BoundedExecutor* executor, absl::string_view name,
+                                     Logic* logic, Result (Logic::*method)(const Request&),
+                                     const Request* request, Response* response) {
+  return RunUnary(context, executor, name,
+                  [=]() { return Deliver((logic->*method)(*request), response); });
+}
+
+template <typename Logic, typename Request, typename Response, typename Result>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     BoundedExecutor* executor, absl::string_view name,
+                                     Logic* logic,
+                                     Result (Logic::*method)(const Request&, const CallContext&),
+                                     const Request* request, Response* response) {
+  return RunUnary(context, executor, name, [=](const CallContext& call) {
+    return Deliver((logic->*method)(*request, call), response);
+  });
+}
+
+// Defines the override `Service::Name` that serves `Logic::Name` of the member `logic` on the
+// member `executor_`. `prefix` is the full service name in slashes, e.g.
+// "/cf.catalog.v1.CatalogService/".
+#define CF_SERVE_UNARY(Service, prefix, Logic, logic, Name, Request, Response)              \
+  grpc::ServerUnaryReactor* Service::Name(grpc::CallbackServerContext* context,             \
+                                          const Request* request, Response* response) {     \
+    return ::cf::ServeUnary(context, executor_, prefix #Name, logic, &Logic::Name, request, \
+                            response);                                                      \
+  }
 
 // Logs one finished call.
 void LogCall(absl::string_view method, const std::string& request_id, const grpc::Status& status,

@@ -96,23 +96,16 @@ absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
   absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) return page_size.status();
 
-  std::optional<DossierCursor> after;
-  if (!request.page_token().empty()) {
-    auto key = DecodePageToken(request.page_token(), 2, FilterFingerprint(request));
-    if (!key.ok()) return key.status();
-    if (!IsUuid((*key)[1]) || (*key)[0].empty() || (*key)[0].size() > 40) {
-      return InvalidField("page_token", "is not a page token from ListDossiers");
-    }
-    after = DossierCursor{(*key)[0], (*key)[1]};
-  }
+  auto after =
+      DecodeCreatedCursor(request.page_token(), FilterFingerprint(request), "ListDossiers");
+  if (!after.ok()) return after.status();
   DossierFilter filter{StatusToDb(request.status()), request.category(), request.niche()};
-  absl::StatusOr<DossierPage> page = store_->List(filter, after, *page_size);
+  absl::StatusOr<DossierPage> page = store_->List(filter, *after, *page_size);
   if (!page.ok()) return page.status();
   v1::ListDossiersResponse response;
   for (auto& dossier : page->dossiers) *response.add_dossiers() = std::move(dossier);
   if (page->next) {
-    response.set_next_page_token(
-        EncodePageToken({page->next->created_at, page->next->id}, FilterFingerprint(request)));
+    response.set_next_page_token(EncodeCreatedCursor(*page->next, FilterFingerprint(request)));
   }
   return response;
 }

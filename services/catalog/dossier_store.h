@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "cf/catalog/v1/catalog.pb.h"
 #include "common/db/pool.h"
+#include "common/paging/page_token.h"
 
 namespace cf::catalog {
 
@@ -20,10 +21,7 @@ struct DossierFilter {
 };
 
 // Where a page starts: strictly after this (created_at, id) in newest-first order.
-struct DossierCursor {
-  std::string created_at;  // timestamptz text as the database printed it
-  std::string id;
-};
+using DossierCursor = CreatedCursor;
 
 struct DossierPage {
   std::vector<v1::Dossier> dossiers;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/server/channel.h"
 
 namespace cf::gateway {
 
@@ -43,15 +44,8 @@ Router Router::FromConfig(const Config& config, const std::vector<std::string>& 
     std::optional<std::string> address = config.Get(*key + "_addr");
     if (!address) continue;
     router.addresses_[service] = *address;
-    if (router.channels_.count(*address) == 0) {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30 * 1000);
-      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
-      // With a headless Service (dns:///name:port) calls spread over every pod.
-      args.SetLoadBalancingPolicyName("round_robin");
-      router.channels_[*address] =
-          grpc::CreateCustomChannel(*address, grpc::InsecureChannelCredentials(), args);
-    }
+    if (router.channels_.count(*address) == 0)
+      router.channels_[*address] = ServiceChannel(*address);
   }
   return router;
 }

@@ -16,6 +16,7 @@
 #include "common/db/pool.h"
 #include "common/jobs/queue.h"
 #include "common/jobs/runner.h"
+#include "common/paging/page_token.h"
 #include "services/generation/script_engine.h"
 
 namespace cf::generation {
@@ -78,10 +79,7 @@ struct JobFilter {
   std::string status;
 };
 
-struct JobCursor {
-  std::string created_at;  // timestamptz text
-  std::string id;
-};
+using JobCursor = CreatedCursor;
 
 // The queue over each table, with the status hook and what a claim returns.
 jobs::QueueSpec QueueSpecFor(JobKind kind);

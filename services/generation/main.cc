@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/jobs/runner.h"
 #include "common/log/log.h"
+#include "common/media/media_store.h"
+#include "common/server/channel.h"
 #include "common/server/service_main.h"
 #include "services/generation/dossier_source.h"
 #include "services/generation/generation.h"
@@ -25,7 +27,6 @@
 #include "services/generation/local_provider.h"
 #include "services/generation/media_handler.h"
 #include "services/generation/media_jobs.h"
-#include "services/generation/media_store.h"
 #include "services/generation/script_store.h"
 
 namespace {
@@ -74,7 +75,7 @@ struct Providers {
 };
 
 absl::StatusOr<Providers> MakeProviders(const cf::Config& config,
-                                        const cf::generation::MediaStore* media,
+                                        const cf::media::MediaStore* media,
                                         absl::Duration render_timeout) {
   Providers providers;
   std::string image = config.GetOr("image_provider", "local");
@@ -126,16 +127,15 @@ int main(int argc, char** argv) {
   }
   absl::Status tools = cf::media::CheckRenderTools(fonts);
   if (!tools.ok()) return cf::StartupFailure(tools);
-  auto media = cf::generation::MediaStore::Open(config->GetOr("media_dir", "media"),
-                                                config->GetOr("media_base_url", ""));
+  auto media = cf::media::MediaStore::Open(config->GetOr("media_dir", "media"),
+                                           config->GetOr("media_base_url", ""));
   if (!media.ok()) return cf::StartupFailure(media.status());
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
   auto options = cf::ServerOptionsFromConfig(*config, "generation", "127.0.0.1:50053");
   if (!options.ok()) return cf::StartupFailure(options.status());
 
-  cf::generation::CatalogClient catalog(
-      grpc::CreateChannel(*catalog_addr, grpc::InsecureChannelCredentials()));
+  cf::generation::CatalogClient catalog(cf::ServiceChannel(*catalog_addr));
   cf::generation::ScriptStore scripts(database->pool.get());
   cf::generation::JobStore jobs(database->pool.get());
   auto providers = MakeProviders(*config, &*media, absl::Seconds(settings->render_timeout_s));

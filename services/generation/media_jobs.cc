@@ -44,17 +44,6 @@ auto ChangeThenRead(const std::string& id, const std::function<absl::Status()>& 
 }
 
 // Decodes a list page token of (created_at, id) issued for `filters`.
-absl::StatusOr<std::optional<JobCursor>> Cursor(const std::string& token,
-                                                const std::string& filters) {
-  if (token.empty()) return std::optional<JobCursor>();
-  auto key = DecodePageToken(token, 2, filters);
-  if (!key.ok()) return key.status();
-  if (!IsUuid((*key)[1]) || (*key)[0].empty() || (*key)[0].size() > 40) {
-    return InvalidField("page_token", "is not a page token from this list method");
-  }
-  return std::optional<JobCursor>(JobCursor{(*key)[0], (*key)[1]});
-}
-
 // What both list methods share: filter checks, page size, the token's cursor.
 struct ListQuery {
   JobFilter filter;
@@ -78,7 +67,7 @@ absl::StatusOr<ListQuery> ParseList(const std::string& dossier_id, int type,
   if (!size.ok()) return size.status();
   query.page_size = *size;
   query.fingerprint = absl::StrCat(dossier_id, "/", type, "/", static_cast<int>(state));
-  auto after = Cursor(token, query.fingerprint);
+  auto after = DecodeCreatedCursor(token, query.fingerprint, "this list method");
   if (!after.ok()) return after.status();
   query.after = *after;
   query.filter = {dossier_id, type_name, JobStateToDb(state)};
@@ -209,7 +198,7 @@ absl::StatusOr<v1::ListImagesResponse> MediaJobs::ListImages(const v1::ListImage
   v1::ListImagesResponse response;
   for (auto& image : *images) *response.add_images() = std::move(image);
   if (next) {
-    response.set_next_page_token(EncodePageToken({next->created_at, next->id}, query->fingerprint));
+    response.set_next_page_token(EncodeCreatedCursor(*next, query->fingerprint));
   }
   return response;
 }
@@ -225,7 +214,7 @@ absl::StatusOr<v1::ListVideosResponse> MediaJobs::ListVideos(const v1::ListVideo
   v1::ListVideosResponse response;
   for (auto& video : *videos) *response.add_videos() = std::move(video);
   if (next) {
-    response.set_next_page_token(EncodePageToken({next->created_at, next->id}, query->fingerprint));
+    response.set_next_page_token(EncodeCreatedCursor(*next, query->fingerprint));
   }
   return response;
 }

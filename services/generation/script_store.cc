@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/create_once.h"
 #include "common/db/values.h"
 
 namespace cf::generation {
@@ -88,8 +89,7 @@ absl::StatusOr<v1::Script> ScriptStore::Create(const v1::Script& script,
     created = RowToScript(rows[0]);
     return true;
   };
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-    if (find_by_request(txn)) return absl::OkStatus();
+  absl::Status status = db::CreateOnce(pool_, request_id, find_by_request, [&](pqxx::work& txn) {
     int sophistication = script.market_sophistication();
     pqxx::result rows = txn.exec_params(
         absl::StrCat("INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, "
@@ -104,15 +104,9 @@ absl::StatusOr<v1::Script> ScriptStore::Create(const v1::Script& script,
     return absl::OkStatus();
   });
   if (status.code() == absl::StatusCode::kAlreadyExists) {
-    // A concurrent retry of the same request may have won; otherwise the cell is taken.
-    absl::Status again = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
-      return find_by_request(txn) ? absl::OkStatus()
-                                  : absl::AlreadyExistsError(
-                                        "the dossier already has a script for this awareness "
-                                        "level and sophistication; update or delete it first");
-    });
-    if (!again.ok()) return again;
-    return created;
+    return absl::AlreadyExistsError(
+        "the dossier already has a script for this awareness level and sophistication; update "
+        "or delete it first");
   }
   if (status.code() == absl::StatusCode::kFailedPrecondition) {
     return absl::NotFoundError(absl::StrCat("dossier ", script.dossier_id(), " not found"));
