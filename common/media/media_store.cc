@@ -1,4 +1,4 @@
-#include "services/generation/media_store.h"
+#include "common/media/media_store.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace cf::generation {
+namespace cf::media {
 namespace {
 
 bool MakeDirs(const std::string& path) {
@@ -127,11 +127,21 @@ std::string MediaStore::UrlFor(const std::string& path) const {
 
 absl::StatusOr<std::string> MediaStore::LocalPathOf(const std::string& url) const {
   absl::string_view rest = url;
-  if (absl::ConsumePrefix(&rest, "file://")) return std::string(rest);
-  if (!base_url_.empty() && absl::ConsumePrefix(&rest, base_url_)) {
-    return absl::StrCat(root_, rest);
+  std::string path;
+  if (absl::ConsumePrefix(&rest, "file://")) {
+    path = std::string(rest);
+  } else if (!base_url_.empty() && absl::ConsumePrefix(&rest, base_url_)) {
+    path = absl::StrCat(root_, rest);
+  } else {
+    return absl::NotFoundError(absl::StrCat("not a media URL of this store: ", url));
   }
-  return absl::NotFoundError(absl::StrCat("not a media URL of this store: ", url));
+  // A URL read back from a row must name a file inside the media folder, nothing else.
+  bool climbs = path.find("/../") != std::string::npos || absl::EndsWith(path, "/..") ||
+                path.find("/./") != std::string::npos;
+  if (climbs || !absl::StartsWith(path, root_ + "/")) {
+    return absl::NotFoundError(absl::StrCat("not inside the media folder: ", url));
+  }
+  return path;
 }
 
 std::string HostName() {
@@ -164,4 +174,4 @@ void RemoveScratchDir(const std::string& dir) {
   rmdir(dir.c_str());
 }
 
-}  // namespace cf::generation
+}  // namespace cf::media

@@ -1,14 +1,14 @@
 // Where rendered media lives: a folder (CF_MEDIA_DIR) with images/ and videos/, addressed by
 // file:// URLs or, when CF_MEDIA_BASE_URL is set (a CDN or web server over the folder), by it.
-#ifndef CF_SERVICES_GENERATION_MEDIA_STORE_H_
-#define CF_SERVICES_GENERATION_MEDIA_STORE_H_
+#ifndef CF_COMMON_MEDIA_MEDIA_STORE_H_
+#define CF_COMMON_MEDIA_MEDIA_STORE_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace cf::generation {
+namespace cf::media {
 
 class MediaStore {
  public:
@@ -20,7 +20,8 @@ class MediaStore {
   // <root>/<folder>/<name>
   std::string PathFor(const std::string& folder, const std::string& name) const;
   std::string UrlFor(const std::string& path) const;
-  // The local file behind a URL this store made; NOT_FOUND for anything else.
+  // The local file behind a URL this store made; NOT_FOUND for anything else, a path outside
+  // the media folder included (file:///etc/passwd, <root>/../x).
   absl::StatusOr<std::string> LocalPathOf(const std::string& url) const;
   const std::string& root() const { return root_; }
 
@@ -43,6 +44,6 @@ void RemoveScratchDir(const std::string& dir);
 // Letters, digits, '/', '_', '-', '.' only.
 bool IsFilterSafePath(const std::string& path);
 
-}  // namespace cf::generation
+}  // namespace cf::media
 
-#endif  // CF_SERVICES_GENERATION_MEDIA_STORE_H_
+#endif  // CF_COMMON_MEDIA_MEDIA_STORE_H_

@@ -1,4 +1,4 @@
-#include "services/generation/media_store.h"
+#include "common/media/media_store.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,7 +10,7 @@
 
 #include "gtest/gtest.h"
 
-namespace cf::generation {
+namespace cf::media {
 namespace {
 
 std::string Root(const std::string& name) {
@@ -75,5 +75,17 @@ TEST(MediaStoreTest, ScratchLivesInTheMediaFolderAndDeadProcessesScratchIsSwept)
   EXPECT_FALSE(IsFilterSafePath("/tmp/it's:here"));
 }
 
+TEST(MediaStoreTest, OnlyPathsInsideTheMediaFolderAreLocal) {
+  std::string root = std::string(std::getenv("TEST_TMPDIR")) + "/inside-media";
+  MediaStore media = MediaStore::Open(root, "http://127.0.0.1:8080/media/").value();
+  std::string image = media.PathFor("images", "a-1.png");
+  EXPECT_EQ(media.LocalPathOf("file://" + image).value(), image);
+  EXPECT_EQ(media.LocalPathOf("http://127.0.0.1:8080/media/images/a-1.png").value(), image);
+  EXPECT_FALSE(media.LocalPathOf("file:///etc/passwd").ok());
+  EXPECT_FALSE(media.LocalPathOf("file://" + media.root() + "/../secret").ok());
+  EXPECT_FALSE(media.LocalPathOf("http://127.0.0.1:8080/media/../../etc/passwd").ok());
+  EXPECT_FALSE(media.LocalPathOf("https://elsewhere.example/x.png").ok());
+}
+
 }  // namespace
-}  // namespace cf::generation
+}  // namespace cf::media

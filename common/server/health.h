@@ -18,6 +18,10 @@ namespace cf {
 
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
+  // Answers SERVING while the process answers at all, whatever its dependencies: the name for
+  // Kubernetes' liveness probe, so a database outage makes pods unready, never restarts them.
+  static constexpr char kLiveness[] = "liveness";
+
   using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
   // Answers a name this server does not own; nullopt when the name is unknown (NOT_FOUND).
   using Resolver = std::function<std::optional<ServingStatus>(const std::string& service)>;

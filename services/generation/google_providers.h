@@ -8,7 +8,7 @@
 #ifndef CF_SERVICES_GENERATION_GOOGLE_PROVIDERS_H_
 #define CF_SERVICES_GENERATION_GOOGLE_PROVIDERS_H_
 
-#include "services/generation/media_store.h"
+#include "common/media/media_store.h"
 #include "services/generation/provider.h"
 
 namespace cf::generation {
@@ -23,20 +23,20 @@ struct GoogleApiConfig {
 
 class GeminiImageProvider final : public ImageProvider {
  public:
-  GeminiImageProvider(const MediaStore* media, GoogleApiConfig config)
+  GeminiImageProvider(const media::MediaStore* media, GoogleApiConfig config)
       : media_(media), config_(std::move(config)) {}
   std::string model() const override { return "gemini-2.5-flash-image"; }
   absl::Status Supports(const std::string& aspect_ratio) const override;
   absl::StatusOr<JobResult> Generate(const ClaimedJob& job, const ProviderCall& call) override;
 
  private:
-  const MediaStore* media_;
+  const media::MediaStore* media_;
   GoogleApiConfig config_;
 };
 
 class VeoVideoProvider final : public VideoProvider {
  public:
-  VeoVideoProvider(const MediaStore* media, GoogleApiConfig config)
+  VeoVideoProvider(const media::MediaStore* media, GoogleApiConfig config)
       : media_(media), config_(std::move(config)) {}
   std::string model() const override { return "veo-3.1-generate-preview"; }
   // Veo takes 9:16 and 16:9, and 4, 6 or 8 seconds.
@@ -51,7 +51,7 @@ class VeoVideoProvider final : public VideoProvider {
   absl::StatusOr<JobResult> Download(const ClaimedJob& job, const std::string& uri,
                                      const std::atomic<bool>* cancel);
 
-  const MediaStore* media_;
+  const media::MediaStore* media_;
   GoogleApiConfig config_;
 };
 

@@ -192,7 +192,8 @@ class FakeGoogle {
 class GoogleProvidersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    media_ = std::make_unique<MediaStore>(MediaStore::Open(TempDir() + "/media", "").value());
+    media_ = std::make_unique<media::MediaStore>(
+        media::MediaStore::Open(TempDir() + "/media", "").value());
     config_.base_url = fake_.base_url();
     config_.api_key = "test-key";
     config_.request_timeout = absl::Milliseconds(800);
@@ -210,7 +211,7 @@ class GoogleProvidersTest : public ::testing::Test {
   }
 
   FakeGoogle fake_;
-  std::unique_ptr<MediaStore> media_;
+  std::unique_ptr<media::MediaStore> media_;
   GoogleApiConfig config_;
 };
 

@@ -116,7 +116,7 @@ absl::Status WriteTexts(const std::string& scratch, const std::vector<std::strin
 
 // Runs one render into `path` with scratch files, progress and cleanup.
 absl::StatusOr<media::MediaInfo> Render(
-    const MediaStore& media, const std::string& path,
+    const media::MediaStore& media, const std::string& path,
     const std::function<std::vector<std::string>(const std::string& scratch,
                                                  const std::string& out)>& make_args,
     const std::function<absl::Status(const std::string&)>& prepare,
@@ -129,7 +129,7 @@ absl::StatusOr<media::MediaInfo> Render(
       return media::RunFfmpeg(make_args(*scratch, temp), options);
     });
   }
-  RemoveScratchDir(*scratch);
+  media::RemoveScratchDir(*scratch);
   if (!status.ok()) return status;
   return media::Probe(path);
 }

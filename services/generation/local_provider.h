@@ -12,7 +12,7 @@
 #ifndef CF_SERVICES_GENERATION_LOCAL_PROVIDER_H_
 #define CF_SERVICES_GENERATION_LOCAL_PROVIDER_H_
 
-#include "services/generation/media_store.h"
+#include "common/media/media_store.h"
 #include "services/generation/provider.h"
 
 namespace cf::generation {
@@ -21,20 +21,20 @@ inline constexpr int kLocalMaxVideoSeconds = 30;
 
 class LocalImageProvider final : public ImageProvider {
  public:
-  LocalImageProvider(const MediaStore* media, absl::Duration timeout)
+  LocalImageProvider(const media::MediaStore* media, absl::Duration timeout)
       : media_(media), timeout_(timeout) {}
   std::string model() const override { return "local-ffmpeg-image"; }
   absl::Status Supports(const std::string& aspect_ratio) const override;
   absl::StatusOr<JobResult> Generate(const ClaimedJob& job, const ProviderCall& call) override;
 
  private:
-  const MediaStore* media_;
+  const media::MediaStore* media_;
   absl::Duration timeout_;
 };
 
 class LocalVideoProvider final : public VideoProvider {
  public:
-  LocalVideoProvider(const MediaStore* media, absl::Duration timeout)
+  LocalVideoProvider(const media::MediaStore* media, absl::Duration timeout)
       : media_(media), timeout_(timeout) {}
   std::string model() const override { return "local-ffmpeg-video"; }
   absl::Status Supports(const std::string& aspect_ratio, int duration_seconds) const override;
@@ -42,7 +42,7 @@ class LocalVideoProvider final : public VideoProvider {
                                      const ProviderCall& call) override;
 
  private:
-  const MediaStore* media_;
+  const media::MediaStore* media_;
   absl::Duration timeout_;
 };
 

@@ -15,8 +15,8 @@ class LocalProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    media_ = std::make_unique<MediaStore>(
-        MediaStore::Open(std::string(tmp ? tmp : "/tmp") + "/media", "").value());
+    media_ = std::make_unique<media::MediaStore>(
+        media::MediaStore::Open(std::string(tmp ? tmp : "/tmp") + "/media", "").value());
     images_ = std::make_unique<LocalImageProvider>(media_.get(), absl::Seconds(60));
     videos_ = std::make_unique<LocalVideoProvider>(media_.get(), absl::Seconds(120));
   }
@@ -37,7 +37,7 @@ class LocalProviderTest : public ::testing::Test {
 
   std::string Path(const std::string& url) { return media_->LocalPathOf(url).value(); }
 
-  std::unique_ptr<MediaStore> media_;
+  std::unique_ptr<media::MediaStore> media_;
   std::unique_ptr<LocalImageProvider> images_;
   std::unique_ptr<LocalVideoProvider> videos_;
 };

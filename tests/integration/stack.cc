@@ -26,9 +26,8 @@ TestStack::TestStack()
   catalog_server_ = StartServer("cf.catalog.v1.CatalogService", &catalog_service_);
 
   const char* tmp = std::getenv("TEST_TMPDIR");
-  media_ = std::make_unique<generation::MediaStore>(
-      generation::MediaStore::Open(std::string(tmp ? tmp : "/tmp") + "/media-" + database_.name(),
-                                   "")
+  media_ = std::make_unique<media::MediaStore>(
+      media::MediaStore::Open(std::string(tmp ? tmp : "/tmp") + "/media-" + database_.name(), "")
           .value());
   image_provider_ =
       std::make_unique<generation::LocalImageProvider>(media_.get(), absl::Seconds(60));
@@ -67,8 +66,8 @@ void TestStack::StartWorkers() {
   options.poll_interval = absl::Milliseconds(100);
   options.lease = absl::Seconds(10);
   options.conninfo = database_.RoleConninfo("cf_generation");
-  workers_ = std::make_unique<generation::MediaWorkers>(
-      &jobs_, image_provider_.get(), video_provider_.get(), 2, 1, options);
+  workers_ = std::make_unique<generation::MediaWorkers>(&jobs_, image_provider_.get(),
+                                                        video_provider_.get(), 2, 1, options);
   workers_->Start();
 }
 

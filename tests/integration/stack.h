@@ -11,6 +11,7 @@
 
 #include "common/db/executor.h"
 #include "common/db/pool.h"
+#include "common/media/media_store.h"
 #include "common/server/server.h"
 #include "common/testing/echo_service.h"
 #include "common/testing/postgres.h"
@@ -23,10 +24,9 @@
 #include "services/generation/job_store.h"
 #include "services/generation/job_watch.h"
 #include "services/generation/local_provider.h"
-#include "services/generation/media_jobs.h"
-#include "services/generation/media_store.h"
-#include "services/generation/script_store.h"
 #include "services/generation/media_handler.h"
+#include "services/generation/media_jobs.h"
+#include "services/generation/script_store.h"
 
 namespace cf::testing {
 
@@ -42,7 +42,7 @@ class TestStack {
   std::shared_ptr<grpc::Channel> gateway() const { return channel_; }
   cf::testing::TestDatabase& database() { return database_; }
   cf::testing::EchoService& echo() { return echo_service_; }
-  const generation::MediaStore& media() const { return *media_; }
+  const media::MediaStore& media() const { return *media_; }
 
  private:
   cf::testing::TestDatabase database_;
@@ -57,7 +57,7 @@ class TestStack {
   db::ConnectionPool generation_pool_;
   generation::ScriptStore scripts_;
   generation::JobStore jobs_;
-  std::unique_ptr<generation::MediaStore> media_;
+  std::unique_ptr<media::MediaStore> media_;
   std::unique_ptr<generation::LocalImageProvider> image_provider_;
   std::unique_ptr<generation::LocalVideoProvider> video_provider_;
   std::unique_ptr<generation::CatalogClient> catalog_client_;
