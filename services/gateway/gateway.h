@@ -28,6 +28,7 @@ class Gateway {
 
  private:
   Router router_;
+  std::set<std::string> unary_methods_;
   ForwardingService forwarding_;
 };
 

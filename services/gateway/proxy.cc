@@ -35,8 +35,96 @@ class ImmediateAnswer final : public grpc::ServerGenericBidiReactor {
   grpc::Status status_;
 };
 
-// One relayed call: the caller's side (this reactor) and the backend's side (Backend) move
-// messages one at a time in each direction, so memory stays at one message per direction.
+// What every relayed call sends the backend: the caller's metadata (but transport headers),
+// the request id, and the caller's deadline or the default one.
+void PrepareBackendContext(grpc::GenericCallbackServerContext* context,
+                           const std::string& request_id, absl::Duration default_deadline,
+                           grpc::ClientContext* backend) {
+  for (const auto& [key, value] : context->client_metadata()) {
+    std::string name = ToString(key);
+    if (IsForwardedHeader(name) && name != kRequestIdHeader) {
+      backend->AddMetadata(name, ToString(value));
+    }
+  }
+  backend->AddMetadata(kRequestIdHeader, request_id);
+  auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    deadline = std::chrono::system_clock::now() +
+               std::chrono::milliseconds(absl::ToInt64Milliseconds(default_deadline));
+  }
+  backend->set_deadline(deadline);
+  context->AddTrailingMetadata(kRequestIdHeader, request_id);
+}
+
+// The backend's initial and trailing metadata, forwarded to the caller.
+void CopyBackendMetadata(const grpc::ClientContext& backend,
+                         grpc::GenericCallbackServerContext* context) {
+  for (const auto& [key, value] : backend.GetServerInitialMetadata()) {
+    std::string name = ToString(key);
+    if (IsForwardedHeader(name)) context->AddInitialMetadata(name, ToString(value));
+  }
+  for (const auto& [key, value] : backend.GetServerTrailingMetadata()) {
+    std::string name = ToString(key);
+    if (IsForwardedHeader(name) && name != kRequestIdHeader) {
+      context->AddTrailingMetadata(name, ToString(value));
+    }
+  }
+}
+
+// A relayed unary call: one read from the caller, one unary call to the backend, one write
+// with the status. Far fewer operations per call than a bidirectional relay (measured with
+// tests/bench:api_bench).
+class UnaryProxyCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  UnaryProxyCall(grpc::GenericCallbackServerContext* context,
+                 std::shared_ptr<grpc::Channel> channel, std::string request_id,
+                 absl::Duration default_deadline)
+      : context_(context),
+        stub_(std::move(channel)),
+        request_id_(std::move(request_id)),
+        start_(std::chrono::steady_clock::now()) {
+    PrepareBackendContext(context, request_id_, default_deadline, &backend_context_);
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the caller went away, or half-closed without its one message
+      Answer(grpc::Status(grpc::StatusCode::CANCELLED, "no request message arrived"));
+      return;
+    }
+    stub_.UnaryCall(&backend_context_, context_->method(), grpc::StubOptions(), &request_,
+                    &response_, [this](grpc::Status status) {
+                      CopyBackendMetadata(backend_context_, context_);
+                      Answer(status);
+                    });
+  }
+
+  void OnCancel() override { backend_context_.TryCancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  void Answer(const grpc::Status& status) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+                    .count();
+    LogCall(context_->method(), request_id_, status, ms);
+    if (status.ok()) {
+      StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+    } else {
+      Finish(status);
+    }
+  }
+
+  grpc::GenericCallbackServerContext* context_;
+  grpc::GenericStub stub_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point start_;
+  grpc::ClientContext backend_context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+// One relayed streaming call: the caller's side (this reactor) and the backend's side (Backend)
+// move messages one at a time in each direction, so memory stays at one message per direction.
 //
 // A client reactor may complete (OnDone) as soon as none of its operations is outstanding, and
 // starting one after that is undefined. Two holds keep it alive while the other side may still
@@ -51,20 +139,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
         request_id_(std::move(request_id)),
         start_(std::chrono::steady_clock::now()),
         backend_(this) {
-    for (const auto& [key, value] : context->client_metadata()) {
-      std::string name = ToString(key);
-      if (IsForwardedHeader(name) && name != kRequestIdHeader) {
-        backend_context_.AddMetadata(name, ToString(value));
-      }
-    }
-    backend_context_.AddMetadata(kRequestIdHeader, request_id_);
-    auto deadline = context->deadline();
-    if (deadline == std::chrono::system_clock::time_point::max()) {
-      deadline = std::chrono::system_clock::now() +
-                 std::chrono::milliseconds(absl::ToInt64Milliseconds(default_deadline));
-    }
-    backend_context_.set_deadline(deadline);
-    context_->AddTrailingMetadata(kRequestIdHeader, request_id_);
+    PrepareBackendContext(context, request_id_, default_deadline, &backend_context_);
 
     stub_.PrepareBidiStreamingCall(&backend_context_, context->method(), grpc::StubOptions(),
                                    &backend_);
@@ -227,6 +302,9 @@ grpc::ServerGenericBidiReactor* ForwardingService::CreateReactor(
         context->method(), request_id,
         grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                      "the gateway fronts no service named '" + service + "'"));
+  }
+  if (unary_methods_->count(context->method()) > 0) {
+    return new UnaryProxyCall(context, std::move(channel), request_id, default_deadline_);
   }
   return new ProxyCall(context, std::move(channel), request_id, default_deadline_);
 }

@@ -13,15 +13,18 @@ namespace cf::gateway {
 
 class ForwardingService final : public grpc::CallbackGenericService {
  public:
-  // `default_deadline` applies to calls that arrive without one.
-  ForwardingService(const Router* router, absl::Duration default_deadline)
-      : router_(router), default_deadline_(default_deadline) {}
+  // `default_deadline` applies to calls that arrive without one; `unary_methods` (full paths)
+  // take the unary relay, everything else the streaming one.
+  ForwardingService(const Router* router, const std::set<std::string>* unary_methods,
+                    absl::Duration default_deadline)
+      : router_(router), unary_methods_(unary_methods), default_deadline_(default_deadline) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override;
 
  private:
   const Router* router_;
+  const std::set<std::string>* unary_methods_;
   absl::Duration default_deadline_;
 };
 

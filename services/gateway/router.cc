@@ -36,6 +36,24 @@ std::vector<std::string> ServicesInFiles(const std::vector<std::string>& proto_f
   return services;
 }
 
+std::set<std::string> UnaryMethodsInFiles(const std::vector<std::string>& proto_files) {
+  std::set<std::string> methods;
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& name : proto_files) {
+    const auto* file = pool->FindFileByName(name);
+    if (file == nullptr) continue;
+    for (int i = 0; i < file->service_count(); ++i) {
+      const auto* service = file->service(i);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const auto* method = service->method(m);
+        if (method->client_streaming() || method->server_streaming()) continue;
+        methods.insert("/" + service->full_name() + "/" + method->name());
+      }
+    }
+  }
+  return methods;
+}
+
 Router Router::FromConfig(const Config& config, const std::vector<std::string>& services) {
   Router router;
   for (const std::string& service : services) {

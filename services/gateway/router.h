@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ std::optional<std::string> BackendKeyOf(const std::string& service);
 
 // The services declared in the given linked .proto files (full names).
 std::vector<std::string> ServicesInFiles(const std::vector<std::string>& proto_files);
+
+// The unary methods of those files as "/package.Service/Method": the gateway relays them with
+// one read, one backend call and one write, instead of a bidirectional stream.
+std::set<std::string> UnaryMethodsInFiles(const std::vector<std::string>& proto_files);
 
 class Router {
  public:

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -23,7 +24,6 @@
 #include <sstream>
 #include <thread>
 
-#include "absl/strings/str_join.h"
 #include "common/db/pool.h"
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
@@ -44,10 +44,10 @@ std::string TempPath(const std::string& name) {
   return std::string(dir ? dir : "/tmp") + "/" + name;
 }
 
-// A process's command line, or "" when it is gone. Plain open/read: a process may exit
+// A /proc file of a process, or "" when it is gone. Plain open/read: a process may exit
 // between readdir and read, and that must read as "gone", never throw.
-std::string CmdlineOf(const char* pid) {
-  std::string path = std::string("/proc/") + pid + "/cmdline";
+std::string ProcFile(const char* pid, const char* file) {
+  std::string path = std::string("/proc/") + pid + "/" + file;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
   std::string cmdline;
@@ -58,14 +58,36 @@ std::string CmdlineOf(const char* pid) {
   return cmdline;
 }
 
-// Live ffmpeg processes whose command line mentions `folder` (read from /proc).
+// Whether a process's status says it is dying: a zombie, or SIGKILL pending (what
+// PR_SET_PDEATHSIG sends when the worker dies; on a busy machine the process may not have run
+// since, but it can never render another frame).
+bool Dying(const std::string& status) {
+  auto field = [&](const std::string& name) {
+    size_t at = status.find("\n" + name + ":");
+    if (at == std::string::npos) return std::string();
+    size_t start = status.find_first_not_of(" \t", at + name.size() + 2);
+    return status.substr(start, status.find('\n', start) - start);
+  };
+  std::string state = field("State");
+  if (!state.empty() && (state[0] == 'Z' || state[0] == 'X')) return true;
+  for (const char* mask : {"SigPnd", "ShdPnd"}) {
+    unsigned long long bits = std::strtoull(field(mask).c_str(), nullptr, 16);
+    if (bits & (1ULL << (SIGKILL - 1))) return true;
+  }
+  return false;
+}
+
+// ffmpeg processes whose command line mentions `folder` and that go on living (read from
+// /proc). Right after a worker was killed and reaped, every ffmpeg it started is dead or dying
+// (PR_SET_PDEATHSIG was sent before the worker could be reaped); any other is an orphan.
 int FfmpegsWritingTo(const std::string& folder) {
   int count = 0;
   DIR* proc = opendir("/proc");
   while (dirent* entry = proc ? readdir(proc) : nullptr) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    std::string cmdline = CmdlineOf(entry->d_name);
-    if (cmdline.rfind("/usr/bin/ffmpeg", 0) == 0 && cmdline.find(folder) != std::string::npos) {
+    std::string cmdline = ProcFile(entry->d_name, "cmdline");
+    if (cmdline.rfind("/usr/bin/ffmpeg", 0) == 0 && cmdline.find(folder) != std::string::npos &&
+        !Dying(ProcFile(entry->d_name, "status"))) {
       ++count;
     }
   }
@@ -129,14 +151,26 @@ class CrashTest : public ::testing::Test {
     return true;
   }
 
-  std::vector<std::string> ImagesHeldBy(const std::string& worker) {
-    std::vector<std::string> ids;
-    for (const auto& row : Owner("SELECT id::text FROM cf_generated_images WHERE job_state = "
-                                 "'running' AND lease_owner = '" +
+  // The images `worker` runs now, with the tokens of its leases.
+  std::map<std::string, std::string> ImagesHeldBy(const std::string& worker) {
+    std::map<std::string, std::string> held;
+    for (const auto& row : Owner("SELECT id::text, lease_token::text FROM cf_generated_images "
+                                 "WHERE job_state = 'running' AND lease_owner = '" +
                                  worker + "'")) {
-      ids.push_back(row[0].as<std::string>());
+      held[row[0].as<std::string>()] = row[1].as<std::string>();
     }
-    return ids;
+    return held;
+  }
+
+  // Whether every job in `held` was claimed again since (a new token) or is finished.
+  bool TakenOver(const std::map<std::string, std::string>& held) {
+    for (const auto& [id, token] : held) {
+      auto row = Owner("SELECT lease_token::text, job_state FROM cf_generated_images WHERE id = '" +
+                       id + "'")[0];
+      bool finished = row[1].as<std::string>() == "done" || row[1].as<std::string>() == "failed";
+      if (row[0].as<std::string>() == token && !finished) return false;
+    }
+    return true;
   }
 
   bool LogHasLostLeaseOf(const std::string& worker) {
@@ -211,10 +245,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
     if (generation % 10 == 5) {
       // Freeze past the lease; a second worker takes the jobs over; then thaw.
       worker->Signal(SIGSTOP);
-      std::vector<std::string> held = ImagesHeldBy(me);
+      std::map<std::string, std::string> held = ImagesHeldBy(me);
       if (++freezes % 2 == 0) {
         // As an operator would: the frozen jobs fail, then are retried (attempts back to 0).
-        for (const std::string& id : held) {
+        for (const auto& [id, token] : held) {
           Owner(
               "UPDATE cf_generated_images SET job_state = 'failed', status = 'failed', "
               "lease_owner = NULL, lease_expires_at = NULL WHERE id = '" +
@@ -222,18 +256,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
           ASSERT_TRUE(api.Retry(generation::JobKind::kImage, id).ok());
         }
       }
-      std::string rival_id = "crash-" + std::to_string(10000 + generation);
       auto rival = StartWorker(10000 + generation);
-      // Until none of the frozen worker's jobs is still its own and the rival runs one of them.
-      EXPECT_TRUE(WaitFor(
-          [&] {
-            return ImagesHeldBy(me).empty() &&
-                   Owner("SELECT count(*) FROM cf_generated_images WHERE lease_owner = '" +
-                         rival_id + "' OR (status = 'completed' AND id IN ('" +
-                         absl::StrJoin(held, "','") + "'))")[0][0]
-                           .as<int>() > 0;
-          },
-          std::chrono::seconds(60)));
+      // Until the rival has taken over every job the frozen worker held (claimed it again, so
+      // a new token, or finished it).
+      EXPECT_TRUE(WaitFor([&] { return TakenOver(held); }, std::chrono::seconds(60)));
       worker->Signal(SIGCONT);
       // The thawed worker finds its leases gone (logged as lost, or a refused completion).
       WaitFor([&] { return LogHasLostLeaseOf(me); }, std::chrono::seconds(20));
@@ -246,9 +272,8 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
     worker->Signal(SIGKILL);
     ASSERT_NE(worker->Wait(std::chrono::seconds(10)), -1);
     ++kills;
-    // No worker runs now, so any ffmpeg left is an orphan of the killed one (a render takes
-    // a few hundred ms, so without PR_SET_PDEATHSIG some would still be running here).
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    // No worker runs now, so any ffmpeg left alive and not dying is an orphan of the killed
+    // one (a render takes a few hundred ms, so without PR_SET_PDEATHSIG some would be here).
     orphans += FfmpegsWritingTo(TempPath("media"));
     if (videos < 0 && Count("status = 'completed'") >= kVideos) videos = QueueVideos();
   }

@@ -1,0 +1,234 @@
+// API benchmark: the read path and the gateway hop, measured in one run so the figures share a
+// machine state. An async gRPC client (callback API, raw bytes through a generic stub) keeps a
+// fixed number of calls in flight against, in turn:
+//   - a bare echo server (the server runtime alone: no database, no executor);
+//   - GetDossier direct to the catalog binary;
+//   - GetDossier through the gateway binary;
+//   - and `pgbench -S -M prepared` at the same concurrency, on the same PostgreSQL.
+// Rounds rotate the order so drift and warm-up favour none. Prints throughput and p50/p99 per
+// leg, medians over the rounds, and the ratios the targets are stated in. Run with tools/bench.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cf/catalog/v1/catalog.pb.h"
+#include "cf/testing/v1/echo.pb.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+
+namespace cf {
+namespace {
+
+constexpr int kConcurrency = 16;
+constexpr int kChannels = 4;  // HTTP/2 connections the client spreads its calls over
+constexpr int kRounds = 3;
+constexpr int kSeconds = 5;
+
+struct Figures {
+  double rps = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int errors = 0;
+};
+
+double Percentile(std::vector<double>* sorted, double p) {
+  if (sorted->empty()) return 0;
+  return (*sorted)[std::min(sorted->size() - 1, static_cast<size_t>(p * sorted->size()))];
+}
+
+// Keeps kConcurrency calls of `method` in flight for `seconds` (after a one-second warm-up).
+Figures Load(const std::string& address, const std::string& method, const std::string& request,
+             int seconds) {
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  for (int i = 0; i < kChannels; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("cf.bench.connection", i);  // distinct arguments: a connection of its own
+    stubs.push_back(std::make_unique<grpc::GenericStub>(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto warm = Clock::now() + std::chrono::seconds(1);
+  const auto end = warm + std::chrono::seconds(seconds);
+  std::mutex mutex;
+  std::condition_variable done;
+  int running = kConcurrency;
+  std::vector<double> latencies;
+  int errors = 0;
+  struct Call {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request, response;
+    Clock::time_point start;
+  };
+  std::function<void(int)> issue = [&](int slot) {
+    auto* call = new Call;
+    grpc::Slice slice(request);
+    call->request = grpc::ByteBuffer(&slice, 1);
+    call->start = Clock::now();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    stubs[slot % kChannels]->UnaryCall(
+        &call->context, method, grpc::StubOptions(), &call->request, &call->response,
+        [&, call, slot](grpc::Status status) {
+          auto now = Clock::now();
+          if (call->start >= warm && now <= end) {
+            std::lock_guard<std::mutex> lock(mutex);
+            latencies.push_back(
+                std::chrono::duration<double, std::milli>(now - call->start).count());
+            errors += status.ok() ? 0 : 1;
+          }
+          delete call;
+          if (now < end) {
+            issue(slot);
+          } else {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (--running == 0) done.notify_all();
+          }
+        });
+  };
+  for (int slot = 0; slot < kConcurrency; ++slot) issue(slot);
+  std::unique_lock<std::mutex> lock(mutex);
+  done.wait(lock, [&] { return running == 0; });
+  std::sort(latencies.begin(), latencies.end());
+  Figures figures;
+  figures.rps = latencies.size() / static_cast<double>(seconds);
+  figures.p50_ms = Percentile(&latencies, 0.50);
+  figures.p99_ms = Percentile(&latencies, 0.99);
+  figures.errors = errors;
+  return figures;
+}
+
+std::string Run(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+// pgbench's select-only load with prepared statements, as many clients as gRPC calls in flight.
+Figures Pgbench(const std::string& conninfo, int seconds) {
+  std::string out = Run(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -S -M prepared -n -c ",
+                                     kConcurrency, " -j 2 -T ", seconds, " '", conninfo, "' 2>&1"));
+  Figures figures;
+  std::smatch match;
+  if (std::regex_search(out, match, std::regex(R"(tps = ([0-9.]+))"))) {
+    figures.rps = std::stod(match[1]);
+  }
+  if (std::regex_search(out, match, std::regex(R"(latency average = ([0-9.]+) ms)"))) {
+    figures.p50_ms = std::stod(match[1]);  // pgbench reports the mean, not percentiles
+  }
+  if (figures.rps == 0) std::fprintf(stderr, "pgbench said:\n%s\n", out.c_str());
+  return figures;
+}
+
+std::string TempPath(const std::string& name) { return "/tmp/cf-api-bench-" + name; }
+
+int Main() {
+  testing::TestDatabase database;
+  std::string dossier_id;
+  {
+    pqxx::connection connection(database.OwnerConninfo());
+    pqxx::work txn(connection);
+    dossier_id = txn.exec(
+                        "INSERT INTO cf_product_dossiers (slug, name, benefits, category, price) "
+                        "VALUES ('bench', 'Bench Serum', ARRAY['Glow', 'Calm'], 'beauty', 19.99) "
+                        "RETURNING id")[0][0]
+                     .as<std::string>();
+    txn.commit();
+  }
+  // pgbench's own tables, in a database of their own on the same server.
+  testing::TestDatabase pgbench_db(/*migrated=*/false);
+  Run(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -i -q -s 10 '", pgbench_db.OwnerConninfo(),
+                   "' >/dev/null 2>&1"));
+
+  const std::string echo = "127.0.0.1:" + std::to_string(testing::FreePort());
+  const std::string catalog = "127.0.0.1:" + std::to_string(testing::FreePort());
+  const std::string gateway = "127.0.0.1:" + std::to_string(testing::FreePort());
+  testing::Subprocess echo_server({testing::RunfilePath("tests/bench/echo_server")},
+                                  {{"CF_LISTEN", echo}}, TempPath("echo.log"));
+  testing::Subprocess catalog_server(
+      {testing::RunfilePath("services/catalog/catalog_server")},
+      {{"CF_LISTEN", catalog}, {"CF_DATABASE_URL", database.RoleConninfo("cf_catalog")}},
+      TempPath("catalog.log"));
+  testing::Subprocess gateway_server({testing::RunfilePath("services/gateway/gateway_server")},
+                                     {{"CF_LISTEN", gateway}, {"CF_CATALOG_ADDR", catalog}},
+                                     TempPath("gateway.log"));
+  for (const std::string& address : {echo, catalog, gateway}) {
+    if (!testing::WaitForServing(address, std::chrono::seconds(30))) {
+      std::fprintf(stderr, "%s never served\n", address.c_str());
+      return 1;
+    }
+  }
+  testing::v1::EchoRequest echo_request;
+  echo_request.set_message("ping");
+  catalog::v1::GetDossierRequest get;
+  get.set_id(dossier_id);
+  const std::string get_method = "/cf.catalog.v1.CatalogService/GetDossier";
+
+  const std::vector<std::string> legs = {"echo", "catalog", "gateway", "pgbench"};
+  std::map<std::string, std::vector<Figures>> results;
+  std::printf("API benchmark: %d calls in flight over %d connections, %d s per leg, %d rounds\n",
+              kConcurrency, kChannels, kSeconds, kRounds);
+  std::printf("%-6s %-22s %10s %9s %9s %7s\n", "round", "leg", "calls/s", "p50 ms", "p99 ms",
+              "errors");
+  for (int round = 1; round <= kRounds; ++round) {
+    for (size_t i = 0; i < legs.size(); ++i) {
+      const std::string& leg = legs[(i + round) % legs.size()];
+      Figures f;
+      if (leg == "echo")
+        f = Load(echo, "/cf.testing.v1.EchoService/Echo", echo_request.SerializeAsString(),
+                 kSeconds);
+      if (leg == "catalog") f = Load(catalog, get_method, get.SerializeAsString(), kSeconds);
+      if (leg == "gateway") f = Load(gateway, get_method, get.SerializeAsString(), kSeconds);
+      if (leg == "pgbench") f = Pgbench(pgbench_db.OwnerConninfo(), kSeconds);
+      results[leg].push_back(f);
+      std::printf("%-6d %-22s %10.0f %9.2f %9.2f %7d\n", round,
+                  leg == "pgbench"   ? "pgbench -S (mean ms)"
+                  : leg == "echo"    ? "echo"
+                  : leg == "catalog" ? "GetDossier direct"
+                                     : "GetDossier via gateway",
+                  f.rps, f.p50_ms, f.p99_ms, f.errors);
+      std::fflush(stdout);
+    }
+  }
+  auto median = [&](const std::string& leg, double Figures::*field) {
+    std::vector<double> values;
+    for (const Figures& f : results[leg]) values.push_back(f.*field);
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  };
+  std::printf("\nmedians:\n");
+  for (const std::string& leg : legs) {
+    std::printf("  %-8s %10.0f calls/s  p50 %.2f ms  p99 %.2f ms\n", leg.c_str(),
+                median(leg, &Figures::rps), median(leg, &Figures::p50_ms),
+                median(leg, &Figures::p99_ms));
+  }
+  double direct = median("catalog", &Figures::rps), via = median("gateway", &Figures::rps);
+  std::printf("catalog GetDossier / pgbench -S = %.0f%% (target: at least 25%%)\n",
+              100 * direct / median("pgbench", &Figures::rps));
+  std::printf("gateway / direct throughput    = %.0f%% (target: at least 80%%)\n",
+              100 * via / direct);
+  std::printf("gateway / direct p50           = %.2fx (target: at most 1.3x)\n",
+              median("gateway", &Figures::p50_ms) / median("catalog", &Figures::p50_ms));
+  std::printf("catalog / echo throughput      = %.0f%%\n",
+              100 * direct / median("echo", &Figures::rps));
+  return 0;
+}
+
+}  // namespace
+}  // namespace cf
+
+int main() { return cf::Main(); }
