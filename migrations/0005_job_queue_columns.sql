@@ -26,8 +26,8 @@ ALTER TABLE cf_generated_videos
 
 UPDATE cf_generated_images SET job_state = cf_job_state_of_status(status);
 UPDATE cf_generated_videos SET job_state = cf_job_state_of_status(status);
--- Running rows held an attempt number as their token; give them fresh tokens so a worker from
--- before the upgrade can never match.
+-- Rows running at the upgrade get a token as if claimed now (their workers, from before the
+-- upgrade, fence on attempts and must be stopped first: README "Upgrading").
 UPDATE cf_generated_images SET lease_token = nextval('cf_job_lease_tokens')
   WHERE job_state = 'running';
 UPDATE cf_generated_videos SET lease_token = nextval('cf_job_lease_tokens')

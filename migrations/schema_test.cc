@@ -1,5 +1,6 @@
 // The migrated schema: the seed's tables and queries, the fixes DESIGN.md lists, and the
 // per-service write permissions.
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -248,6 +249,49 @@ WHERE ac.status = 'ready'
   )
 ORDER BY ac.created_at ASC;
 )sql"));
+}
+
+// Migration 0005 on a database with jobs in every state: job_state follows status, and running
+// jobs get a lease token of their own.
+TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
+  cf::testing::TestDatabase database(/*migrated=*/false);
+  auto migrations = db::LoadMigrations(cf::testing::MigrationsDir());
+  ASSERT_TRUE(migrations.ok()) << migrations.status();
+  std::vector<db::Migration> before;
+  for (const auto& migration : *migrations) {
+    if (migration.version < 5) before.push_back(migration);
+  }
+  ASSERT_TRUE(db::ApplyMigrations(database.OwnerConninfo(), before).ok());
+  {
+    pqxx::connection connection(database.OwnerConninfo());
+    pqxx::work txn(connection);
+    std::string dossier = txn.exec(
+                                 "INSERT INTO cf_product_dossiers (slug, name) VALUES ('m', "
+                                 "'M') RETURNING id")[0][0]
+                              .as<std::string>();
+    txn.exec(
+        "INSERT INTO cf_generated_images (dossier_id, type, prompt, status, attempts) "
+        "SELECT '" +
+        dossier +
+        "', 'product', s, s, 1 FROM unnest(ARRAY['pending', "
+        "'generating', 'completed', 'failed', 'cancelled']) AS s");
+    txn.commit();
+  }
+  ASSERT_TRUE(db::ApplyMigrations(database.OwnerConninfo(), *migrations).ok());
+  pqxx::connection connection(database.OwnerConninfo());
+  pqxx::nontransaction txn(connection);
+  std::map<std::string, std::pair<std::string, int64_t>> by_status;
+  for (const auto& row :
+       txn.exec("SELECT status, job_state, lease_token FROM cf_generated_images")) {
+    by_status[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<int64_t>()};
+  }
+  EXPECT_EQ(by_status["pending"].first, "queued");
+  EXPECT_EQ(by_status["generating"].first, "running");
+  EXPECT_EQ(by_status["completed"].first, "done");
+  EXPECT_EQ(by_status["failed"].first, "failed");
+  EXPECT_EQ(by_status["cancelled"].first, "cancelled");
+  EXPECT_GT(by_status["generating"].second, 0);  // a token as if claimed now
+  EXPECT_EQ(by_status["pending"].second, 0);
 }
 
 }  // namespace
