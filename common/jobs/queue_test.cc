@@ -9,21 +9,8 @@
 namespace cf::jobs {
 namespace {
 
-class QueueTest : public ::testing::Test {
+class QueueTest : public JobTableTest {
  protected:
-  QueueTest() { CreateTestTable(database_.OwnerConninfo()); }
-
-  pqxx::result Sql(const std::string& sql) {
-    pqxx::connection connection(database_.OwnerConninfo());
-    pqxx::nontransaction txn(connection);
-    return txn.exec(sql);
-  }
-  std::string Insert() {
-    return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
-  }
-  std::string Column(const std::string& column) {
-    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
-  }
   Lease ClaimOne() {
     auto leases = queue_.Claim("w", 1, absl::Seconds(30));
     EXPECT_TRUE(leases.ok() && leases->size() == 1u);
@@ -31,7 +18,6 @@ class QueueTest : public ::testing::Test {
   }
   void Expire() { Sql("UPDATE test_jobs SET lease_expires_at = NOW() - interval '1 second'"); }
 
-  cf::testing::TestDatabase database_;
   db::ConnectionPool pool_{database_.OwnerConninfo(), 3};
   JobQueue queue_{&pool_, TestSpec()};
 };

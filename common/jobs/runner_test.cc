@@ -13,6 +13,7 @@
 
 #include "common/jobs/test_table.h"
 #include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 
 namespace cf::jobs {
@@ -25,36 +26,13 @@ class LambdaHandler final : public JobHandler {
   absl::StatusOr<Completion> Run(JobContext& context) override { return run(context); }
 };
 
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 bool Exists(const std::string& path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0;
 }
 
-class RunnerTest : public ::testing::Test {
+class RunnerTest : public JobTableTest {
  protected:
-  RunnerTest() { CreateTestTable(database_.OwnerConninfo()); }
-
-  pqxx::result Sql(const std::string& sql) {
-    pqxx::connection connection(database_.OwnerConninfo());
-    pqxx::nontransaction txn(connection);
-    return txn.exec(sql);
-  }
-  std::string Insert() {
-    return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
-  }
-  std::string Column(const std::string& column) {
-    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
-  }
-
   RunnerOptions Options() {
     RunnerOptions options;
     options.worker_id = "test";
@@ -77,7 +55,6 @@ class RunnerTest : public ::testing::Test {
     return Completion{"output = $3", {path}, {path}};
   }
 
-  cf::testing::TestDatabase database_;
   db::ConnectionPool pool_{database_.OwnerConninfo() + " application_name=api_pool", 2};
   JobQueue queue_{&pool_, TestSpec()};
   LambdaHandler handler_;
@@ -93,7 +70,7 @@ TEST_F(RunnerTest, StopGivesRunningJobsBackWithoutSpendingAnAttempt) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return started == 1; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return started == 1; }));
   EXPECT_EQ(Column("status"), "working");
   runner.Stop();
   EXPECT_EQ(Column("status"), "waiting");
@@ -108,13 +85,14 @@ TEST_F(RunnerTest, NotifyWakesAnIdleWorkerBeforeItsPoll) {
   options.poll_interval = absl::Minutes(1);  // only the notification can wake it in time
   JobRunner runner({{&queue_, &handler_, 1}}, options);
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(testing::WaitUntil([&] {
     return Sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")[0][0].as<int>() >
            0;
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the worker go idle
   Insert();
-  EXPECT_TRUE(WaitFor([&] { return Column("status") == "finished"; }, absl::Seconds(20)));
+  EXPECT_TRUE(
+      testing::WaitUntil([&] { return Column("status") == "finished"; }, std::chrono::seconds(20)));
 }
 
 TEST_F(RunnerTest, BackoffDoublesIsCappedAndHonoursRetryAfter) {
@@ -142,10 +120,10 @@ TEST_F(RunnerTest, AThrowingJobFailsItsAttemptAndTheRunnerGoesOn) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return Column("status") == "broken"; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "broken"; }));
   EXPECT_NE(Column("last_error").find("type must be string"), std::string::npos);
   Sql("INSERT INTO test_jobs DEFAULT VALUES");  // the same runner takes the next job
-  EXPECT_TRUE(WaitFor([&] {
+  EXPECT_TRUE(testing::WaitUntil([&] {
     return Sql("SELECT count(*) FROM test_jobs WHERE status = 'finished'")[0][0].as<int>() == 1;
   }));
 }
@@ -169,12 +147,12 @@ TEST_F(RunnerTest, AReclaimKeepsItsHeartbeatsAndTheStaleFileIsNeverTheRows) {
   };
   JobRunner runner({{&queue_, &handler_, 2}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return first_token != 0; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return first_token != 0; }));
   // The rescuer's effect, as if the first attempt's lease had run out.
   Sql("UPDATE test_jobs SET job_state = 'queued', status = 'waiting', next_attempt_at = NOW()");
-  ASSERT_TRUE(WaitFor([&] { return second_token != 0; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return second_token != 0; }));
   release_first = true;  // the stale attempt finishes: refused, and its file removed
-  ASSERT_TRUE(WaitFor([&] { return !Exists(first_file); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return !Exists(first_file); }));
   // Three leases' worth of time: the second attempt's lease must still be kept alive.
   absl::Time until = absl::Now() + absl::Seconds(6);
   while (absl::Now() < until) {
@@ -183,7 +161,7 @@ TEST_F(RunnerTest, AReclaimKeepsItsHeartbeatsAndTheStaleFileIsNeverTheRows) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   release_second = true;
-  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "finished"; }));
   std::string output = Column("output");
   EXPECT_NE(output.find(std::to_string(second_token.load())), std::string::npos) << output;
   EXPECT_TRUE(Exists(output));
@@ -205,7 +183,7 @@ TEST_F(RunnerTest, ADatabaseErrorWhileHeldIsNotALostLease) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "finished"; }));
   EXPECT_TRUE(recorded);
   EXPECT_EQ(Column("external_id"), "op-42");
   EXPECT_EQ(Column("attempts"), "1");
@@ -222,7 +200,7 @@ TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return started.load(); }));
   std::string token = Column("lease_token");
   // The API holds every pooled connection for three leases' time.
   std::atomic<bool> saturated{false};
@@ -238,7 +216,7 @@ TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
           .IgnoreError();
     });
   }
-  ASSERT_TRUE(WaitFor([&] { return saturated.load(); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return saturated.load(); }));
   absl::Time until = absl::Now() + absl::Seconds(5);
   while (absl::Now() < until) {
     EXPECT_EQ(Column("lease_token"), token);
@@ -247,7 +225,7 @@ TEST_F(RunnerTest, NoLeaseExpiresWhileTheApiPoolIsSaturated) {
   }
   release = true;
   for (auto& holder : holders) holder.join();
-  ASSERT_TRUE(WaitFor([&] { return Column("status") == "finished"; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "finished"; }));
   EXPECT_EQ(Column("attempts"), "1");
 }
 
@@ -263,7 +241,7 @@ TEST_F(RunnerTest, StopGivesBackAJobThatOutlivesItsLeaseWhateverItAnswers) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return started.load(); }));
   runner.Stop(absl::Seconds(20));
   EXPECT_EQ(Column("status"), "waiting");
   EXPECT_EQ(Column("attempts"), "0");
@@ -277,7 +255,7 @@ TEST_F(RunnerTest, ACancelledAnswerWithoutACancelIsAFailedAttempt) {
   };
   JobRunner runner({{&queue_, &handler_, 1}}, Options());
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] { return Column("status") == "broken"; }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "broken"; }));
   EXPECT_EQ(Column("attempts"), "3");
   EXPECT_NE(Column("last_error").find("dropped"), std::string::npos);
 }
@@ -294,7 +272,7 @@ TEST_F(RunnerTest, ABatchIsHeartbeatedWhileItWaitsItsTurn) {
   options.claim_batch = 3;
   JobRunner runner({{&queue_, &handler_, 1}}, options);
   runner.Start();
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(testing::WaitUntil([&] {
     return Sql("SELECT count(*) FROM test_jobs WHERE status = 'finished'")[0][0].as<int>() == 3;
   }));
   EXPECT_EQ(runs.load(), 3);  // none expired and ran twice

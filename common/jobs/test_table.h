@@ -7,6 +7,8 @@
 #include <string>
 
 #include "common/jobs/queue.h"
+#include "common/testing/postgres.h"
+#include "gtest/gtest.h"
 
 namespace cf::jobs {
 
@@ -26,6 +28,27 @@ inline void CreateTestTable(const std::string& owner_conninfo) {
       "FOR EACH ROW WHEN (NEW.job_state = 'queued') EXECUTE FUNCTION cf_jobs_notify('test_jobs')");
   txn.commit();
 }
+
+// A test against test_jobs in a database of its own, with a few reads of the table.
+class JobTableTest : public ::testing::Test {
+ protected:
+  JobTableTest() { CreateTestTable(database_.OwnerConninfo()); }
+
+  pqxx::result Sql(const std::string& sql) {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec(sql);
+  }
+  std::string Insert() {
+    return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
+  }
+  // A column of the first row, as text ("" for NULL).
+  std::string Column(const std::string& column) {
+    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
+  }
+
+  cf::testing::TestDatabase database_;
+};
 
 inline QueueSpec TestSpec() {
   QueueSpec spec;

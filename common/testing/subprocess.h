@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,14 @@ std::string RunfilePath(const std::string& path);
 
 // A loopback TCP port that was free a moment ago.
 int FreePort();
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes: whether it held. Tests wait
+// for events this way, never for a fixed time.
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// <TEST_TMPDIR>/<name>: a path of the test's own (under /tmp outside `bazel test`).
+std::string TestTempPath(const std::string& name);
 
 // Waits until grpc.health.v1.Health/Check("") answers SERVING at `address`.
 bool WaitForServing(const std::string& address, std::chrono::milliseconds timeout);

@@ -39,11 +39,6 @@ constexpr int kVideos = 12;
 constexpr int kKills = 50;
 constexpr int kMaxAttempts = 8;
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
-
 // A /proc file of a process, or "" when it is gone. Plain open/read: a process may exit
 // between readdir and read, and that must read as "gone", never throw.
 std::string ProcFile(const char* pid, const char* file) {
@@ -141,16 +136,6 @@ class CrashTest : public ::testing::Test {
         .size();
   }
 
-  // Waits for `condition` up to `timeout`; false when it never came.
-  static bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return true;
-  }
-
   // The images `worker` runs now, with the tokens of its leases.
   std::map<std::string, std::string> ImagesHeldBy(const std::string& worker) {
     std::map<std::string, std::string> held;
@@ -192,7 +177,7 @@ class CrashTest : public ::testing::Test {
         {"CF_DATABASE_URL", database_.RoleConninfo("cf_generation")},
         {"CF_CATALOG_ADDR", "127.0.0.1:1"},  // workers never call the catalog
         {"CF_LISTEN", "127.0.0.1:" + std::to_string(cf::testing::FreePort())},
-        {"CF_MEDIA_DIR", TempPath("media")},
+        {"CF_MEDIA_DIR", testing::TestTempPath("media")},
         {"CF_WORKER_ID", "crash-" + std::to_string(generation)},
         {"CF_ATTEMPT_LOG", attempt_log_},
         {"CF_IMAGE_WORKERS", "3"},
@@ -205,11 +190,11 @@ class CrashTest : public ::testing::Test {
         {"CF_DB_POOL_SIZE", "6"}};
     return std::make_unique<cf::testing::Subprocess>(
         std::vector<std::string>{cf::testing::RunfilePath("services/generation/generation_server")},
-        env, TempPath("generation.log"));
+        env, testing::TestTempPath("generation.log"));
   }
 
   cf::testing::TestDatabase database_;
-  std::string attempt_log_ = TempPath("attempts.log");
+  std::string attempt_log_ = testing::TestTempPath("attempts.log");
 };
 
 TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
@@ -259,10 +244,10 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
       auto rival = StartWorker(10000 + generation);
       // Until the rival has taken over every job the frozen worker held (claimed it again, so
       // a new token, or finished it).
-      EXPECT_TRUE(WaitFor([&] { return TakenOver(held); }, std::chrono::seconds(60)));
+      EXPECT_TRUE(testing::WaitUntil([&] { return TakenOver(held); }, std::chrono::seconds(60)));
       worker->Signal(SIGCONT);
       // The thawed worker finds its leases gone (logged as lost, or a refused completion).
-      WaitFor([&] { return LogHasLostLeaseOf(me); }, std::chrono::seconds(20));
+      testing::WaitUntil([&] { return LogHasLostLeaseOf(me); }, std::chrono::seconds(20));
       rival->Signal(SIGKILL);
       ASSERT_NE(rival->Wait(std::chrono::seconds(10)), -1);
       ++kills;
@@ -274,7 +259,7 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
     ++kills;
     // No worker runs now, so any ffmpeg left alive and not dying is an orphan of the killed
     // one (a render takes a few hundred ms, so without PR_SET_PDEATHSIG some would be here).
-    orphans += FfmpegsWritingTo(TempPath("media"));
+    orphans += FfmpegsWritingTo(testing::TestTempPath("media"));
     if (videos < 0 && Count("status = 'completed'") >= kVideos) videos = QueueVideos();
   }
   ASSERT_GE(kills, kKills) << "could not kill the worker mid-job often enough";
@@ -282,8 +267,8 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
   // A last worker runs undisturbed until nothing is left to do.
   auto last = StartWorker(1000);
   if (videos < 0) {  // a slow machine: the videos wait for their source images
-    ASSERT_TRUE(WaitFor([&] { return Count("status = 'completed'") >= kVideos; },
-                        std::chrono::seconds(240)));
+    ASSERT_TRUE(testing::WaitUntil([&] { return Count("status = 'completed'") >= kVideos; },
+                                   std::chrono::seconds(240)));
     videos = QueueVideos();
   }
   ASSERT_EQ(videos, kVideos);
@@ -298,7 +283,7 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
 
   // ffmpeg died with every killed worker: none is left rendering into this test's media folder.
   EXPECT_EQ(orphans, 0) << "ffmpeg processes outlived their killed worker";
-  EXPECT_EQ(FfmpegsWritingTo(TempPath("media")), 0) << "an ffmpeg outlived its worker";
+  EXPECT_EQ(FfmpegsWritingTo(testing::TestTempPath("media")), 0) << "an ffmpeg outlived its worker";
 
   const int total = kDossiers * kImagesPerDossier + videos;
   EXPECT_EQ(Count("true"), total);

@@ -26,20 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 class OutageTest : public ::testing::Test {
  protected:
   pqxx::result Owner(const std::string& sql) {
@@ -76,7 +62,7 @@ class OutageTest : public ::testing::Test {
         {"CF_DATABASE_URL", postgres_.RoleConninfo("cf_generation")},
         {"CF_CATALOG_ADDR", "127.0.0.1:1"},
         {"CF_LISTEN", address_},
-        {"CF_MEDIA_DIR", TempPath("media")},
+        {"CF_MEDIA_DIR", testing::TestTempPath("media")},
         {"CF_WORKER_ID", "outage"},
         {"CF_ATTEMPT_LOG", attempt_log_},
         {"CF_IMAGE_WORKERS", "2"},
@@ -87,7 +73,7 @@ class OutageTest : public ::testing::Test {
         {"CF_DB_CONNECT_TIMEOUT_S", "2"}};
     auto server = std::make_unique<testing::Subprocess>(
         std::vector<std::string>{testing::RunfilePath("services/generation/generation_server")},
-        env, TempPath("generation.log"));
+        env, testing::TestTempPath("generation.log"));
     EXPECT_TRUE(testing::WaitForServing(address_, std::chrono::seconds(30)));
     return server;
   }
@@ -105,9 +91,9 @@ class OutageTest : public ::testing::Test {
 
   // Every job completed, each by exactly one accepted completion.
   void ExpectEachCompletedOnce(const std::vector<std::string>& ids) {
-    ASSERT_TRUE(
-        WaitFor([&] { return Count("status = 'completed'") == static_cast<int>(ids.size()); },
-                std::chrono::minutes(3)))
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return Count("status = 'completed'") == static_cast<int>(ids.size()); },
+        std::chrono::minutes(3)))
         << Count("status = 'completed'") << " of " << ids.size() << " completed";
     std::map<std::string, int> accepted;
     std::ifstream log(attempt_log_);
@@ -123,26 +109,27 @@ class OutageTest : public ::testing::Test {
 
   testing::PrivatePostgres postgres_;
   std::string address_;
-  std::string attempt_log_ = TempPath("outage-attempts.log");
+  std::string attempt_log_ = testing::TestTempPath("outage-attempts.log");
 };
 
 TEST_F(OutageTest, PostgresStoppedForTenSeconds) {
   std::vector<std::string> ids = QueueImages(40);
   auto server = StartServer();
-  ASSERT_TRUE(WaitFor([&] { return Count("status = 'completed'") >= 3; }, std::chrono::minutes(2)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Count("status = 'completed'") >= 3; },
+                                 std::chrono::minutes(2)));
 
   postgres_.Stop();
   auto stopped_at = Clock::now();
-  EXPECT_TRUE(WaitFor([&] { return testing::HealthOf(address_) == "NOT_SERVING"; },
-                      std::chrono::seconds(8)));
+  EXPECT_TRUE(testing::WaitUntil([&] { return testing::HealthOf(address_) == "NOT_SERVING"; },
+                                 std::chrono::seconds(8)));
   EXPECT_EQ(GetImage(ids[0]), grpc::StatusCode::UNAVAILABLE);
   std::this_thread::sleep_until(stopped_at + std::chrono::seconds(10));  // the outage's length
   EXPECT_EQ(server->Wait(std::chrono::milliseconds(0)), -1) << "the server exited";
 
   postgres_.Start();
   auto back = Clock::now();
-  ASSERT_TRUE(
-      WaitFor([&] { return testing::HealthOf(address_) == "SERVING"; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return testing::HealthOf(address_) == "SERVING"; },
+                                 std::chrono::seconds(30)));
   double recovery = std::chrono::duration<double>(Clock::now() - back).count();
   EXPECT_LE(recovery, 5.0) << "health took " << recovery << " s to recover";
   EXPECT_EQ(GetImage(ids[0]), grpc::StatusCode::OK);
@@ -155,13 +142,13 @@ TEST_F(OutageTest, EveryBackendTerminated) {
   std::vector<std::string> ids = QueueImages(40);
   auto server = StartServer();
   for (int round = 0; round < 3; ++round) {
-    ASSERT_TRUE(WaitFor([&] { return Count("status = 'completed'") >= 3 * (round + 1); },
-                        std::chrono::minutes(2)));
+    ASSERT_TRUE(testing::WaitUntil([&] { return Count("status = 'completed'") >= 3 * (round + 1); },
+                                   std::chrono::minutes(2)));
     Owner(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = "
         "'cf_generation'");
     auto killed = Clock::now();
-    ASSERT_TRUE(WaitFor(
+    ASSERT_TRUE(testing::WaitUntil(
         [&] {
           return testing::HealthOf(address_) == "SERVING" &&
                  GetImage(ids[0]) == grpc::StatusCode::OK;
@@ -214,16 +201,16 @@ TEST(ShutdownTest, SigtermDuringAHangingVeoPollExitsWithinTheGrace) {
       {{"CF_DATABASE_URL", database.RoleConninfo("cf_generation")},
        {"CF_CATALOG_ADDR", "127.0.0.1:1"},
        {"CF_LISTEN", address},
-       {"CF_MEDIA_DIR", TempPath("media-veo")},
+       {"CF_MEDIA_DIR", testing::TestTempPath("media-veo")},
        {"CF_VIDEO_PROVIDER", "veo"},
        {"CF_GOOGLE_API_KEY", "test-key"},
        {"CF_GOOGLE_API_BASE_URL", "http://127.0.0.1:" + std::to_string(port)},
        {"CF_IMAGE_WORKERS", "0"},
        {"CF_JOB_POLL_MS", "100"},
        {"CF_DRAIN_TIMEOUT_S", "5"}},
-      TempPath("generation-veo.log"));
+      testing::TestTempPath("generation-veo.log"));
   ASSERT_TRUE(testing::WaitForServing(address, std::chrono::seconds(30)));
-  ASSERT_TRUE(WaitFor([&] { return polls > 0; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return polls > 0; }, std::chrono::seconds(30)));
   auto signalled = Clock::now();
   server.Signal(SIGTERM);
   int status = server.Wait(std::chrono::seconds(20));
