@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace cf::db {
 namespace {
@@ -47,11 +48,18 @@ std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limi
     }
   };
   for (const auto& [key, value] : settings) add(key, value);
-  // The statement timeout travels as a server option; in a URI, spaces and '=' are escaped.
+  // The timeouts travel as server options; in a URI, spaces and '=' are escaped.
   if (!Names(conninfo, "options")) {
-    int64_t ms = absl::ToInt64Milliseconds(limits.statement_timeout);
-    add("options", uri ? absl::StrCat("-c%20statement_timeout%3D", ms)
-                       : absl::StrCat("'-c statement_timeout=", ms, "'"));
+    std::string options = absl::StrCat(
+        "-c statement_timeout=", absl::ToInt64Milliseconds(limits.statement_timeout),
+        " -c idle_in_transaction_session_timeout=",
+        absl::ToInt64Milliseconds(limits.idle_in_transaction_timeout));
+    if (uri) {
+      absl::StrReplaceAll({{" ", "%20"}, {"=", "%3D"}}, &options);
+      add("options", options);
+    } else {
+      add("options", absl::StrCat("'", options, "'"));
+    }
   }
   return result;
 }

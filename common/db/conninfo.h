@@ -1,5 +1,6 @@
 // Connection settings that make a database that hangs look like one that is down: a connect
-// timeout, TCP keepalives (a silent peer is noticed within about 25 s) and a statement timeout.
+// timeout, TCP keepalives (a silent peer is noticed within about 25 s) and a statement timeout;
+// and one that keeps a client that hangs from holding locks: an idle-in-transaction timeout.
 #ifndef CF_COMMON_DB_CONNINFO_H_
 #define CF_COMMON_DB_CONNINFO_H_
 
@@ -12,6 +13,9 @@ namespace cf::db {
 struct ConnectionLimits {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration statement_timeout = absl::Seconds(30);
+  // A client that stops mid-transaction (frozen, paused, partitioned) loses its session after
+  // this, so the rows it locked (a job's lease among them) are free again for rescue.
+  absl::Duration idle_in_transaction_timeout = absl::Seconds(10);
   absl::Duration keepalive_idle = absl::Seconds(10);
   absl::Duration keepalive_interval = absl::Seconds(5);
   int keepalive_count = 3;

@@ -49,9 +49,13 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   if (!connect_timeout.ok()) return connect_timeout.status();
   auto statement_timeout = config.GetInt("db_statement_timeout_ms", 30000, 100, 3600000);
   if (!statement_timeout.ok()) return statement_timeout.status();
+  auto idle_timeout =
+      config.GetInt("db_idle_in_transaction_timeout_ms", 10000, 100, 3600000);
+  if (!idle_timeout.ok()) return idle_timeout.status();
   db::ConnectionLimits limits;
   limits.connect_timeout = absl::Seconds(*connect_timeout);
   limits.statement_timeout = absl::Milliseconds(*statement_timeout);
+  limits.idle_in_transaction_timeout = absl::Milliseconds(*idle_timeout);
   const std::string conninfo = db::WithLimits(*url, limits);
   absl::Status schema = db::CheckSchemaVersion(conninfo, schema_version);
   if (!schema.ok()) {

@@ -22,7 +22,8 @@ struct DatabaseRuntime {
 };
 
 // Reads database_url (required), db_pool_size (default 8), db_queue (default 256),
-// db_connect_timeout_s (5) and db_statement_timeout_ms (30000); every connection gets those
+// db_connect_timeout_s (5), db_statement_timeout_ms (30000) and
+// db_idle_in_transaction_timeout_ms (10000); every connection gets those
 // limits and TCP keepalives (common/db/conninfo.h). Refuses a schema older than
 // `schema_version`.
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);

@@ -187,7 +187,10 @@ class CrashTest : public ::testing::Test {
         {"CF_JOB_POLL_MS", "100"},
         {"CF_JOB_BACKOFF_MS", "100"},
         {"CF_JOB_MAX_ATTEMPTS", std::to_string(kMaxAttempts)},
-        {"CF_DB_POOL_SIZE", "6"}};
+        {"CF_DB_POOL_SIZE", "6"},
+        // A worker frozen inside a transaction must not keep its jobs' rows locked past its
+        // 2 s lease: the server ends such a session after a second.
+        {"CF_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "1000"}};
     return std::make_unique<cf::testing::Subprocess>(
         std::vector<std::string>{cf::testing::RunfilePath("services/generation/generation_server")},
         env, testing::TestTempPath("generation.log"));
