@@ -249,8 +249,7 @@ absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after) {
 absl::StatusOr<bool> JobQueue::Release(const Lease& lease) {
   return Fenced(absl::StrCat(SetState(JobState::kQueued),
                              ", attempts = attempts - 1, lease_owner = NULL, "
-                             "lease_expires_at = NULL, next_attempt_at = NOW(), progress = 0, "
-                             "phase = NULL"),
+                             "lease_expires_at = NULL, progress = 0, phase = NULL"),
                 lease, {});
 }
 
@@ -295,7 +294,9 @@ int JobQueue::RescueExpired(pqxx::connection& connection) {
   pqxx::result rows = txn.exec(absl::StrCat(
       "UPDATE ", spec_.table, " SET ", set,
       ", last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
-      "expired)', lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NOW() "
+      "expired)', lease_owner = NULL, lease_expires_at = NULL "
+      // next_attempt_at is kept: a job whose worker died keeps its place in the queue
+      // instead of waiting behind everything queued since it was first due.
       "WHERE job_state = 'running' AND lease_expires_at < NOW() RETURNING 1"));
   txn.commit();
   return static_cast<int>(rows.size());

@@ -100,7 +100,8 @@ class JobQueue {
   // running -> queued until `after` without using up the attempt, keeping the external job id:
   // an external job is still running and will be polled again then.
   absl::StatusOr<bool> Defer(const Lease& lease, absl::Duration after);
-  // running -> queued now without using up the attempt (the worker is shutting down).
+  // running -> queued now, in its old place in the queue, without using up the attempt (the
+  // worker is shutting down).
   absl::StatusOr<bool> Release(const Lease& lease);
 
   // --- Maintenance, on a connection of the caller's (not the API's pool). They throw what
@@ -109,7 +110,8 @@ class JobQueue {
   std::set<std::pair<std::string, int64_t>> Heartbeat(pqxx::connection& connection,
                                                       const std::vector<Beat>& beats,
                                                       absl::Duration lease);
-  // Expired leases back to queued, or failed once attempts are used up. Returns how many.
+  // Expired leases back to queued (in their old place in the queue), or failed once attempts
+  // are used up. Returns how many.
   int RescueExpired(pqxx::connection& connection);
 
   // The claim and completion statements, for the queue benchmark to drive raw.

@@ -115,6 +115,21 @@ TEST_F(QueueTest, FailuresBackOffThenFailAndRescueCountsAttempts) {
   EXPECT_NE(cancel.message().find("is broken"), absl::string_view::npos) << cancel;
 }
 
+TEST_F(QueueTest, ARescuedOrReleasedJobKeepsItsPlaceInTheQueue) {
+  std::string first = Insert();
+  Sql("UPDATE test_jobs SET next_attempt_at = NOW() - interval '1 minute'");
+  for (int i = 0; i < 3; ++i) Insert();  // queued after it
+  Lease lease = ClaimOne();
+  ASSERT_EQ(lease.id, first);
+  Expire();
+  pqxx::connection connection(database_.OwnerConninfo());
+  ASSERT_EQ(queue_.RescueExpired(connection), 1);
+  Lease again = ClaimOne();
+  EXPECT_EQ(again.id, first);  // not behind the three queued since
+  ASSERT_TRUE(queue_.Release(again).value());
+  EXPECT_EQ(ClaimOne().id, first);
+}
+
 TEST_F(QueueTest, CancelStopsQueuedAndRunningJobs) {
   std::string queued = Insert();
   ASSERT_TRUE(queue_.Cancel(queued).ok());
