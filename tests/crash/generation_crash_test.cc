@@ -53,10 +53,12 @@ std::string ProcFile(const char* pid, const char* file) {
   return cmdline;
 }
 
-// Whether a process's status says it is dying: a zombie, or SIGKILL pending (what
-// PR_SET_PDEATHSIG sends when the worker dies; on a busy machine the process may not have run
-// since, but it can never render another frame).
-bool Dying(const std::string& status) {
+// Whether a process is dying: a zombie, SIGKILL pending (what PR_SET_PDEATHSIG sends when the
+// worker dies), or exiting (PF_EXITING in /proc/<pid>/stat's flags). On a busy machine a killed
+// process may not have run since, but it can never render another frame.
+bool Dying(const char* pid) {
+  std::string status = ProcFile(pid, "status");
+  if (status.empty()) return true;  // gone
   auto field = [&](const std::string& name) {
     size_t at = status.find("\n" + name + ":");
     if (at == std::string::npos) return std::string();
@@ -69,25 +71,51 @@ bool Dying(const std::string& status) {
     unsigned long long bits = std::strtoull(field(mask).c_str(), nullptr, 16);
     if (bits & (1ULL << (SIGKILL - 1))) return true;
   }
-  return false;
+  // stat: "pid (comm) state ppid pgrp session tty tpgid flags ..."; comm may hold spaces.
+  std::string stat = ProcFile(pid, "stat");
+  size_t after_comm = stat.rfind(')');
+  if (after_comm == std::string::npos) return true;
+  std::istringstream fields(stat.substr(after_comm + 2));
+  std::string skip;
+  unsigned long flags = 0;
+  for (int i = 0; i < 6; ++i) fields >> skip;  // state .. tpgid
+  fields >> flags;
+  constexpr unsigned long kExiting = 0x4;  // PF_EXITING
+  return (flags & kExiting) != 0;
 }
 
-// ffmpeg processes whose command line mentions `folder` and that go on living (read from
-// /proc). Right after a worker was killed and reaped, every ffmpeg it started is dead or dying
-// (PR_SET_PDEATHSIG was sent before the worker could be reaped); any other is an orphan.
-int FfmpegsWritingTo(const std::string& folder) {
-  int count = 0;
+// The pids of ffmpeg processes whose command line mentions `folder` and that are not dying.
+std::set<std::string> LiveFfmpegs(const std::string& folder) {
+  std::set<std::string> pids;
   DIR* proc = opendir("/proc");
   while (dirent* entry = proc ? readdir(proc) : nullptr) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     std::string cmdline = ProcFile(entry->d_name, "cmdline");
     if (cmdline.rfind("/usr/bin/ffmpeg", 0) == 0 && cmdline.find(folder) != std::string::npos &&
-        !Dying(ProcFile(entry->d_name, "status"))) {
-      ++count;
+        !Dying(entry->d_name)) {
+      pids.insert(entry->d_name);
     }
   }
   if (proc) closedir(proc);
-  return count;
+  return pids;
+}
+
+// ffmpeg processes rendering into `folder` that outlive their worker. Right after a worker was
+// killed and reaped, every ffmpeg it started is dead or dying (PR_SET_PDEATHSIG is sent before
+// the worker can be reaped); one seen neither within a second is an orphan. (Without
+// PR_SET_PDEATHSIG, renders of a few hundred ms and more are caught here by the dozen.)
+int FfmpegsWritingTo(const std::string& folder) {
+  std::set<std::string> live = LiveFfmpegs(folder);
+  if (live.empty()) return 0;
+  testing::WaitUntil(
+      [&] {
+        for (auto it = live.begin(); it != live.end();) {
+          it = Dying(it->c_str()) ? live.erase(it) : std::next(it);
+        }
+        return live.empty();
+      },
+      std::chrono::seconds(1));
+  return static_cast<int>(live.size());
 }
 
 class CrashTest : public ::testing::Test {
