@@ -46,6 +46,8 @@ std::string CleanText(const std::string& text) {
 
 }  // namespace
 
+std::string Lease::OutputStem() const { return absl::StrCat(id, "-", token); }
+
 const char* StateName(JobState state) {
   switch (state) {
     case JobState::kQueued:

@@ -57,6 +57,8 @@ struct Lease {
   pqxx::result rows;
   int index = 0;
   pqxx::row row() const { return rows[index]; }
+  // "<id>-<token>": names this attempt's output, so no two attempts write the same file.
+  std::string OutputStem() const;
 };
 
 // One running job's heartbeat.

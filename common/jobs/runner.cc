@@ -54,8 +54,6 @@ bool IsPollLater(const absl::Status& status) {
   return status.GetPayload(kPollLaterPayload).has_value();
 }
 
-std::string JobContext::OutputStem() const { return absl::StrCat(lease().id, "-", lease().token); }
-
 // One held job: what the heartbeat reports and how the job is told to stop.
 class JobRunner::Running final : public JobContext {
  public:

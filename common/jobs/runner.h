@@ -59,8 +59,7 @@ class JobContext {
   // Stores an external job's id before it is polled, retrying database errors. False when the
   // lease was lost or the runner stopped before it could be stored.
   virtual bool RecordExternalJob(const std::string& external_id) = 0;
-  // "<id>-<token>": names an attempt's output, so no two attempts write the same file.
-  std::string OutputStem() const;
+  std::string OutputStem() const { return lease().OutputStem(); }
 };
 
 class JobHandler {

@@ -46,8 +46,7 @@ class RunnerTest : public JobTableTest {
 
   // A file named for the attempt, as a render would write it.
   static std::string WriteOutput(JobContext& context) {
-    const char* dir = std::getenv("TEST_TMPDIR");
-    std::string path = std::string(dir ? dir : "/tmp") + "/" + context.OutputStem() + ".out";
+    std::string path = cf::testing::TestTempPath(context.OutputStem() + ".out");
     std::ofstream(path) << context.OutputStem();
     return path;
   }

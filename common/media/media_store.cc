@@ -48,12 +48,14 @@ int RemoveStalePartials(const std::string& folder, absl::Duration stale_after) {
   return removed;
 }
 
-}  // namespace
-
-std::string HostName();
-void RemoveScratchDir(const std::string& dir);
-
-namespace {
+std::string HostName() {
+  char host[256] = "host";
+  gethostname(host, sizeof(host) - 1);
+  std::string safe;
+  for (char c : std::string(host))
+    safe += IsFilterSafePath(std::string(1, c)) && c != '/' ? c : '_';
+  return safe;
+}
 
 // Removes scratch folders whose process is gone: made on this host by a pid that no longer
 // runs, or older than `stale_after` (another host's, on a shared folder).
@@ -142,15 +144,6 @@ absl::StatusOr<std::string> MediaStore::LocalPathOf(const std::string& url) cons
     return absl::NotFoundError(absl::StrCat("not inside the media folder: ", url));
   }
   return path;
-}
-
-std::string HostName() {
-  char host[256] = "host";
-  gethostname(host, sizeof(host) - 1);
-  std::string safe;
-  for (char c : std::string(host))
-    safe += IsFilterSafePath(std::string(1, c)) && c != '/' ? c : '_';
-  return safe;
 }
 
 absl::StatusOr<std::string> MediaStore::MakeScratchDir() const {

@@ -1,6 +1,5 @@
 #include "common/testing/private_postgres.h"
 
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,7 +10,6 @@
 #include "common/db/migrator.h"
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace cf::testing {
 namespace {
@@ -79,17 +77,6 @@ std::string PrivatePostgres::OwnerConninfo() const {
 
 std::string PrivatePostgres::RoleConninfo(const std::string& role) const {
   return absl::StrCat("host=127.0.0.1 port=", port_, " user=", role, " dbname=cf");
-}
-
-std::string HealthOf(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  if (!stub->Check(&context, request, &response).ok()) return "UNREACHABLE";
-  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
 }  // namespace cf::testing

@@ -28,9 +28,6 @@ class PrivatePostgres {
   int port_ = 0;
 };
 
-// The status line of `health` (SERVING, NOT_SERVING, or UNREACHABLE) at `address`.
-std::string HealthOf(const std::string& address);
-
 }  // namespace cf::testing
 
 #endif  // CF_COMMON_TESTING_PRIVATE_POSTGRES_H_

@@ -46,6 +46,10 @@ bool WaitUntil(const std::function<bool()>& condition,
 // <TEST_TMPDIR>/<name>: a path of the test's own (under /tmp outside `bazel test`).
 std::string TestTempPath(const std::string& name);
 
+// What grpc.health.v1.Health/Check("") answers at `address`: SERVING, NOT_SERVING, ... or
+// UNREACHABLE when nothing answers within half a second.
+std::string HealthOf(const std::string& address);
+
 // Waits until grpc.health.v1.Health/Check("") answers SERVING at `address`.
 bool WaitForServing(const std::string& address, std::chrono::milliseconds timeout);
 

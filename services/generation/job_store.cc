@@ -352,7 +352,7 @@ ClaimedJob DecodeClaim(JobKind kind, const jobs::Lease& lease) {
   job.kind = kind;
   job.id = lease.id;
   job.attempt = lease.attempt;
-  job.output_stem = absl::StrCat(lease.id, "-", lease.token);
+  job.output_stem = lease.OutputStem();
   job.provider_job_id = lease.external_job_id;
   job.dossier_id = row[first].as<std::string>();
   job.type = row[first + 1].as<std::string>();
