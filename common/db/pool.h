@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -58,6 +59,7 @@ class ConnectionPool {
     explicit Pooled(const std::string& conninfo) : connection(conninfo) {}
     pqxx::connection connection;
     std::set<std::string> prepared;
+    std::thread::id last_user;
   };
 
   absl::Status WithPrepared(const std::string& name, const std::string& sql,

@@ -1,5 +1,9 @@
 #include "common/db/pool.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "common/testing/postgres.h"
 #include "gtest/gtest.h"
 
@@ -72,6 +76,51 @@ TEST(ConnectionPoolTest, AbortedFromTheCallerRunsOnce) {
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_EQ(runs, 1);
+}
+
+// A thread gets back the connection it used last when that one is free, even when another was
+// given back after it (a plain stack would hand out the most recent one).
+TEST(ConnectionPoolTest, AThreadKeepsItsConnection) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 2);
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool other_holds = false, main_gave_back = false;
+  int main_pid = 0, other_pid = 0;
+  std::thread other;
+  // Both connections are held at once; the main thread gives its one back first.
+  ASSERT_TRUE(pool.WithConnection([&](pqxx::connection& connection) {
+                    main_pid = connection.backendpid();
+                    other = std::thread([&] {
+                      EXPECT_TRUE(pool.WithConnection([&](pqxx::connection& mine) {
+                                        std::unique_lock<std::mutex> lock(mutex);
+                                        other_pid = mine.backendpid();
+                                        other_holds = true;
+                                        changed.notify_all();
+                                        changed.wait(lock, [&] { return main_gave_back; });
+                                        return absl::OkStatus();
+                                      })
+                                      .ok());
+                    });
+                    std::unique_lock<std::mutex> lock(mutex);
+                    changed.wait(lock, [&] { return other_holds; });
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    main_gave_back = true;
+  }
+  changed.notify_all();
+  other.join();  // the other connection is now the most recently given back
+  ASSERT_NE(main_pid, other_pid);
+  int again = 0;
+  ASSERT_TRUE(pool.WithConnection([&](pqxx::connection& connection) {
+                    again = connection.backendpid();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(again, main_pid);
 }
 
 }  // namespace

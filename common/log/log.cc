@@ -1,7 +1,10 @@
 #include "common/log/log.h"
 
-#include <cstdio>
-#include <mutex>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,14 +14,24 @@
 namespace cf {
 namespace {
 
-std::mutex& LogMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
+// Set once at start; read by every line without a lock (an older name is never freed).
+std::atomic<const std::string*> service_name{new std::string("cf")};
 
-std::string& ServiceName() {
-  static std::string name = "cf";
-  return name;
+const std::string& ServiceName() { return *service_name.load(std::memory_order_acquire); }
+
+// "2026-11-25T21:03:07.123Z". The part up to the seconds changes once a second, so each thread
+// keeps its last one instead of formatting the whole time for every line.
+std::string TimeNow() {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_prefix;
+  const absl::Time now = absl::Now();
+  const int64_t millis = absl::ToUnixMillis(now);
+  const int64_t second = millis / 1000;
+  if (second != cached_second) {
+    cached_second = second;
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", now, absl::UTCTimeZone());
+  }
+  return absl::StrFormat("%s.%03dZ", cached_prefix, static_cast<int>(millis % 1000));
 }
 
 absl::string_view LevelName(LogLevel level) {
@@ -38,8 +51,7 @@ absl::string_view LevelName(LogLevel level) {
 std::string LogField::FormatNumber(double number) { return absl::StrFormat("%.6g", number); }
 
 void SetLogService(std::string service) {
-  std::lock_guard<std::mutex> lock(LogMutex());
-  ServiceName() = std::move(service);
+  service_name.store(new std::string(std::move(service)), std::memory_order_release);
 }
 
 std::string JsonEscape(absl::string_view text) {
@@ -91,12 +103,15 @@ std::string FormatLogLine(absl::string_view time, LogLevel level, absl::string_v
 }
 
 void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields) {
-  std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
-  std::lock_guard<std::mutex> lock(LogMutex());
-  std::string line = FormatLogLine(time, level, message, fields);
+  std::string line = FormatLogLine(TimeNow(), level, message, fields);
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  // One write(2) per line and no lock: the kernel keeps concurrent lines whole.
+  for (size_t written = 0; written < line.size();) {
+    ssize_t n = write(STDERR_FILENO, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to
+    written += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace cf

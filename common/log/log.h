@@ -26,7 +26,7 @@ struct LogField {
   bool is_number = false;
 };
 
-// Sets the "service" field of every line this process writes.
+// Sets the "service" field of every line this process writes (once, at start).
 void SetLogService(std::string service);
 
 // Writes {"time":..., "level":..., "service":..., "msg":..., <fields>} as one line.

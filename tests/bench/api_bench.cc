@@ -10,15 +10,20 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -40,16 +45,75 @@ struct Figures {
   double p50_ms = 0;
   double p99_ms = 0;
   int errors = 0;
+  // CPU time per call in microseconds, by process ("client" is this program; "rest" is the
+  // machine's remaining busy time: PostgreSQL, mostly).
+  std::map<std::string, double> cpu_us;
 };
+
+// The processes whose CPU time a leg accounts for, by name.
+using Processes = std::vector<std::pair<std::string, pid_t>>;
+
+double ClockTicks() { return static_cast<double>(sysconf(_SC_CLK_TCK)); }
+
+// User plus system CPU seconds of one process, threads included.
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  size_t after_name = stat.rfind(')');  // the name may hold spaces
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / ClockTicks();
+}
+
+// Busy CPU seconds of the whole machine (every core).
+double MachineBusySeconds() {
+  std::ifstream file("/proc/stat");
+  std::string cpu;
+  double user, nice, system, idle, iowait, irq, softirq, steal;
+  file >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + system + irq + softirq + steal) / ClockTicks();
+}
+
+std::map<std::string, double> CpuSample(const Processes& processes) {
+  std::map<std::string, double> sample = {{"client", ProcessCpuSeconds(getpid())},
+                                          {"machine", MachineBusySeconds()}};
+  for (const auto& [name, pid] : processes) sample[name] = ProcessCpuSeconds(pid);
+  return sample;
+}
+
+std::map<std::string, double> CpuPerCall(const std::map<std::string, double>& before,
+                                         const std::map<std::string, double>& after,
+                                         double calls) {
+  std::map<std::string, double> per_call;
+  double rest = after.at("machine") - before.at("machine");
+  for (const auto& [name, seconds] : after) {
+    if (name == "machine") continue;
+    double used = seconds - before.at(name);
+    rest -= used;
+    per_call[name] = calls > 0 ? 1e6 * used / calls : 0;
+  }
+  per_call["rest"] = calls > 0 ? 1e6 * std::max(rest, 0.0) / calls : 0;
+  return per_call;
+}
 
 double Percentile(std::vector<double>* sorted, double p) {
   if (sorted->empty()) return 0;
   return (*sorted)[std::min(sorted->size() - 1, static_cast<size_t>(p * sorted->size()))];
 }
 
-// Keeps kConcurrency calls of `method` in flight for `seconds` (after a one-second warm-up).
+// Keeps kConcurrency calls of `method` in flight for `seconds` (after a one-second warm-up), and
+// accounts the CPU time `processes` (and the machine) spent in that window.
 Figures Load(const std::string& address, const std::string& method, const std::string& request,
-             int seconds) {
+             int seconds, const Processes& processes) {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (int i = 0; i < kChannels; ++i) {
     grpc::ChannelArguments args;
@@ -96,6 +160,12 @@ Figures Load(const std::string& address, const std::string& method, const std::s
         });
   };
   for (int slot = 0; slot < kConcurrency; ++slot) issue(slot);
+  // The measuring window is a span of time, not a wait for an event: sleeping to its edges is
+  // what it means.
+  std::this_thread::sleep_until(warm);
+  const auto cpu_before = CpuSample(processes);
+  std::this_thread::sleep_until(end);
+  const auto cpu_after = CpuSample(processes);
   std::unique_lock<std::mutex> lock(mutex);
   done.wait(lock, [&] { return running == 0; });
   std::sort(latencies.begin(), latencies.end());
@@ -104,6 +174,7 @@ Figures Load(const std::string& address, const std::string& method, const std::s
   figures.p50_ms = Percentile(&latencies, 0.50);
   figures.p99_ms = Percentile(&latencies, 0.99);
   figures.errors = errors;
+  figures.cpu_us = CpuPerCall(cpu_before, cpu_after, static_cast<double>(latencies.size()));
   return figures;
 }
 
@@ -190,9 +261,13 @@ int Main() {
       Figures f;
       if (leg == "echo")
         f = Load(echo, "/cf.testing.v1.EchoService/Echo", echo_request.SerializeAsString(),
-                 kSeconds);
-      if (leg == "catalog") f = Load(catalog, get_method, get.SerializeAsString(), kSeconds);
-      if (leg == "gateway") f = Load(gateway, get_method, get.SerializeAsString(), kSeconds);
+                 kSeconds, {{"echo", echo_server.pid()}});
+      if (leg == "catalog")
+        f = Load(catalog, get_method, get.SerializeAsString(), kSeconds,
+                 {{"catalog", catalog_server.pid()}});
+      if (leg == "gateway")
+        f = Load(gateway, get_method, get.SerializeAsString(), kSeconds,
+                 {{"catalog", catalog_server.pid()}, {"gateway", gateway_server.pid()}});
       if (leg == "pgbench") f = Pgbench(pgbench_db.OwnerConninfo(), kSeconds);
       results[leg].push_back(f);
       std::printf("%-6d %-22s %10.0f %9.2f %9.2f %7d\n", round,
@@ -216,6 +291,25 @@ int Main() {
                 median(leg, &Figures::rps), median(leg, &Figures::p50_ms),
                 median(leg, &Figures::p99_ms));
   }
+  std::printf("\nCPU microseconds per call (medians; rest = the machine's other busy time, "
+              "PostgreSQL mostly):\n");
+  for (const std::string& leg : {"echo", "catalog", "gateway"}) {
+    std::map<std::string, std::vector<double>> by_process;
+    for (const Figures& f : results[leg]) {
+      for (const auto& [name, us] : f.cpu_us) by_process[name].push_back(us);
+    }
+    std::string line;
+    double total = 0;
+    for (auto& [name, values] : by_process) {
+      std::sort(values.begin(), values.end());
+      double us = values[values.size() / 2];
+      total += us;
+      absl::StrAppend(&line, "  ", name, " ", static_cast<int>(us + 0.5));
+    }
+    std::printf("  %-8s total %4d:%s\n", leg.c_str(), static_cast<int>(total + 0.5),
+                line.c_str());
+  }
+  std::printf("\n");
   double direct = median("catalog", &Figures::rps), via = median("gateway", &Figures::rps);
   std::printf("catalog GetDossier / pgbench -S = %.0f%% (target: at least 25%%)\n",
               100 * direct / median("pgbench", &Figures::rps));
