@@ -26,7 +26,25 @@ bool Names(const std::string& conninfo, const std::string& key) {
   return false;
 }
 
+// Appends key=value to `conninfo` (in its own form) unless `original` sets the key already.
+void AddSetting(const std::string& original, const std::string& key, const std::string& value,
+                std::string* conninfo) {
+  if (Names(original, key)) return;
+  if (IsUri(original)) {
+    absl::StrAppend(conninfo, conninfo->find('?') == std::string::npos ? "?" : "&", key, "=",
+                    value);
+  } else {
+    absl::StrAppend(conninfo, conninfo->empty() ? "" : " ", key, "=", value);
+  }
+}
+
 }  // namespace
+
+std::string WithApplicationName(const std::string& conninfo, const std::string& name) {
+  std::string result = conninfo;
+  AddSetting(conninfo, "application_name", name, &result);
+  return result;
+}
 
 std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limits) {
   std::vector<std::pair<std::string, std::string>> settings = {
@@ -40,12 +58,7 @@ std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limi
   std::string result = conninfo;
   const bool uri = IsUri(conninfo);
   auto add = [&](const std::string& key, const std::string& value) {
-    if (Names(conninfo, key)) return;
-    if (uri) {
-      absl::StrAppend(&result, result.find('?') == std::string::npos ? "?" : "&", key, "=", value);
-    } else {
-      absl::StrAppend(&result, result.empty() ? "" : " ", key, "=", value);
-    }
+    AddSetting(conninfo, key, value, &result);
   };
   for (const auto& [key, value] : settings) add(key, value);
   // The timeouts travel as server options; in a URI, spaces and '=' are escaped.

@@ -25,6 +25,10 @@ struct ConnectionLimits {
 // set itself: what an operator wrote in the URL wins.
 std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limits);
 
+// `conninfo` with application_name set, unless it sets one itself: what pg_stat_activity
+// shows for the connection, so an operator can tell a service's connections apart.
+std::string WithApplicationName(const std::string& conninfo, const std::string& name);
+
 }  // namespace cf::db
 
 #endif  // CF_COMMON_DB_CONNINFO_H_

@@ -26,6 +26,15 @@ TEST(ConnectionLimitsTest, AddsWhatTheUrlDoesNotSay) {
       << uri;
 }
 
+TEST(ConnectionLimitsTest, ApplicationNameUnlessTheUrlNamesOne) {
+  EXPECT_EQ(WithApplicationName("host=/tmp", "cf-jobs-heartbeat"),
+            "host=/tmp application_name=cf-jobs-heartbeat");
+  EXPECT_EQ(WithApplicationName("postgresql://u@h/db", "cf-jobs-heartbeat"),
+            "postgresql://u@h/db?application_name=cf-jobs-heartbeat");
+  EXPECT_EQ(WithApplicationName("host=/tmp application_name=mine", "cf-jobs-heartbeat"),
+            "host=/tmp application_name=mine");
+}
+
 TEST(ConnectionLimitsTest, StatementTimeoutReachesTheServer) {
   cf::testing::TestDatabase database;
   ConnectionLimits limits;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/conninfo.h"
 #include "common/log/log.h"
 #include "common/status/status.h"
 
@@ -175,6 +176,7 @@ void JobRunner::WorkLoop(int queue) {
     uint64_t seen = Notifications();
     absl::StatusOr<std::vector<Lease>> leases =
         jobs->Claim(options_.worker_id, options_.claim_batch, options_.lease);
+    if (leases.ok() && options_.after_claim) options_.after_claim(*leases);
     if (!leases.ok()) {
       Log(LogLevel::kWarning, "claim failed",
           {{"kind", jobs->spec().kind}, {"error", std::string(leases.status().message())}});
@@ -361,7 +363,8 @@ void JobRunner::MaintenanceLoop() {
   while (!maintenance_stopping_) {
     try {
       if (connection == nullptr || !connection->is_open()) {
-        connection = std::make_unique<pqxx::connection>(options_.conninfo);
+        connection = std::make_unique<pqxx::connection>(
+            db::WithApplicationName(options_.conninfo, "cf-jobs-heartbeat"));
       }
       HeartbeatAll(*connection);
       if (absl::Now() >= next_rescue) {
@@ -397,7 +400,7 @@ void JobRunner::ListenLoop() {
   for (const QueueWork& work : work_) channels.insert(work.queue->spec().channel);
   while (!maintenance_stopping_) {
     try {
-      pqxx::connection connection(options_.conninfo);
+      pqxx::connection connection(db::WithApplicationName(options_.conninfo, "cf-jobs-listen"));
       std::vector<std::unique_ptr<Wakeup>> wakeups;
       for (const std::string& channel : channels) {
         wakeups.push_back(std::make_unique<Wakeup>(connection, channel, notify));

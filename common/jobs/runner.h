@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,12 +78,17 @@ struct RunnerOptions {
   absl::Duration backoff_max = absl::Minutes(5);
   // Jobs claimed at once by a worker thread (run one after another).
   int claim_batch = 1;
-  // The runner's own connections (heartbeats and rescue; LISTEN). Required.
+  // The runner's own connections (heartbeats and rescue; LISTEN). Required. They show in
+  // pg_stat_activity as application_name cf-jobs-heartbeat and cf-jobs-listen unless the
+  // conninfo names the application itself.
   std::string conninfo;
   bool listen = true;
   // When set, one line per claim and outcome is appended here (crash tests read it):
   // "<ms> <event> <kind> <id> <token> <attempt> <worker>".
   std::string attempt_log_path;
+  // Tests only: runs on the worker thread after every claim that reached the database, before
+  // the worker runs the jobs or waits for more (how tests reach the interleavings around it).
+  std::function<void(const std::vector<Lease>&)> after_claim;
 };
 
 struct QueueWork {
@@ -104,6 +110,11 @@ class JobRunner {
 
   absl::Duration Backoff(int attempt, absl::Duration retry_after) const;
 
+  // Whether Stop has begun (workers claim nothing more).
+  bool stopping() const { return stopping_; }
+  // NOTIFY wake-ups received so far.
+  uint64_t Notifications();
+
  private:
   class Running;
   using RunningKey = std::tuple<int, std::string, int64_t>;  // queue, id, token
@@ -121,7 +132,6 @@ class JobRunner {
   void MaintenanceLoop();
   void HeartbeatAll(pqxx::connection& connection);
   void ListenLoop();
-  uint64_t Notifications();
   void WaitForWork(std::optional<uint64_t> seen, absl::Duration timeout);
   bool StoppedPastGrace() const;
   void LogAttempt(const std::string& event, int queue, const Lease& lease);

@@ -82,13 +82,18 @@ TEST_F(RunnerTest, NotifyWakesAnIdleWorkerBeforeItsPoll) {
   };
   RunnerOptions options = Options();
   options.poll_interval = absl::Minutes(1);  // only the notification can wake it in time
+  std::atomic<int> empty_claims{0};
+  options.after_claim = [&](const std::vector<Lease>& leases) {
+    if (leases.empty()) ++empty_claims;
+  };
   JobRunner runner({{&queue_, &handler_, 1}}, options);
   runner.Start();
   ASSERT_TRUE(testing::WaitUntil([&] {
     return Sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")[0][0].as<int>() >
            0;
   }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the worker go idle
+  // Once it found the queue empty the worker waits (a minute, unless notified).
+  ASSERT_TRUE(testing::WaitUntil([&] { return empty_claims > 0; }));
   Insert();
   EXPECT_TRUE(
       testing::WaitUntil([&] { return Column("status") == "finished"; }, std::chrono::seconds(20)));
@@ -276,6 +281,111 @@ TEST_F(RunnerTest, ABatchIsHeartbeatedWhileItWaitsItsTurn) {
   }));
   EXPECT_EQ(runs.load(), 3);  // none expired and ran twice
   EXPECT_EQ(Sql("SELECT max(attempts) FROM test_jobs")[0][0].as<int>(), 1);
+}
+
+// A NOTIFY that lands after a claim found nothing, but before the worker starts to wait, ends
+// the wait at once: it is not left for the next poll (a minute here).
+TEST_F(RunnerTest, ANotifyBetweenAnEmptyClaimAndTheWaitIsNotMissed) {
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    return Output(WriteOutput(context));
+  };
+  RunnerOptions options = Options();
+  options.poll_interval = absl::Minutes(1);
+  std::atomic<bool> inserted{false};
+  JobRunner* runner_of_hook = nullptr;
+  auto listening = [&] {
+    return Sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cf-jobs-listen' "
+               "AND query LIKE 'LISTEN%'")[0][0]
+               .as<int>() > 0;
+  };
+  // The first empty claim once the listener listens (the listener wakes the worker when it
+  // starts to listen) inserts the job.
+  options.after_claim = [&](const std::vector<Lease>& leases) {
+    if (!leases.empty() || inserted || !listening()) return;
+    inserted = true;
+    const uint64_t before = runner_of_hook->Notifications();
+    Insert();  // its NOTIFY arrives while this worker is between its claim and its wait
+    EXPECT_TRUE(testing::WaitUntil([&] { return runner_of_hook->Notifications() > before; }));
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, options);
+  runner_of_hook = &runner;
+  runner.Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return inserted.load(); }, std::chrono::seconds(30)));
+  EXPECT_TRUE(
+      testing::WaitUntil([&] { return Column("status") == "finished"; }, std::chrono::seconds(30)));
+}
+
+// Stop arrives while a worker's claim is on its way: the job it brings back is given back at
+// once, unrun and with its attempt unspent, instead of running or waiting out its lease.
+TEST_F(RunnerTest, AJobClaimedWhileStoppingIsGivenBackUnrun) {
+  Insert();
+  std::atomic<int> runs{0};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    ++runs;
+    return Output(WriteOutput(context));
+  };
+  RunnerOptions options = Options();
+  std::atomic<bool> stop_seen{false};
+  JobRunner* runner_of_hook = nullptr;
+  options.after_claim = [&](const std::vector<Lease>& leases) {
+    if (leases.empty()) return;
+    // Hold the claimed job here until Stop has begun.
+    stop_seen = testing::WaitUntil([&] { return runner_of_hook->stopping(); });
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, options);
+  runner_of_hook = &runner;
+  runner.Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "working"; }));
+  runner.Stop();
+  EXPECT_TRUE(stop_seen);
+  EXPECT_EQ(runs.load(), 0);
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_EQ(Column("attempts"), "0");
+  EXPECT_EQ(Column("lease_owner"), "");
+}
+
+// The heartbeat connection is killed again and again while a job runs for three leases' time:
+// it comes back each time before the lease runs out, so the job keeps its first attempt.
+TEST_F(RunnerTest, AKilledHeartbeatConnectionReconnectsBeforeTheLeaseRunsOut) {
+  Insert();
+  std::atomic<bool> started{false}, release{false};
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    started = true;
+    while (!release && !context.cancel()->load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!release) return absl::CancelledError("lost the lease");
+    return Output(WriteOutput(context));
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return started.load(); }));
+  const std::string token = Column("lease_token");
+  auto heartbeat_backend = [&] {
+    pqxx::result rows = Sql(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'cf-jobs-heartbeat' LIMIT 1");
+    return rows.empty() ? 0 : rows[0][0].as<int>();
+  };
+  int kills = 0;
+  absl::Time until = absl::Now() + absl::Seconds(6);  // three 2 s leases
+  while (absl::Now() < until) {
+    int pid = 0;
+    ASSERT_TRUE(testing::WaitUntil([&] { return (pid = heartbeat_backend()) != 0; }));
+    Sql("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+    ++kills;
+    // Its replacement, a new backend.
+    ASSERT_TRUE(testing::WaitUntil([&] {
+      int now = heartbeat_backend();
+      return now != 0 && now != pid;
+    }));
+    EXPECT_EQ(Column("lease_token"), token);
+    EXPECT_EQ(Column("status"), "working");
+  }
+  EXPECT_GE(kills, 3);
+  release = true;
+  ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "finished"; }));
+  EXPECT_EQ(Column("attempts"), "1");
+  EXPECT_EQ(Column("lease_token"), token);
 }
 
 }  // namespace
