@@ -302,9 +302,9 @@ TEST_F(RunnerTest, ANotifyBetweenAnEmptyClaimAndTheWaitIsNotMissed) {
   // starts to listen) inserts the job.
   options.after_claim = [&](const std::vector<Lease>& leases) {
     if (!leases.empty() || inserted || !listening()) return;
-    inserted = true;
     const uint64_t before = runner_of_hook->Notifications();
     Insert();  // its NOTIFY arrives while this worker is between its claim and its wait
+    inserted = true;
     EXPECT_TRUE(testing::WaitUntil([&] { return runner_of_hook->Notifications() > before; }));
   };
   JobRunner runner({{&queue_, &handler_, 1}}, options);

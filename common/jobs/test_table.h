@@ -42,9 +42,10 @@ class JobTableTest : public ::testing::Test {
   std::string Insert() {
     return Sql("INSERT INTO test_jobs DEFAULT VALUES RETURNING id::text")[0][0].as<std::string>();
   }
-  // A column of the first row, as text ("" for NULL).
+  // A column of the first row, as text ("" for NULL, "<no row>" while the table is empty).
   std::string Column(const std::string& column) {
-    return Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs")[0][0].as<std::string>();
+    pqxx::result rows = Sql("SELECT COALESCE(" + column + "::text, '') FROM test_jobs");
+    return rows.empty() ? "<no row>" : rows[0][0].as<std::string>();
   }
 
   cf::testing::TestDatabase database_;

@@ -1,0 +1,67 @@
+// What each social platform accepts, in one table: assembly renders to these numbers and
+// publishing checks a post against the same ones. Every number says where it comes from in
+// platforms.cc; where a platform publishes no limit, the number is this project's policy and
+// says so.
+#ifndef CF_COMMON_PLATFORMS_PLATFORMS_H_
+#define CF_COMMON_PLATFORMS_PLATFORMS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace cf::platforms {
+
+struct Resolution {
+  std::string aspect;  // "9:16", "16:9", "1:1", "4:5"
+  int width = 0;
+  int height = 0;
+};
+
+// The share of the frame, from each edge, that the platform's own buttons and texts cover on
+// a vertical video. Captions and the disclosure stay inside the rest.
+struct SafeZone {
+  double top = 0;
+  double bottom = 0;
+  double left = 0;
+  double right = 0;
+};
+
+struct PlatformSpec {
+  std::string name;                     // "tiktok", "instagram", "facebook", "youtube"
+  std::vector<Resolution> resolutions;  // allowed; the first is the default
+  absl::Duration max_duration;
+  // The caption as posted (text, then the #tags), in UTF-16 code units: the strictest way the
+  // platforms count (an emoji counts two).
+  int caption_limit = 0;
+  int hashtag_limit = 0;
+  int title_limit = 0;  // 0: no separate title. YouTube's title is the caption's first line.
+  SafeZone safe_zone;
+  // The API field that labels AI-generated content ("" when the API has none).
+  std::string ai_label_field;
+  // The API field for a paid or affiliate disclosure beside the caption's own "#ad".
+  std::string disclosure_field;
+};
+
+// Every platform, in a fixed order.
+const std::vector<PlatformSpec>& AllPlatforms();
+
+// The platform named `name`, or nullptr.
+const PlatformSpec* FindPlatform(absl::string_view name);
+
+// "tiktok, instagram, facebook, youtube": for error messages.
+std::string PlatformNames();
+
+// The platform's resolution for `aspect` ("" = its default), or nullptr when not allowed.
+const Resolution* FindResolution(const PlatformSpec& platform, absl::string_view aspect);
+
+// "9:16, 1:1, 4:5": for error messages.
+std::string AspectNames(const PlatformSpec& platform);
+
+// Length of `text` as the platforms count captions: UTF-16 code units.
+int CaptionLength(absl::string_view text);
+
+}  // namespace cf::platforms
+
+#endif  // CF_COMMON_PLATFORMS_PLATFORMS_H_
