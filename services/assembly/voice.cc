@@ -1,0 +1,138 @@
+#include "services/assembly/voice.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+extern "C" {
+#include <flite/flite.h>
+cst_voice* register_cmu_us_slt(const char* voxdir);
+}
+
+namespace cf::assembly {
+namespace {
+
+// flite keeps global state (its voice registry, its lexicon caches): one synthesis at a time.
+std::mutex& FliteMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+cst_voice* SltVoice() {
+  static cst_voice* voice = [] {
+    flite_init();
+    return register_cmu_us_slt(nullptr);
+  }();
+  return voice;
+}
+
+}  // namespace
+
+std::vector<std::string> ScreenWords(absl::string_view text) {
+  return absl::StrSplit(text, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
+}
+
+std::string SpeakablePart(absl::string_view word) {
+  std::string speakable;
+  for (char c : word) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) continue;  // not ASCII: emoji, symbols, other scripts
+    if (absl::ascii_isalnum(byte) || absl::StrContains(".,!?'$%&-:;", c)) speakable += c;
+  }
+  // Punctuation alone is nothing to say.
+  for (char c : speakable) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return speakable;
+  }
+  return "";
+}
+
+absl::Status FillUnspokenTimes(std::vector<WordTiming>* words) {
+  const WordTiming* previous = nullptr;  // the last spoken word so far
+  const WordTiming* first_spoken = nullptr;
+  for (const WordTiming& word : *words) {
+    if (word.spoken) {
+      first_spoken = &word;
+      break;
+    }
+  }
+  if (first_spoken == nullptr) {
+    return absl::InvalidArgumentError("the text has no word the voice can say");
+  }
+  for (WordTiming& word : *words) {
+    if (word.spoken) {
+      previous = &word;
+    } else {
+      // Shown beside its spoken neighbour, taking no time of its own: after the one before it,
+      // or before the first one when nothing was said yet.
+      word.start_s = word.end_s = previous != nullptr ? previous->end_s : first_spoken->start_s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::string& voice,
+                                         const std::string& audio_path) {
+  if (voice != "slt") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown voice \"", voice, "\"; flite has: slt"));
+  }
+  Speech speech;
+  speech.audio_path = audio_path;
+  std::vector<std::string> said;  // one entry per spoken screen word, in order
+  std::vector<int> screen_index;
+  for (const std::string& word : ScreenWords(text)) {
+    WordTiming timing;
+    timing.text = word;
+    std::string speakable = SpeakablePart(word);
+    if (!speakable.empty()) {
+      said.push_back(speakable);
+      screen_index.push_back(static_cast<int>(speech.words.size()));
+    }
+    speech.words.push_back(std::move(timing));
+  }
+  if (said.empty()) return absl::InvalidArgumentError("the text has no word the voice can say");
+
+  std::lock_guard<std::mutex> lock(FliteMutex());
+  cst_utterance* utterance = flite_synth_text(absl::StrJoin(said, " ").c_str(), SltVoice());
+  if (utterance == nullptr) return absl::InternalError("flite could not synthesize the text");
+  // flite's tokens are the white-space separated words it was given, in order; a token's words
+  // (a price says several) run from its first word's first sound to its last word's last one.
+  int token_number = 0;
+  for (cst_item* token = relation_head(utt_relation(utterance, "Token")); token != nullptr;
+       token = item_next(token), ++token_number) {
+    cst_item* first = item_daughter(token);
+    if (first == nullptr || token_number >= static_cast<int>(screen_index.size())) continue;
+    cst_item* last = first;
+    while (item_next(last) != nullptr) last = item_next(last);
+    WordTiming& word = speech.words[screen_index[token_number]];
+    word.start_s = ffeature_float(first, "R:SylStructure.daughter1.daughter1.R:Segment.p.end");
+    word.end_s = ffeature_float(last, "R:SylStructure.daughtern.daughtern.R:Segment.end");
+    word.spoken = word.end_s > word.start_s;
+  }
+  cst_wave* wave = utt_wave(utterance);
+  speech.duration_s =
+      static_cast<double>(cst_wave_num_samples(wave)) / cst_wave_sample_rate(wave);
+  const std::string partial = audio_path + ".partial";
+  const int saved = cst_wave_save_riff(wave, partial.c_str());
+  delete_utterance(utterance);
+  if (token_number != static_cast<int>(said.size())) {
+    unlink(partial.c_str());
+    return absl::InternalError(absl::StrCat("flite read ", token_number, " words where it was given ",
+                                            said.size()));
+  }
+  if (saved != CST_OK_FORMAT || std::rename(partial.c_str(), audio_path.c_str()) != 0) {
+    unlink(partial.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot write the voiceover to ", audio_path));
+  }
+  absl::Status filled = FillUnspokenTimes(&speech.words);
+  if (!filled.ok()) return filled;
+  return speech;
+}
+
+}  // namespace cf::assembly

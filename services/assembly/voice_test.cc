@@ -1,0 +1,97 @@
+#include "services/assembly/voice.h"
+
+#include <cstdio>
+#include <regex>
+#include <string>
+
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+
+namespace cf::assembly {
+namespace {
+
+std::string Output(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+TEST(VoiceTest, SpeakablePartKeepsWhatAnEnglishVoiceCanSay) {
+  EXPECT_EQ(SpeakablePart("skin?"), "skin?");
+  EXPECT_EQ(SpeakablePart("$19.99"), "$19.99");
+  EXPECT_EQ(SpeakablePart("\xf0\x9f\x94\xa5"), "");                  // 🔥
+  EXPECT_EQ(SpeakablePart("\xe4\xbd\xa0\xe5\xa5\xbd"), "");          // 你好
+  EXPECT_EQ(SpeakablePart("glow\xf0\x9f\x94\xa5"), "glow");         // glow🔥
+  EXPECT_EQ(SpeakablePart("{\\b1}"), "b1");                          // ASS braces are not said
+  EXPECT_EQ(SpeakablePart("--"), "");
+}
+
+TEST(VoiceTest, UnspokenWordsTakeTheirNeighboursTime) {
+  std::vector<WordTiming> words = {{"\xf0\x9f\x94\xa5", 0, 0, false},
+                                   {"Meet", 0.2, 0.5, true},
+                                   {"\xe4\xbd\xa0\xe5\xa5\xbd", 0, 0, false},
+                                   {"Glow", 0.6, 0.9, true}};
+  ASSERT_TRUE(FillUnspokenTimes(&words).ok());
+  EXPECT_DOUBLE_EQ(words[0].start_s, 0.2);  // before anything was said: the first spoken word
+  EXPECT_DOUBLE_EQ(words[2].start_s, 0.5);  // after "Meet"
+  EXPECT_DOUBLE_EQ(words[2].end_s, 0.5);
+  std::vector<WordTiming> silent = {{"\xf0\x9f\x94\xa5", 0, 0, false}};
+  EXPECT_EQ(FillUnspokenTimes(&silent).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Real speech: every word on screen gets a time, in order, inside the audio, and the audio is
+// not silent.
+TEST(VoiceTest, FliteSpeaksWithWordTimes) {
+  FliteVoice voice;
+  const std::string path = testing::TestTempPath("voice.wav");
+  const std::string text =
+      "Tired of dull skin? \xf0\x9f\x94\xa5 Meet Glow Serum, only $19.99 \xe4\xbd\xa0\xe5\xa5\xbd "
+      "today!";
+  absl::StatusOr<Speech> speech = voice.Speak(text, "slt", path);
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  ASSERT_EQ(speech->words.size(), 12u);
+  EXPECT_EQ(speech->words[4].text, "\xf0\x9f\x94\xa5");
+  EXPECT_FALSE(speech->words[4].spoken);
+  EXPECT_TRUE(speech->words[3].spoken);
+  EXPECT_DOUBLE_EQ(speech->words[4].start_s, speech->words[3].end_s);
+  double last_end = 0;
+  for (const WordTiming& word : speech->words) {
+    SCOPED_TRACE(word.text);
+    EXPECT_GE(word.start_s, last_end - 1e-6);
+    EXPECT_GE(word.end_s, word.start_s);
+    if (word.spoken) EXPECT_GT(word.end_s - word.start_s, 0.05);
+    last_end = word.end_s;
+  }
+  // "$19.99" is said as five words ("nineteen dollars ninety nine cents"): a long one.
+  EXPECT_GT(speech->words[9].end_s - speech->words[9].start_s, 1.0);
+  EXPECT_FALSE(speech->words[10].spoken);  // 你好: slt reads English only
+  EXPECT_LE(last_end, speech->duration_s + 1e-6);
+  EXPECT_GT(speech->duration_s, 3.0);
+
+  std::string probe = Output("ffprobe -v error -show_entries format=duration -of csv=p=0 '" +
+                             path + "'");
+  EXPECT_NEAR(std::stod(probe.empty() ? "0" : probe), speech->duration_s, 0.05);
+  std::string volume =
+      Output("ffmpeg -hide_banner -nostats -i '" + path + "' -af volumedetect -f null - 2>&1");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(volume, match, std::regex("mean_volume: (-?[0-9.]+) dB")))
+      << volume;
+  EXPECT_GT(std::stod(match[1]), -35.0) << "the voiceover is (nearly) silent";
+}
+
+TEST(VoiceTest, UnknownVoiceOrNothingToSayIsInvalid) {
+  FliteVoice voice;
+  const std::string path = testing::TestTempPath("none.wav");
+  EXPECT_EQ(voice.Speak("hello", "morgan", path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(voice.Speak("\xf0\x9f\x94\xa5 \xe4\xbd\xa0", "slt", path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cf::assembly
