@@ -38,7 +38,7 @@ TEST(PlatformsTest, AspectRatiosPerPlatform) {
 
 TEST(PlatformsTest, CaptionLengthCountsUtf16Units) {
   EXPECT_EQ(CaptionLength("glow"), 4);
-  EXPECT_EQ(CaptionLength("caf\xc3\xa9"), 4);              // é: one unit
+  EXPECT_EQ(CaptionLength("caf\xc3\xa9"), 4);               // é: one unit
   EXPECT_EQ(CaptionLength("\xe4\xbd\xa0\xe5\xa5\xbd"), 2);  // 你好
   EXPECT_EQ(CaptionLength("\xf0\x9f\x94\xa5"), 2);          // 🔥: a surrogate pair
   EXPECT_EQ(CaptionLength(""), 0);

@@ -80,7 +80,8 @@ absl::Status FillUnspokenTimes(std::vector<WordTiming>* words) {
 absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::string& voice,
                                          const std::string& audio_path) {
   if (voice != "slt") {
-    return absl::InvalidArgumentError(absl::StrCat("unknown voice \"", voice, "\"; flite has: slt"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown voice \"", voice, "\"; flite has: slt"));
   }
   Speech speech;
   speech.audio_path = audio_path;
@@ -116,15 +117,14 @@ absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::str
     word.spoken = word.end_s > word.start_s;
   }
   cst_wave* wave = utt_wave(utterance);
-  speech.duration_s =
-      static_cast<double>(cst_wave_num_samples(wave)) / cst_wave_sample_rate(wave);
+  speech.duration_s = static_cast<double>(cst_wave_num_samples(wave)) / cst_wave_sample_rate(wave);
   const std::string partial = audio_path + ".partial";
   const int saved = cst_wave_save_riff(wave, partial.c_str());
   delete_utterance(utterance);
   if (token_number != static_cast<int>(said.size())) {
     unlink(partial.c_str());
-    return absl::InternalError(absl::StrCat("flite read ", token_number, " words where it was given ",
-                                            said.size()));
+    return absl::InternalError(
+        absl::StrCat("flite read ", token_number, " words where it was given ", said.size()));
   }
   if (saved != CST_OK_FORMAT || std::rename(partial.c_str(), audio_path.c_str()) != 0) {
     unlink(partial.c_str());

@@ -9,7 +9,6 @@
 // leg, medians over the rounds, and the ratios the targets are stated in. Run with tools/bench.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,8 +90,7 @@ std::map<std::string, double> CpuSample(const Processes& processes) {
 }
 
 std::map<std::string, double> CpuPerCall(const std::map<std::string, double>& before,
-                                         const std::map<std::string, double>& after,
-                                         double calls) {
+                                         const std::map<std::string, double>& after, double calls) {
   std::map<std::string, double> per_call;
   double rest = after.at("machine") - before.at("machine");
   for (const auto& [name, seconds] : after) {
@@ -178,21 +176,11 @@ Figures Load(const std::string& address, const std::string& method, const std::s
   return figures;
 }
 
-std::string Run(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
-  return output;
-}
-
 // pgbench's select-only load with prepared statements, as many clients as gRPC calls in flight.
 Figures Pgbench(const std::string& conninfo, int seconds) {
-  std::string out = Run(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -S -M prepared -n -c ",
-                                     kConcurrency, " -j 2 -T ", seconds, " '", conninfo, "' 2>&1"));
+  std::string out = testing::CommandOutput(
+      absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -S -M prepared -n -c ", kConcurrency,
+                   " -j 2 -T ", seconds, " '", conninfo, "' 2>&1"));
   Figures figures;
   std::smatch match;
   if (std::regex_search(out, match, std::regex(R"(tps = ([0-9.]+))"))) {
@@ -222,8 +210,8 @@ int Main() {
   }
   // pgbench's own tables, in a database of their own on the same server.
   testing::TestDatabase pgbench_db(/*migrated=*/false);
-  Run(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -i -q -s 10 '", pgbench_db.OwnerConninfo(),
-                   "' >/dev/null 2>&1"));
+  testing::CommandOutput(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -i -q -s 10 '",
+                                      pgbench_db.OwnerConninfo(), "' >/dev/null 2>&1"));
 
   const std::string echo = "127.0.0.1:" + std::to_string(testing::FreePort());
   const std::string catalog = "127.0.0.1:" + std::to_string(testing::FreePort());
@@ -291,8 +279,9 @@ int Main() {
                 median(leg, &Figures::rps), median(leg, &Figures::p50_ms),
                 median(leg, &Figures::p99_ms));
   }
-  std::printf("\nCPU microseconds per call (medians; rest = the machine's other busy time, "
-              "PostgreSQL mostly):\n");
+  std::printf(
+      "\nCPU microseconds per call (medians; rest = the machine's other busy time, "
+      "PostgreSQL mostly):\n");
   for (const std::string& leg : {"echo", "catalog", "gateway"}) {
     std::map<std::string, std::vector<double>> by_process;
     for (const Figures& f : results[leg]) {
@@ -306,8 +295,7 @@ int Main() {
       total += us;
       absl::StrAppend(&line, "  ", name, " ", static_cast<int>(us + 0.5));
     }
-    std::printf("  %-8s total %4d:%s\n", leg.c_str(), static_cast<int>(total + 0.5),
-                line.c_str());
+    std::printf("  %-8s total %4d:%s\n", leg.c_str(), static_cast<int>(total + 0.5), line.c_str());
   }
   std::printf("\n");
   double direct = median("catalog", &Figures::rps), via = median("gateway", &Figures::rps);
