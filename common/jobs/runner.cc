@@ -273,8 +273,11 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
       Log(LogLevel::kInfo, "job completed", fields);
       return;
     }
-    // Refused, or never written: this attempt's files are nobody's.
-    for (const std::string& file : result->files) unlink(file.c_str());
+    // Refused, or refused by the database: this attempt's files are nobody's. Unanswered
+    // (UNAVAILABLE) is kept: the commit may have gone through, pointing the row at them.
+    if (accepted.ok() || accepted.status().code() != absl::StatusCode::kUnavailable) {
+      for (const std::string& file : result->files) unlink(file.c_str());
+    }
     if (accepted.ok()) {
       LogAttempt("complete-rejected", queue, lease);
       Log(LogLevel::kWarning, "job completed after losing its lease; result dropped", fields);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "common/db/conninfo.h"
 #include "common/jobs/test_table.h"
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
@@ -54,7 +55,7 @@ class RunnerTest : public JobTableTest {
     return Completion{"output = $3", {path}, {path}};
   }
 
-  db::ConnectionPool pool_{database_.OwnerConninfo() + " application_name=api_pool", 2};
+  db::ConnectionPool pool_{db::WithApplicationName(database_.OwnerConninfo(), "api_pool"), 2};
   JobQueue queue_{&pool_, TestSpec()};
   LambdaHandler handler_;
 };
@@ -386,6 +387,38 @@ TEST_F(RunnerTest, AKilledHeartbeatConnectionReconnectsBeforeTheLeaseRunsOut) {
   ASSERT_TRUE(testing::WaitUntil([&] { return Column("status") == "finished"; }));
   EXPECT_EQ(Column("attempts"), "1");
   EXPECT_EQ(Column("lease_token"), token);
+}
+
+// A completion the database never answered before the grace ran out may still have committed:
+// its file stays (at worst a stray file), where a refused one's is deleted.
+TEST_F(RunnerTest, AnUnansweredCompletionKeepsItsFile) {
+  Insert();
+  std::atomic<bool> started{false}, go{false};
+  std::string path;
+  handler_.run = [&](JobContext& context) -> absl::StatusOr<Completion> {
+    path = WriteOutput(context);
+    started = true;
+    while (!go && !context.cancel()->load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return Output(path);
+  };
+  JobRunner runner({{&queue_, &handler_, 1}}, Options());
+  runner.Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return started.load(); }));
+  // The database stops taking connections, and the pool's are cut (from the server's admin
+  // database: a session cannot close its own database).
+  pqxx::connection admin(testing::AdminConninfo());
+  pqxx::nontransaction txn(admin);
+  txn.exec("ALTER DATABASE \"" + database_.name() + "\" ALLOW_CONNECTIONS false");
+  txn.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+      "'api_pool'");
+  go = true;
+  runner.Stop(absl::Seconds(1));
+  txn.exec("ALTER DATABASE \"" + database_.name() + "\" ALLOW_CONNECTIONS true");
+  EXPECT_TRUE(Exists(path)) << path;
+  EXPECT_EQ(Column("status"), "working");  // never written: the lease will expire
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "services/generation/media_handler.h"
 
+#include <utility>
+
 namespace cf::generation {
 
 absl::StatusOr<jobs::Completion> MediaJobHandler::Run(jobs::JobContext& context) {
@@ -16,8 +18,14 @@ absl::StatusOr<jobs::Completion> MediaJobHandler::Run(jobs::JobContext& context)
   } else {
     RevealImages reveal;
     if (job.type == "reveal") {
-      reveal.before_url = store_->LatestImageUrl(job.dossier_id, "before").value_or("");
-      reveal.after_url = store_->LatestImageUrl(job.dossier_id, "after").value_or("");
+      // A database error fails the attempt (and is retried); a reveal is never rendered
+      // without images that exist.
+      for (auto [type, url] :
+           {std::pair{"before", &reveal.before_url}, {"after", &reveal.after_url}}) {
+        absl::StatusOr<std::string> latest = store_->LatestImageUrl(job.dossier_id, type);
+        if (!latest.ok()) return latest.status();
+        *url = *latest;
+      }
     }
     result = videos_->Generate(job, reveal, call);
   }
