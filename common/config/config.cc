@@ -67,6 +67,10 @@ absl::StatusOr<std::optional<std::string>> Config::GetSecret(absl::string_view n
         absl::StrCat("--", name, " is a secret and is not taken as a flag: set ", EnvName(name),
                      " or ", EnvName(name), "_FILE (a file holding it)"));
   }
+  return SecretFromEnvironment(name);
+}
+
+absl::StatusOr<std::optional<std::string>> Config::SecretFromEnvironment(absl::string_view name) {
   const char* value = std::getenv(EnvName(name).c_str());
   if (value != nullptr && *value != '\0') return std::optional<std::string>(value);
   const std::string file_variable = EnvName(name) + "_FILE";
@@ -89,7 +93,11 @@ absl::StatusOr<std::optional<std::string>> Config::GetSecret(absl::string_view n
 }
 
 absl::StatusOr<std::string> Config::RequireSecret(absl::string_view name) const {
-  auto secret = GetSecret(name);
+  return Required(name, GetSecret(name));
+}
+
+absl::StatusOr<std::string> Config::Required(absl::string_view name,
+                                             absl::StatusOr<std::optional<std::string>> secret) {
   if (!secret.ok()) return secret.status();
   if (secret->has_value()) return **secret;
   return absl::FailedPreconditionError(absl::StrCat("missing required configuration: set ",
@@ -122,8 +130,7 @@ absl::StatusOr<std::string> Config::RequireDatabaseUrl(absl::string_view name) c
     }
     return flag->second;
   }
-  Config without_flags;
-  return without_flags.RequireSecret(name);
+  return Required(name, SecretFromEnvironment(name));
 }
 
 }  // namespace cf

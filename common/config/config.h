@@ -41,6 +41,12 @@ class Config {
   static std::string EnvName(absl::string_view name);
 
  private:
+  // CF_<NAME>, else the contents of the file CF_<NAME>_FILE names.
+  static absl::StatusOr<std::optional<std::string>> SecretFromEnvironment(absl::string_view name);
+  // The secret, or FAILED_PRECONDITION saying how to set it.
+  static absl::StatusOr<std::string> Required(absl::string_view name,
+                                              absl::StatusOr<std::optional<std::string>> secret);
+
   std::map<std::string, std::string> flags_;
 };
 

@@ -11,10 +11,10 @@
 
 namespace cf::db {
 
-// In one transaction: when `request_id` is set and `find` finds what an earlier call with it
-// made (find stores it and returns true), that is the answer; otherwise `insert` runs. When the
-// insert loses a race to a concurrent call with the same request id (ALREADY_EXISTS from the
-// unique index on the request id), the winner's result is looked up once and answered; an
+// In one transaction: when `request_id` is set and `find` (called only then) finds what an earlier
+// call with it made (find stores it and returns true), that is the answer; otherwise `insert` runs.
+// When the insert loses a race to a concurrent call with the same request id (ALREADY_EXISTS from
+// the unique index on the request id), the winner's result is looked up once and answered; an
 // ALREADY_EXISTS for any other reason stays as it is.
 absl::Status CreateOnce(ConnectionPool* pool, const std::string& request_id,
                         const std::function<bool(pqxx::work&)>& find,

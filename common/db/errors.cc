@@ -77,9 +77,8 @@ absl::Status StatusFromException(const std::exception& error) {
   Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning, "database error",
       {{"sqlstate", sqlstate}, {"error", error.what()}});
   absl::Status status(code, DescriptionFor(code));
-  if (sqlstate == "40001" || sqlstate == "40P01") {
-    status.SetPayload(kConflictPayload, absl::Cord(sqlstate));
-  }
+  // Only the database's own conflicts (serialization, deadlock) map to ABORTED here.
+  if (code == absl::StatusCode::kAborted) status.SetPayload(kConflictPayload, absl::Cord(sqlstate));
   return status;
 }
 

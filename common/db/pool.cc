@@ -70,10 +70,8 @@ absl::Status ConnectionPool::WithConnection(
 absl::Status ConnectionPool::WithPrepared(const std::string& name, const std::string& sql,
                                           const std::function<void(pqxx::nontransaction&)>& run) {
   return WithPooled([&](Pooled& pooled) {
-    if (pooled.prepared.count(name) == 0) {
-      pooled.connection.prepare(name, sql);
-      pooled.prepared.insert(name);
-    }
+    // libpqxx prepares on first use, once per connection, and refuses a name given other SQL.
+    pooled.connection.prepare(name, sql);
     pqxx::nontransaction txn(pooled.connection);
     run(txn);
     return absl::OkStatus();

@@ -7,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,11 +53,10 @@ class ConnectionPool {
   void set_acquire_timeout(absl::Duration timeout) { acquire_timeout_ = timeout; }
 
  private:
-  // A pooled connection and the statements already prepared on it.
+  // A pooled connection and the thread that used it last.
   struct Pooled {
     explicit Pooled(const std::string& conninfo) : connection(conninfo) {}
     pqxx::connection connection;
-    std::set<std::string> prepared;
     std::thread::id last_user;
   };
 

@@ -87,7 +87,7 @@ absl::StatusOr<Response> SendOnce(const Request& request, const std::string& url
   for (const auto& [name, value] : request.headers) {
     bool secret = false;
     for (const std::string& name_of_secret : request.secret_headers) {
-      secret |= absl::AsciiStrToLower(name) == name_of_secret;
+      secret |= absl::EqualsIgnoreCase(name, name_of_secret);
     }
     if (secret && !with_secrets) continue;
     headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());

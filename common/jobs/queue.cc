@@ -80,6 +80,42 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
           ? std::string("''")
           : absl::StrCat("COALESCE(j.", spec_.external_job_column, ", '')"),
       spec_.claim_columns.empty() ? "" : ", ", spec_.claim_columns);
+  if (!spec_.external_job_column.empty()) {
+    record_external_sql_ = FencedSql(absl::StrCat(spec_.external_job_column, " = $3"));
+  }
+  completed_by_sql_ = absl::StrCat("SELECT 1 FROM ", spec_.table, " WHERE id = $1::", spec_.id_type,
+                                   " AND lease_token = $2 AND job_state = 'done'");
+  fail_sql_ = FencedSql(
+      absl::StrCat(SetStateTo("(CASE WHEN $4::boolean AND attempts < max_attempts THEN 'queued' "
+                              "ELSE 'failed' END)"),
+                   ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
+                   "lease_owner = NULL, lease_expires_at = NULL"));
+  defer_sql_ = FencedSql(absl::StrCat(SetState(JobState::kQueued),
+                                      ", attempts = attempts - 1, lease_owner = NULL, "
+                                      "lease_expires_at = NULL, "
+                                      "next_attempt_at = NOW() + $3 * interval '1 millisecond', "
+                                      "next_poll_at = NOW() + $3 * interval '1 millisecond'"));
+  release_sql_ = FencedSql(absl::StrCat(SetState(JobState::kQueued),
+                                        ", attempts = attempts - 1, lease_owner = NULL, "
+                                        "lease_expires_at = NULL, progress = 0, phase = NULL"));
+  heartbeat_sql_ =
+      absl::StrCat("UPDATE ", spec_.table,
+                   " AS t SET lease_expires_at = NOW() + $5 * interval '1 millisecond', "
+                   "progress = GREATEST(t.progress, LEAST(b.progress, 99)), "
+                   "phase = COALESCE(NULLIF(b.phase, ''), t.phase) "
+                   "FROM unnest($1::",
+                   spec_.id_type,
+                   "[], $2::bigint[], $3::int[], $4::text[]) AS b(id, token, progress, phase) "
+                   "WHERE t.id = b.id AND t.lease_token = b.token AND t.job_state = 'running' "
+                   "RETURNING t.id::text, t.lease_token");
+  rescue_sql_ = absl::StrCat(
+      "UPDATE ", spec_.table, " SET ",
+      SetStateTo("(CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END)"),
+      ", last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
+      "expired)', lease_owner = NULL, lease_expires_at = NULL "
+      // next_attempt_at is kept: a job whose worker died keeps its place in the queue
+      // instead of waiting behind everything queued since it was first due.
+      "WHERE job_state = 'running' AND lease_expires_at < NOW() RETURNING 1");
 }
 
 std::string JobQueue::StatusName(JobState state) const {
@@ -96,6 +132,19 @@ std::string JobQueue::StateValue(const std::string& state_sql) const {
   }
   return absl::StrCat("CASE ", state_sql, " ", absl::StrJoin(cases, " "), " ELSE ",
                       spec_.status_column, " END");
+}
+
+std::string JobQueue::SetStateTo(const std::string& state_sql) const {
+  std::string sql = absl::StrCat("job_state = ", state_sql);
+  if (!spec_.status_column.empty()) {
+    absl::StrAppend(&sql, ", ", spec_.status_column, " = ", StateValue(state_sql));
+  }
+  return sql;
+}
+
+std::string JobQueue::FencedSql(const std::string& set_sql) const {
+  return absl::StrCat("UPDATE ", spec_.table, " SET ", set_sql, " WHERE id = $1::", spec_.id_type,
+                      " AND lease_token = $2 AND job_state = 'running' RETURNING 1");
 }
 
 std::string JobQueue::SetState(JobState state) const {
@@ -172,16 +221,13 @@ absl::StatusOr<std::vector<Lease>> JobQueue::Claim(const std::string& worker, in
   return leases;
 }
 
-absl::StatusOr<bool> JobQueue::Fenced(const std::string& set_sql, const Lease& lease,
+absl::StatusOr<bool> JobQueue::Fenced(const std::string& fenced_sql, const Lease& lease,
                                       const SqlArgs& args) {
-  const std::string sql =
-      absl::StrCat("UPDATE ", spec_.table, " SET ", set_sql, " WHERE id = $1::", spec_.id_type,
-                   " AND lease_token = $2 AND job_state = 'running' RETURNING 1");
   SqlArgs all = {lease.id, std::to_string(lease.token)};
   all.insert(all.end(), args.begin(), args.end());
   bool held = false;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    held = !Exec(txn, sql, all).empty();
+    held = !Exec(txn, fenced_sql, all).empty();
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -194,14 +240,14 @@ absl::StatusOr<bool> JobQueue::RecordExternalJob(const Lease& lease,
     return absl::FailedPreconditionError(
         absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
   }
-  return Fenced(absl::StrCat(spec_.external_job_column, " = $3"), lease, {external_id});
+  return Fenced(record_external_sql_, lease, {external_id});
 }
 
 std::string JobQueue::CompleteSql(const std::string& set_sql) const {
-  return absl::StrCat(SetState(JobState::kDone),
-                      ", progress = 100, phase = NULL, lease_owner = NULL, "
-                      "lease_expires_at = NULL, last_error = NULL",
-                      set_sql.empty() ? "" : ", ", set_sql);
+  return FencedSql(absl::StrCat(SetState(JobState::kDone),
+                                ", progress = 100, phase = NULL, lease_owner = NULL, "
+                                "lease_expires_at = NULL, last_error = NULL",
+                                set_sql.empty() ? "" : ", ", set_sql));
 }
 
 absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& set_sql,
@@ -212,11 +258,7 @@ absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& s
   // committed completion was lost). Tokens never repeat, so that can be no one else.
   bool mine = false;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    mine = !txn.exec_params(
-                   absl::StrCat("SELECT 1 FROM ", spec_.table, " WHERE id = $1::", spec_.id_type,
-                                " AND lease_token = $2 AND job_state = 'done'"),
-                   lease.id, lease.token)
-                .empty();
+    mine = !txn.exec_params(completed_by_sql_, lease.id, lease.token).empty();
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -225,34 +267,17 @@ absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& s
 
 absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error, bool retryable,
                                     absl::Duration retry_after) {
-  const std::string next_state =
-      "(CASE WHEN $4::boolean AND attempts < max_attempts THEN 'queued' ELSE 'failed' END)";
-  std::string set = absl::StrCat("job_state = ", next_state);
-  if (!spec_.status_column.empty()) {
-    absl::StrAppend(&set, ", ", spec_.status_column, " = ", StateValue(next_state));
-  }
-  absl::StrAppend(&set,
-                  ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
-                  "lease_owner = NULL, lease_expires_at = NULL");
   return Fenced(
-      set, lease,
+      fail_sql_, lease,
       {CleanText(error), retryable ? "true" : "false", std::to_string(Millis(retry_after))});
 }
 
 absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after) {
-  return Fenced(absl::StrCat(SetState(JobState::kQueued),
-                             ", attempts = attempts - 1, lease_owner = NULL, "
-                             "lease_expires_at = NULL, "
-                             "next_attempt_at = NOW() + $3 * interval '1 millisecond', "
-                             "next_poll_at = NOW() + $3 * interval '1 millisecond'"),
-                lease, {std::to_string(Millis(after))});
+  return Fenced(defer_sql_, lease, {std::to_string(Millis(after))});
 }
 
 absl::StatusOr<bool> JobQueue::Release(const Lease& lease) {
-  return Fenced(absl::StrCat(SetState(JobState::kQueued),
-                             ", attempts = attempts - 1, lease_owner = NULL, "
-                             "lease_expires_at = NULL, progress = 0, phase = NULL"),
-                lease, {});
+  return Fenced(release_sql_, lease, {});
 }
 
 std::set<std::pair<std::string, int64_t>> JobQueue::Heartbeat(pqxx::connection& connection,
@@ -268,38 +293,17 @@ std::set<std::pair<std::string, int64_t>> JobQueue::Heartbeat(pqxx::connection& 
     phases.push_back(beat.phase);
   }
   pqxx::work txn(connection);
-  pqxx::result rows = txn.exec_params(
-      absl::StrCat("UPDATE ", spec_.table,
-                   " AS t SET lease_expires_at = NOW() + $5 * interval '1 millisecond', "
-                   "progress = GREATEST(t.progress, LEAST(b.progress, 99)), "
-                   "phase = COALESCE(NULLIF(b.phase, ''), t.phase) "
-                   "FROM unnest($1::",
-                   spec_.id_type,
-                   "[], $2::bigint[], $3::int[], $4::text[]) AS b(id, token, progress, phase) "
-                   "WHERE t.id = b.id AND t.lease_token = b.token AND t.job_state = 'running' "
-                   "RETURNING t.id::text, t.lease_token"),
-      db::TextArrayLiteral(ids), db::TextArrayLiteral(tokens), db::TextArrayLiteral(progress),
-      db::TextArrayLiteral(phases), Millis(lease));
+  pqxx::result rows =
+      txn.exec_params(heartbeat_sql_, db::TextArrayLiteral(ids), db::TextArrayLiteral(tokens),
+                      db::TextArrayLiteral(progress), db::TextArrayLiteral(phases), Millis(lease));
   txn.commit();
   for (const auto& row : rows) held.emplace(row[0].as<std::string>(), row[1].as<int64_t>());
   return held;
 }
 
 int JobQueue::RescueExpired(pqxx::connection& connection) {
-  const std::string next_state =
-      "(CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END)";
-  std::string set = absl::StrCat("job_state = ", next_state);
-  if (!spec_.status_column.empty()) {
-    absl::StrAppend(&set, ", ", spec_.status_column, " = ", StateValue(next_state));
-  }
   pqxx::work txn(connection);
-  pqxx::result rows = txn.exec(absl::StrCat(
-      "UPDATE ", spec_.table, " SET ", set,
-      ", last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
-      "expired)', lease_owner = NULL, lease_expires_at = NULL "
-      // next_attempt_at is kept: a job whose worker died keeps its place in the queue
-      // instead of waiting behind everything queued since it was first due.
-      "WHERE job_state = 'running' AND lease_expires_at < NOW() RETURNING 1"));
+  pqxx::result rows = txn.exec(rescue_sql_);
   txn.commit();
   return static_cast<int>(rows.size());
 }

@@ -75,9 +75,6 @@ class JobQueue {
 
   const QueueSpec& spec() const { return spec_; }
 
-  // SET fragment for a new state, including the service's status column.
-  std::string SetState(JobState state) const;
-
   // --- For the API. Each answers NOT_FOUND, or FAILED_PRECONDITION naming the state.
   // queued -> cancelled. A running job is cancelled too: its worker's next heartbeat finds the
   // lease gone and stops it.
@@ -116,7 +113,8 @@ class JobQueue {
   // are used up. Returns how many.
   int RescueExpired(pqxx::connection& connection);
 
-  // The claim and completion statements, for the queue benchmark to drive raw.
+  // The claim and completion statements, for the queue benchmark to drive raw. The completion
+  // takes the lease's id and token as $1 and $2, then the service's `set_sql` parameters.
   const std::string& claim_sql() const { return claim_sql_; }
   std::string CompleteSql(const std::string& set_sql) const;
 
@@ -125,14 +123,30 @@ class JobQueue {
   // naming the state, then `allowed`.
   absl::Status Transition(const std::string& id, const std::string& set,
                           const std::set<JobState>& from, const std::string& allowed);
-  absl::StatusOr<bool> Fenced(const std::string& sql, const Lease& lease, const SqlArgs& args);
+  // Runs a statement made by FencedSql with the lease's id and token as $1 and $2, then `args`.
+  absl::StatusOr<bool> Fenced(const std::string& fenced_sql, const Lease& lease,
+                              const SqlArgs& args);
+  // UPDATE ... SET `set_sql` on the lease's row, only while its token holds it.
+  std::string FencedSql(const std::string& set_sql) const;
+  // SET fragment for a new state, including the service's status column.
+  std::string SetState(JobState state) const;
+  // The same for a state computed by SQL (a CASE expression).
+  std::string SetStateTo(const std::string& state_sql) const;
   std::string StateValue(const std::string& state_sql) const;
   // The service's word for a state ("pending" for queued), or the state's own name.
   std::string StatusName(JobState state) const;
 
   db::ConnectionPool* pool_;
   QueueSpec spec_;
+  // Statements fixed by the spec, built once.
   std::string claim_sql_;
+  std::string record_external_sql_;
+  std::string completed_by_sql_;
+  std::string fail_sql_;
+  std::string defer_sql_;
+  std::string release_sql_;
+  std::string heartbeat_sql_;
+  std::string rescue_sql_;
 };
 
 }  // namespace cf::jobs

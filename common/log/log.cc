@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -105,7 +106,10 @@ std::string FormatLogLine(absl::string_view time, LogLevel level, absl::string_v
 void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields) {
   std::string line = FormatLogLine(TimeNow(), level, message, fields);
   line += '\n';
-  // One write(2) per line and no lock: the kernel keeps concurrent lines whole.
+  // Formatted outside the lock; the lock only keeps a long line (more than a pipe takes at once)
+  // from interleaving with others.
+  static std::mutex* write_mutex = new std::mutex;
+  std::lock_guard<std::mutex> lock(*write_mutex);
   for (size_t written = 0; written < line.size();) {
     ssize_t n = write(STDERR_FILENO, line.data() + written, line.size() - written);
     if (n < 0 && errno == EINTR) continue;

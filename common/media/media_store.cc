@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -52,8 +53,11 @@ std::string HostName() {
   char host[256] = "host";
   gethostname(host, sizeof(host) - 1);
   std::string safe;
-  for (char c : std::string(host))
-    safe += IsFilterSafePath(std::string(1, c)) && c != '/' ? c : '_';
+  for (const char* c = host; *c != '\0'; ++c) {
+    const bool plain =
+        absl::ascii_isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '_' || *c == '.';
+    safe += plain ? *c : '_';
+  }
   return safe;
 }
 
@@ -112,7 +116,11 @@ absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::
   RemoveDeadScratch(std::string(resolved) + "/scratch", stale_after);
   std::string base(base_url);
   while (absl::EndsWith(base, "/")) base.pop_back();
-  return MediaStore(resolved, base);
+  MediaStore store(resolved, base);
+  std::string scratch = absl::StrCat(store.root_, "/scratch");
+  if (!IsFilterSafePath(scratch)) scratch = "/tmp";
+  store.scratch_prefix_ = absl::StrCat(scratch, "/", HostName(), "-", getpid(), "-");
+  return store;
 }
 
 std::string MediaStore::PathFor(const std::string& folder, const std::string& name) const {
@@ -147,9 +155,7 @@ absl::StatusOr<std::string> MediaStore::LocalPathOf(const std::string& url) cons
 }
 
 absl::StatusOr<std::string> MediaStore::MakeScratchDir() const {
-  std::string base = absl::StrCat(root_, "/scratch");
-  if (!IsFilterSafePath(base)) base = "/tmp";
-  std::string pattern = absl::StrCat(base, "/", HostName(), "-", getpid(), "-XXXXXX");
+  std::string pattern = scratch_prefix_ + "XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError("cannot create a scratch folder");
   }

@@ -35,8 +35,9 @@ class MediaStore {
  private:
   MediaStore(std::string root, std::string base_url)
       : root_(std::move(root)), base_url_(std::move(base_url)) {}
-  std::string root_;      // absolute, no trailing slash
-  std::string base_url_;  // no trailing slash; "" for file:// URLs
+  std::string root_;            // absolute, no trailing slash
+  std::string base_url_;        // no trailing slash; "" for file:// URLs
+  std::string scratch_prefix_;  // "<scratch folder>/<host>-<pid>-"
 };
 
 void RemoveScratchDir(const std::string& dir);

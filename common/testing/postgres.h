@@ -8,6 +8,9 @@
 
 namespace cf::testing {
 
+// Debian 12's PostgreSQL programs (initdb, pg_ctl, pgbench).
+constexpr char kPostgresBin[] = "/usr/lib/postgresql/15/bin";
+
 // The migrations folder among the test's runfiles (data = ["//migrations:sql"]).
 std::string MigrationsDir();
 

@@ -14,8 +14,6 @@
 namespace cf::testing {
 namespace {
 
-constexpr char kBin[] = "/usr/lib/postgresql/15/bin";
-
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "private postgres fixture: %s\n", message.c_str());
   std::abort();
@@ -23,11 +21,15 @@ constexpr char kBin[] = "/usr/lib/postgresql/15/bin";
 
 }  // namespace
 
-void PrivatePostgres::Run(const std::string& command) {
+bool PrivatePostgres::Command(const std::string& command) {
   // PostgreSQL refuses to run as root: as root, run it as the postgres user.
   std::string full =
       getuid() == 0 ? absl::StrCat("/usr/sbin/runuser -u postgres -- ", command) : command;
-  if (std::system(full.c_str()) != 0) Die("failed: " + full);
+  return std::system(full.c_str()) == 0;
+}
+
+void PrivatePostgres::Run(const std::string& command) {
+  if (!Command(command)) Die("failed: " + command);
 }
 
 PrivatePostgres::PrivatePostgres() {
@@ -39,7 +41,7 @@ PrivatePostgres::PrivatePostgres() {
     Die("chown failed");
   }
   port_ = FreePort();
-  Run(absl::StrCat(kBin, "/initdb -D ", dir_, "/data -A trust -U postgres -E UTF8 ",
+  Run(absl::StrCat(kPostgresBin, "/initdb -D ", dir_, "/data -A trust -U postgres -E UTF8 ",
                    "--locale=C.UTF-8 >", dir_, "/initdb.log 2>&1"));
   Start();
   {
@@ -55,25 +57,22 @@ PrivatePostgres::PrivatePostgres() {
 }
 
 PrivatePostgres::~PrivatePostgres() {
-  std::string stop =
-      absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -m immediate -w stop >/dev/null 2>&1");
-  std::system((getuid() == 0 ? "/usr/sbin/runuser -u postgres -- " + stop : stop).c_str());
+  Command(absl::StrCat(kPostgresBin, "/pg_ctl -D ", dir_,
+                       "/data -m immediate -w stop >/dev/null 2>&1"));
   std::system(absl::StrCat("rm -rf ", dir_).c_str());
 }
 
 void PrivatePostgres::Stop() {
-  Run(absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -m fast -w stop >/dev/null"));
+  Run(absl::StrCat(kPostgresBin, "/pg_ctl -D ", dir_, "/data -m fast -w stop >/dev/null"));
 }
 
 void PrivatePostgres::Start() {
-  Run(absl::StrCat(kBin, "/pg_ctl -D ", dir_, "/data -l ", dir_, "/postgres.log -w -t 60 ",
+  Run(absl::StrCat(kPostgresBin, "/pg_ctl -D ", dir_, "/data -l ", dir_, "/postgres.log -w -t 60 ",
                    "-o \"-p ", port_, " -k ", dir_, " -c listen_addresses=127.0.0.1 ",
                    "-c fsync=off -c max_connections=100\" start >/dev/null"));
 }
 
-std::string PrivatePostgres::OwnerConninfo() const {
-  return absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=cf");
-}
+std::string PrivatePostgres::OwnerConninfo() const { return RoleConninfo("postgres"); }
 
 std::string PrivatePostgres::RoleConninfo(const std::string& role) const {
   return absl::StrCat("host=127.0.0.1 port=", port_, " user=", role, " dbname=cf");

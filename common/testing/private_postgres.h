@@ -23,6 +23,8 @@ class PrivatePostgres {
   std::string RoleConninfo(const std::string& role) const;
 
  private:
+  // Runs `command` as the postgres user when root: whether it succeeded, or dies on failure.
+  static bool Command(const std::string& command);
   void Run(const std::string& command);
   std::string dir_;
   int port_ = 0;

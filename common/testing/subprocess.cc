@@ -110,19 +110,30 @@ std::string TestTempPath(const std::string& name) {
   return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
 }
 
-std::string HealthOf(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
+namespace {
+
+std::string HealthOf(grpc::health::v1::Health::Stub& stub) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  if (!stub->Check(&context, request, &response).ok()) return "UNREACHABLE";
+  if (!stub.Check(&context, request, &response).ok()) return "UNREACHABLE";
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
+}  // namespace
+
+std::string HealthOf(const std::string& address) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return HealthOf(*stub);
+}
+
 bool WaitForServing(const std::string& address, std::chrono::milliseconds timeout) {
-  return WaitUntil([&] { return HealthOf(address) == "SERVING"; }, timeout);
+  // One channel for every poll.
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return WaitUntil([&] { return HealthOf(*stub) == "SERVING"; }, timeout);
 }
 
 }  // namespace cf::testing

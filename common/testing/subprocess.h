@@ -43,11 +43,11 @@ int FreePort();
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-// <TEST_TMPDIR>/<name>: a path of the test's own (under /tmp outside `bazel test`).
 // What `command` (run by /bin/sh) writes on its standard output. For tests and benchmarks only:
 // never give it text from outside.
 std::string CommandOutput(const std::string& command);
 
+// <TEST_TMPDIR>/<name>: a path of the test's own (under /tmp outside `bazel test`).
 std::string TestTempPath(const std::string& name);
 
 // What grpc.health.v1.Health/Check("") answers at `address`: SERVING, NOT_SERVING, ... or

@@ -96,8 +96,8 @@ absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
   absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) return page_size.status();
 
-  auto after =
-      DecodeCreatedCursor(request.page_token(), FilterFingerprint(request), "ListDossiers");
+  const std::string fingerprint = FilterFingerprint(request);
+  auto after = DecodeCreatedCursor(request.page_token(), fingerprint, "ListDossiers");
   if (!after.ok()) return after.status();
   DossierFilter filter{StatusToDb(request.status()), request.category(), request.niche()};
   absl::StatusOr<DossierPage> page = store_->List(filter, *after, *page_size);
@@ -105,7 +105,7 @@ absl::StatusOr<v1::ListDossiersResponse> Catalog::ListDossiers(
   v1::ListDossiersResponse response;
   for (auto& dossier : page->dossiers) *response.add_dossiers() = std::move(dossier);
   if (page->next) {
-    response.set_next_page_token(EncodeCreatedCursor(*page->next, FilterFingerprint(request)));
+    response.set_next_page_token(EncodeCreatedCursor(*page->next, fingerprint));
   }
   return response;
 }

@@ -146,18 +146,20 @@ absl::StatusOr<v1::Dossier> DossierStore::Create(const v1::Dossier& dossier, boo
 
 // One statement: no transaction, prepared once per connection (the hot read path).
 absl::StatusOr<v1::Dossier> DossierStore::GetById(const std::string& id) {
+  static const std::string name = "catalog_dossier_by_id";
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE id = $1::uuid");
-  absl::StatusOr<pqxx::result> rows = pool_->Read("catalog_dossier_by_id", sql, id);
+  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, id);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound(id);
   return RowToDossier((*rows)[0]);
 }
 
 absl::StatusOr<v1::Dossier> DossierStore::GetBySlug(const std::string& slug) {
+  static const std::string name = "catalog_dossier_by_slug";
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE slug = $1");
-  absl::StatusOr<pqxx::result> rows = pool_->Read("catalog_dossier_by_slug", sql, slug);
+  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, slug);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound(absl::StrCat("with slug '", slug, "'"));
   return RowToDossier((*rows)[0]);

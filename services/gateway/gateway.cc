@@ -35,8 +35,7 @@ const std::vector<std::string>& FrontedProtoFiles() {
 Gateway::Gateway(const Config& config, const std::vector<std::string>& proto_files,
                  absl::Duration default_deadline)
     : router_(Router::FromConfig(config, ServicesInFiles(proto_files))),
-      unary_methods_(UnaryMethodsInFiles(proto_files)),
-      forwarding_(&router_, &unary_methods_, default_deadline) {}
+      forwarding_(&router_, UnaryMethodsInFiles(proto_files), default_deadline) {}
 
 void Gateway::Configure(ServerOptions* options) {
   options->generic_service = &forwarding_;

@@ -28,7 +28,6 @@ class Gateway {
 
  private:
   Router router_;
-  std::set<std::string> unary_methods_;
   ForwardingService forwarding_;
 };
 

@@ -18,6 +18,7 @@ bool IsForwardedHeader(absl::string_view key) {
 }
 
 std::string ToString(const grpc::string_ref& ref) { return std::string(ref.data(), ref.size()); }
+absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
 
 // Finishes a call the gateway answers itself (no backend involved).
 class ImmediateAnswer final : public grpc::ServerGenericBidiReactor {
@@ -41,9 +42,8 @@ void PrepareBackendContext(grpc::GenericCallbackServerContext* context,
                            const std::string& request_id, absl::Duration default_deadline,
                            grpc::ClientContext* backend) {
   for (const auto& [key, value] : context->client_metadata()) {
-    std::string name = ToString(key);
-    if (IsForwardedHeader(name) && name != kRequestIdHeader) {
-      backend->AddMetadata(name, ToString(value));
+    if (IsForwardedHeader(View(key)) && View(key) != kRequestIdHeader) {
+      backend->AddMetadata(ToString(key), ToString(value));
     }
   }
   backend->AddMetadata(kRequestIdHeader, request_id);
@@ -56,19 +56,31 @@ void PrepareBackendContext(grpc::GenericCallbackServerContext* context,
   context->AddTrailingMetadata(kRequestIdHeader, request_id);
 }
 
-// The backend's initial and trailing metadata, forwarded to the caller.
-void CopyBackendMetadata(const grpc::ClientContext& backend,
+// The backend's initial metadata, forwarded to the caller.
+void CopyInitialMetadata(const grpc::ClientContext& backend,
                          grpc::GenericCallbackServerContext* context) {
   for (const auto& [key, value] : backend.GetServerInitialMetadata()) {
-    std::string name = ToString(key);
-    if (IsForwardedHeader(name)) context->AddInitialMetadata(name, ToString(value));
+    if (IsForwardedHeader(View(key))) context->AddInitialMetadata(ToString(key), ToString(value));
   }
+}
+
+// The backend's trailing metadata, forwarded to the caller (but its request id: the gateway
+// sends its own).
+void CopyTrailingMetadata(const grpc::ClientContext& backend,
+                          grpc::GenericCallbackServerContext* context) {
   for (const auto& [key, value] : backend.GetServerTrailingMetadata()) {
-    std::string name = ToString(key);
-    if (IsForwardedHeader(name) && name != kRequestIdHeader) {
-      context->AddTrailingMetadata(name, ToString(value));
+    if (IsForwardedHeader(View(key)) && View(key) != kRequestIdHeader) {
+      context->AddTrailingMetadata(ToString(key), ToString(value));
     }
   }
+}
+
+// Logs a relayed call that started at `start`.
+void LogRelayed(const grpc::GenericCallbackServerContext& context, const std::string& request_id,
+                std::chrono::steady_clock::time_point start, const grpc::Status& status) {
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  LogCall(context.method(), request_id, status, ms);
 }
 
 // A relayed unary call: one read from the caller, one unary call to the backend, one write
@@ -94,7 +106,8 @@ class UnaryProxyCall final : public grpc::ServerGenericBidiReactor {
     }
     stub_.UnaryCall(&backend_context_, context_->method(), grpc::StubOptions(), &request_,
                     &response_, [this](grpc::Status status) {
-                      CopyBackendMetadata(backend_context_, context_);
+                      CopyInitialMetadata(backend_context_, context_);
+                      CopyTrailingMetadata(backend_context_, context_);
                       Answer(status);
                     });
   }
@@ -104,9 +117,7 @@ class UnaryProxyCall final : public grpc::ServerGenericBidiReactor {
 
  private:
   void Answer(const grpc::Status& status) {
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
-                    .count();
-    LogCall(context_->method(), request_id_, status, ms);
+    LogRelayed(*context_, request_id_, start_, status);
     if (status.ok()) {
       StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
     } else {
@@ -242,23 +253,13 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     std::lock_guard<std::mutex> lock(mutex_);
     if (initial_metadata_copied_) return;
     initial_metadata_copied_ = true;
-    for (const auto& [key, value] : backend_context_.GetServerInitialMetadata()) {
-      std::string name = ToString(key);
-      if (IsForwardedHeader(name)) context_->AddInitialMetadata(name, ToString(value));
-    }
+    CopyInitialMetadata(backend_context_, context_);
   }
 
   void BackendDone(const grpc::Status& status) {
     CopyInitialMetadataOnce();
-    for (const auto& [key, value] : backend_context_.GetServerTrailingMetadata()) {
-      std::string name = ToString(key);
-      if (IsForwardedHeader(name) && name != kRequestIdHeader) {
-        context_->AddTrailingMetadata(name, ToString(value));
-      }
-    }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
-                    .count();
-    LogCall(context_->method(), request_id_, status, ms);
+    CopyTrailingMetadata(backend_context_, context_);
+    LogRelayed(*context_, request_id_, start_, status);
     Finish(status);  // no write to the caller is in flight: the read hold covers each one
     Release();
   }
@@ -303,7 +304,7 @@ grpc::ServerGenericBidiReactor* ForwardingService::CreateReactor(
         grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                      "the gateway fronts no service named '" + service + "'"));
   }
-  if (unary_methods_->count(context->method()) > 0) {
+  if (unary_methods_.count(context->method()) > 0) {
     return new UnaryProxyCall(context, std::move(channel), request_id, default_deadline_);
   }
   return new ProxyCall(context, std::move(channel), request_id, default_deadline_);

@@ -6,6 +6,10 @@
 
 #include <grpcpp/generic/async_generic_service.h>
 
+#include <set>
+#include <string>
+#include <utility>
+
 #include "absl/time/time.h"
 #include "services/gateway/router.h"
 
@@ -15,16 +19,18 @@ class ForwardingService final : public grpc::CallbackGenericService {
  public:
   // `default_deadline` applies to calls that arrive without one; `unary_methods` (full paths)
   // take the unary relay, everything else the streaming one.
-  ForwardingService(const Router* router, const std::set<std::string>* unary_methods,
+  ForwardingService(const Router* router, std::set<std::string> unary_methods,
                     absl::Duration default_deadline)
-      : router_(router), unary_methods_(unary_methods), default_deadline_(default_deadline) {}
+      : router_(router),
+        unary_methods_(std::move(unary_methods)),
+        default_deadline_(default_deadline) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override;
 
  private:
   const Router* router_;
-  const std::set<std::string>* unary_methods_;
+  const std::set<std::string> unary_methods_;
   absl::Duration default_deadline_;
 };
 

@@ -23,32 +23,38 @@ std::optional<std::string> BackendKeyOf(const std::string& service) {
   return parts[1];
 }
 
-std::vector<std::string> ServicesInFiles(const std::vector<std::string>& proto_files) {
-  std::vector<std::string> services;
+namespace {
+
+// The services declared in `proto_files` (compiled into this binary).
+std::vector<const google::protobuf::ServiceDescriptor*> ServiceDescriptorsIn(
+    const std::vector<std::string>& proto_files) {
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const std::string& name : proto_files) {
     const auto* file = pool->FindFileByName(name);
     if (file == nullptr) continue;
-    for (int i = 0; i < file->service_count(); ++i) {
-      services.push_back(file->service(i)->full_name());
-    }
+    for (int i = 0; i < file->service_count(); ++i) services.push_back(file->service(i));
+  }
+  return services;
+}
+
+}  // namespace
+
+std::vector<std::string> ServicesInFiles(const std::vector<std::string>& proto_files) {
+  std::vector<std::string> services;
+  for (const auto* service : ServiceDescriptorsIn(proto_files)) {
+    services.push_back(service->full_name());
   }
   return services;
 }
 
 std::set<std::string> UnaryMethodsInFiles(const std::vector<std::string>& proto_files) {
   std::set<std::string> methods;
-  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-  for (const std::string& name : proto_files) {
-    const auto* file = pool->FindFileByName(name);
-    if (file == nullptr) continue;
-    for (int i = 0; i < file->service_count(); ++i) {
-      const auto* service = file->service(i);
-      for (int m = 0; m < service->method_count(); ++m) {
-        const auto* method = service->method(m);
-        if (method->client_streaming() || method->server_streaming()) continue;
-        methods.insert("/" + service->full_name() + "/" + method->name());
-      }
+  for (const auto* service : ServiceDescriptorsIn(proto_files)) {
+    for (int m = 0; m < service->method_count(); ++m) {
+      const auto* method = service->method(m);
+      if (method->client_streaming() || method->server_streaming()) continue;
+      methods.insert("/" + service->full_name() + "/" + method->name());
     }
   }
   return methods;

@@ -127,7 +127,7 @@ absl::StatusOr<JobResult> GeminiImageProvider::Generate(const ClaimedJob& job,
         call.progress(100);
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return MediaResult(*info, path, media_->UrlFor(path), model(), seconds, false);
+        return MediaResult(*info, *media_, path, model(), seconds, false);
       }
     }
   }
@@ -198,7 +198,7 @@ absl::StatusOr<JobResult> VeoVideoProvider::Download(const ClaimedJob& job, cons
   if (!written.ok()) return written;
   absl::StatusOr<media::MediaInfo> info = media::Probe(path);
   if (!info.ok()) return absl::UnavailableError("Veo sent an unreadable video");
-  return MediaResult(*info, path, media_->UrlFor(path), model(), 0, true);
+  return MediaResult(*info, *media_, path, model(), 0, true);
 }
 
 absl::StatusOr<JobResult> VeoVideoProvider::Generate(const ClaimedJob& job,

@@ -138,7 +138,6 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
   // The jobs an earlier call with this request_id made, if any.
   auto FindByRequest = [&](pqxx::work& txn) {
     ids.clear();
-    if (request_id.empty()) return false;
     for (const auto& row :
          txn.exec_params(absl::StrCat("SELECT id::text FROM ", table,
                                       " WHERE create_request_id = $1 ORDER BY batch_index"),
@@ -223,22 +222,26 @@ absl::StatusOr<std::vector<std::string>> JobStore::Create(JobKind kind, const Ne
 
 namespace {
 
+// The by-ids read of one table: its prepared statement's name and SQL.
+struct ByIdsStatement {
+  std::string name;
+  std::string sql;
+};
+
+ByIdsStatement MakeByIdsStatement(JobKind kind) {
+  return {absl::StrCat("generation_", TableOf(kind), "_by_ids"),
+          absl::StrCat("SELECT ", ColumnsOf(kind), " FROM ", TableOf(kind),
+                       " WHERE id = ANY($1::uuid[]) ORDER BY array_position($1::uuid[], id)")};
+}
+
 // Rows by id in the order asked: one prepared statement, no transaction (the read path).
 template <typename Message>
-absl::StatusOr<std::vector<Message>> ReadByIds(db::ConnectionPool* pool, JobKind kind,
+absl::StatusOr<std::vector<Message>> ReadByIds(db::ConnectionPool* pool,
+                                               const ByIdsStatement& statement,
                                                const std::vector<std::string>& ids,
                                                Message (*convert)(const pqxx::row&)) {
-  static const std::string sql[2] = {
-      absl::StrCat("SELECT ", ColumnsOf(JobKind::kImage),
-                   " FROM cf_generated_images WHERE id = ANY($1::uuid[]) "
-                   "ORDER BY array_position($1::uuid[], id)"),
-      absl::StrCat("SELECT ", ColumnsOf(JobKind::kVideo),
-                   " FROM cf_generated_videos WHERE id = ANY($1::uuid[]) "
-                   "ORDER BY array_position($1::uuid[], id)")};
-  const bool image = kind == JobKind::kImage;
   absl::StatusOr<pqxx::result> rows =
-      pool->Read(image ? "generation_images_by_ids" : "generation_videos_by_ids",
-                 sql[image ? 0 : 1], db::TextArrayLiteral(ids));
+      pool->Read(statement.name, statement.sql, db::TextArrayLiteral(ids));
   if (!rows.ok()) return rows.status();
   std::vector<Message> out;
   for (const auto& row : *rows) out.push_back(convert(row));
@@ -248,11 +251,13 @@ absl::StatusOr<std::vector<Message>> ReadByIds(db::ConnectionPool* pool, JobKind
 }  // namespace
 
 absl::StatusOr<std::vector<v1::Image>> JobStore::GetImages(const std::vector<std::string>& ids) {
-  return ReadByIds(pool_, JobKind::kImage, ids, &RowToImage);
+  static const ByIdsStatement statement = MakeByIdsStatement(JobKind::kImage);
+  return ReadByIds(pool_, statement, ids, &RowToImage);
 }
 
 absl::StatusOr<std::vector<v1::Video>> JobStore::GetVideos(const std::vector<std::string>& ids) {
-  return ReadByIds(pool_, JobKind::kVideo, ids, &RowToVideo);
+  static const ByIdsStatement statement = MakeByIdsStatement(JobKind::kVideo);
+  return ReadByIds(pool_, statement, ids, &RowToVideo);
 }
 
 absl::StatusOr<v1::Image> JobStore::GetImage(const std::string& id) {
@@ -366,16 +371,20 @@ ClaimedJob DecodeClaim(JobKind kind, const jobs::Lease& lease) {
 
 jobs::Completion CompletionFor(JobKind kind, const JobResult& result) {
   const bool video = kind == JobKind::kVideo;
+  auto set_sql = [](bool video) {
+    return absl::StrCat(
+        video ? "video_url" : "image_url",
+        " = $3, model = $4, remotion_job_id = COALESCE(NULLIF($5, ''), remotion_job_id), "
+        "metadata = jsonb_build_object('width', $6::int, 'height', $7::int, 'format', $8::text, "
+        "'fileSize', $9::bigint, 'generationTime', round($10::numeric, 3))",
+        video ? " || jsonb_build_object('fps', $11::float8, 'codec', $12::text, 'bitrate', "
+                "$13::text, 'duration', round($14::numeric, 3))"
+              : "",
+        ", completed_at = NOW()");
+  };
+  static const std::string kImageSet = set_sql(false), kVideoSet = set_sql(true);
   jobs::Completion completion;
-  completion.set_sql = absl::StrCat(
-      video ? "video_url" : "image_url",
-      " = $3, model = $4, remotion_job_id = COALESCE(NULLIF($5, ''), remotion_job_id), "
-      "metadata = jsonb_build_object('width', $6::int, 'height', $7::int, 'format', $8::text, "
-      "'fileSize', $9::bigint, 'generationTime', round($10::numeric, 3))",
-      video ? " || jsonb_build_object('fps', $11::float8, 'codec', $12::text, 'bitrate', "
-              "$13::text, 'duration', round($14::numeric, 3))"
-            : "",
-      ", completed_at = NOW()");
+  completion.set_sql = video ? kVideoSet : kImageSet;
   completion.args = {result.url,
                      result.model,
                      result.provider_job_id,
@@ -405,17 +414,13 @@ absl::Status JobStore::Retry(JobKind kind, const std::string& id) {
 
 absl::StatusOr<std::string> JobStore::LatestImageUrl(const std::string& dossier_id,
                                                      const std::string& type) {
-  std::string url;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    pqxx::result rows = txn.exec_params(
-        "SELECT image_url FROM cf_generated_images WHERE dossier_id = $1::uuid AND type = $2 "
-        "AND status = 'completed' AND image_url IS NOT NULL ORDER BY completed_at DESC LIMIT 1",
-        dossier_id, type);
-    url = rows.empty() ? "" : rows[0][0].as<std::string>();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return url;
+  static const std::string kName = "latest_image_url";
+  static const std::string kSql =
+      "SELECT image_url FROM cf_generated_images WHERE dossier_id = $1::uuid AND type = $2 "
+      "AND status = 'completed' AND image_url IS NOT NULL ORDER BY completed_at DESC LIMIT 1";
+  absl::StatusOr<pqxx::result> rows = pool_->Read(kName, kSql, dossier_id, type);
+  if (!rows.ok()) return rows.status();
+  return rows->empty() ? std::string() : (*rows)[0][0].as<std::string>();
 }
 
 }  // namespace cf::generation

@@ -173,7 +173,7 @@ absl::StatusOr<JobResult> LocalImageProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return MediaResult(*info, path, media_->UrlFor(path), model(), Seconds(start), false);
+  return MediaResult(*info, *media_, path, model(), Seconds(start), false);
 }
 
 absl::Status LocalVideoProvider::Supports(const std::string& /*aspect_ratio*/,
@@ -295,7 +295,7 @@ absl::StatusOr<JobResult> LocalVideoProvider::Generate(const ClaimedJob& job,
       options);
   if (!info.ok()) return info.status();
   call.progress(100);
-  return MediaResult(*info, path, media_->UrlFor(path), model(), Seconds(start), true);
+  return MediaResult(*info, *media_, path, model(), Seconds(start), true);
 }
 
 }  // namespace cf::generation

@@ -74,12 +74,24 @@ struct Providers {
   std::unique_ptr<cf::generation::VideoProvider> videos;
 };
 
+std::string ImageProviderName(const cf::Config& config) {
+  return config.GetOr("image_provider", "local");
+}
+std::string VideoProviderName(const cf::Config& config) {
+  return config.GetOr("video_provider", "local");
+}
+
+// The local providers draw text, in the bold font.
+bool UsesLocalRenders(const cf::Config& config) {
+  return ImageProviderName(config) == "local" || VideoProviderName(config) == "local";
+}
+
 absl::StatusOr<Providers> MakeProviders(const cf::Config& config,
                                         const cf::media::MediaStore* media,
                                         absl::Duration render_timeout) {
   Providers providers;
-  std::string image = config.GetOr("image_provider", "local");
-  std::string video = config.GetOr("video_provider", "local");
+  std::string image = ImageProviderName(config);
+  std::string video = VideoProviderName(config);
   cf::generation::GoogleApiConfig google;
   if (image == "gemini" || video == "veo") {
     auto key = config.RequireSecret("google_api_key");
@@ -121,10 +133,7 @@ int main(int argc, char** argv) {
   auto settings = ReadSettings(*config);
   if (!settings.ok()) return cf::StartupFailure(settings.status());
   std::vector<std::string> fonts;
-  if (config->GetOr("image_provider", "local") == "local" ||
-      config->GetOr("video_provider", "local") == "local") {
-    fonts.push_back(cf::media::kBoldFont);
-  }
+  if (UsesLocalRenders(*config)) fonts.push_back(cf::media::kBoldFont);
   absl::Status tools = cf::media::CheckRenderTools(fonts);
   if (!tools.ok()) return cf::StartupFailure(tools);
   auto media = cf::media::MediaStore::Open(config->GetOr("media_dir", "media"),

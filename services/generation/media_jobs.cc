@@ -43,7 +43,6 @@ auto ChangeThenRead(const std::string& id, const std::function<absl::Status()>& 
   return read();
 }
 
-// Decodes a list page token of (created_at, id) issued for `filters`.
 // What both list methods share: filter checks, page size, the token's cursor.
 struct ListQuery {
   JobFilter filter;

@@ -5,10 +5,11 @@
 #include "common/status/status.h"
 
 namespace cf::generation {
-JobResult MediaResult(const media::MediaInfo& info, const std::string& path, const std::string& url,
-                      const std::string& model, double generation_seconds, bool video) {
+JobResult MediaResult(const media::MediaInfo& info, const media::MediaStore& media,
+                      const std::string& path, const std::string& model, double generation_seconds,
+                      bool video) {
   JobResult result;
-  result.url = url;
+  result.url = media.UrlFor(path);
   result.local_path = path;
   result.model = model;
   result.width = info.width;

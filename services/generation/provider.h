@@ -11,13 +11,15 @@
 #include "absl/time/time.h"
 #include "common/jobs/runner.h"
 #include "common/media/ffmpeg.h"
+#include "common/media/media_store.h"
 #include "services/generation/job_store.h"
 
 namespace cf::generation {
 
-// A JobResult from what ffprobe read of the written file.
-JobResult MediaResult(const media::MediaInfo& info, const std::string& path, const std::string& url,
-                      const std::string& model, double generation_seconds, bool video);
+// A JobResult from what ffprobe read of the file written at `path` in `media`.
+JobResult MediaResult(const media::MediaInfo& info, const media::MediaStore& media,
+                      const std::string& path, const std::string& model, double generation_seconds,
+                      bool video);
 
 // What a running job may tell the worker.
 struct ProviderCall {

@@ -81,7 +81,6 @@ absl::StatusOr<v1::Script> ScriptStore::Create(const v1::Script& script,
                                                const std::string& request_id) {
   v1::Script created;
   auto find_by_request = [&](pqxx::work& txn) -> bool {
-    if (request_id.empty()) return false;
     pqxx::result rows = txn.exec_params(
         absl::StrCat("SELECT ", kColumns, " FROM cf_scripts WHERE create_request_id = $1"),
         request_id);

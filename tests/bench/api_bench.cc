@@ -179,7 +179,7 @@ Figures Load(const std::string& address, const std::string& method, const std::s
 // pgbench's select-only load with prepared statements, as many clients as gRPC calls in flight.
 Figures Pgbench(const std::string& conninfo, int seconds) {
   std::string out = testing::CommandOutput(
-      absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -S -M prepared -n -c ", kConcurrency,
+      absl::StrCat(testing::kPostgresBin, "/pgbench -S -M prepared -n -c ", kConcurrency,
                    " -j 2 -T ", seconds, " '", conninfo, "' 2>&1"));
   Figures figures;
   std::smatch match;
@@ -192,8 +192,6 @@ Figures Pgbench(const std::string& conninfo, int seconds) {
   if (figures.rps == 0) std::fprintf(stderr, "pgbench said:\n%s\n", out.c_str());
   return figures;
 }
-
-std::string TempPath(const std::string& name) { return "/tmp/cf-api-bench-" + name; }
 
 int Main() {
   testing::TestDatabase database;
@@ -210,21 +208,22 @@ int Main() {
   }
   // pgbench's own tables, in a database of their own on the same server.
   testing::TestDatabase pgbench_db(/*migrated=*/false);
-  testing::CommandOutput(absl::StrCat("/usr/lib/postgresql/15/bin/pgbench -i -q -s 10 '",
+  testing::CommandOutput(absl::StrCat(testing::kPostgresBin, "/pgbench -i -q -s 10 '",
                                       pgbench_db.OwnerConninfo(), "' >/dev/null 2>&1"));
 
   const std::string echo = "127.0.0.1:" + std::to_string(testing::FreePort());
   const std::string catalog = "127.0.0.1:" + std::to_string(testing::FreePort());
   const std::string gateway = "127.0.0.1:" + std::to_string(testing::FreePort());
   testing::Subprocess echo_server({testing::RunfilePath("tests/bench/echo_server")},
-                                  {{"CF_LISTEN", echo}}, TempPath("echo.log"));
+                                  {{"CF_LISTEN", echo}},
+                                  testing::TestTempPath("cf-api-bench-echo.log"));
   testing::Subprocess catalog_server(
       {testing::RunfilePath("services/catalog/catalog_server")},
       {{"CF_LISTEN", catalog}, {"CF_DATABASE_URL", database.RoleConninfo("cf_catalog")}},
-      TempPath("catalog.log"));
+      testing::TestTempPath("cf-api-bench-catalog.log"));
   testing::Subprocess gateway_server({testing::RunfilePath("services/gateway/gateway_server")},
                                      {{"CF_LISTEN", gateway}, {"CF_CATALOG_ADDR", catalog}},
-                                     TempPath("gateway.log"));
+                                     testing::TestTempPath("cf-api-bench-gateway.log"));
   for (const std::string& address : {echo, catalog, gateway}) {
     if (!testing::WaitForServing(address, std::chrono::seconds(30))) {
       std::fprintf(stderr, "%s never served\n", address.c_str());

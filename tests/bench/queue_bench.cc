@@ -5,10 +5,10 @@
 // alike; the medians and their ratio are printed. Run it with tools/bench.
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 #include <vector>
@@ -108,10 +108,7 @@ double RunRaw(const std::string& conninfo, int batch) {
   noop.model = "noop";
   noop.format = "noop";
   const jobs::Completion shape = CompletionFor(JobKind::kImage, noop);
-  const std::string complete =
-      absl::StrCat("UPDATE cf_generated_images SET ", queue.CompleteSql(shape.set_sql),
-                   " WHERE id = $1::uuid AND lease_token = $2 AND job_state = 'running' "
-                   "RETURNING 1");
+  const std::string complete = queue.CompleteSql(shape.set_sql);
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {

@@ -372,14 +372,12 @@ TEST_F(CrashTest, SigkillLosesNoJobAndAcceptsNoStaleCompletion) {
 
   // Every completed row points at its own attempt's file, on disk at the size it recorded.
   int checked_files = 0;
-  for (const char* table : {"cf_generated_images", "cf_generated_videos"}) {
-    for (const auto& row : Owner(std::string("SELECT id::text, COALESCE(image_url, ''), "
-                                             "(metadata->>'fileSize')::bigint, lease_token FROM ") +
-                                 (std::string(table) == "cf_generated_images"
-                                      ? "cf_generated_images"
-                                      : "(SELECT id, video_url AS image_url, metadata, "
-                                        "lease_token, status FROM cf_generated_videos) v") +
-                                 " WHERE status = 'completed'")) {
+  for (const char* query :
+       {"SELECT id::text, COALESCE(image_url, ''), (metadata->>'fileSize')::bigint, lease_token "
+        "FROM cf_generated_images WHERE status = 'completed'",
+        "SELECT id::text, COALESCE(video_url, ''), (metadata->>'fileSize')::bigint, lease_token "
+        "FROM cf_generated_videos WHERE status = 'completed'"}) {
+    for (const auto& row : Owner(query)) {
       std::string url = row[1].as<std::string>();
       ASSERT_EQ(url.rfind("file://", 0), 0u) << url;
       struct stat info;

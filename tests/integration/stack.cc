@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "common/testing/subprocess.h"
+
 namespace cf::testing {
 namespace {
 
@@ -25,10 +27,8 @@ TestStack::TestStack()
       jobs_(&generation_pool_) {
   catalog_server_ = StartServer("cf.catalog.v1.CatalogService", &catalog_service_);
 
-  const char* tmp = std::getenv("TEST_TMPDIR");
   media_ = std::make_unique<media::MediaStore>(
-      media::MediaStore::Open(std::string(tmp ? tmp : "/tmp") + "/media-" + database_.name(), "")
-          .value());
+      media::MediaStore::Open(cf::testing::TestTempPath("media-" + database_.name()), "").value());
   image_provider_ =
       std::make_unique<generation::LocalImageProvider>(media_.get(), absl::Seconds(60));
   video_provider_ =
