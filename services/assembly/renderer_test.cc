@@ -1,0 +1,129 @@
+#include "services/assembly/renderer.h"
+
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "common/platforms/platforms.h"
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+#include "services/assembly/captions.h"
+#include "services/assembly/voice.h"
+
+namespace cf::assembly {
+namespace {
+
+std::string Make(const std::string& name, const std::string& source, const std::string& extra) {
+  const std::string path = testing::TestTempPath(name);
+  testing::CommandOutput("ffmpeg -hide_banner -nostdin -y -loglevel error -f lavfi -i '" + source +
+                         "' " + extra + " '" + path + "' 2>&1");
+  return path;
+}
+
+double MeanVolume(const std::string& path, double from, double to) {
+  std::string log = testing::CommandOutput("ffmpeg -hide_banner -nostdin -nostats -ss " +
+                                           std::to_string(from) + " -to " + std::to_string(to) +
+                                           " -i '" + path + "' -af volumedetect -f null - 2>&1");
+  std::smatch match;
+  if (!std::regex_search(log, match, std::regex("mean_volume: (-?[0-9.]+) dB"))) return -1000;
+  return std::stod(match[1]);
+}
+
+TEST(RendererTest, WithoutMusicTheVoiceIsTheSoundtrack) {
+  RenderPlan plan;
+  plan.clips = {"a.mp4"};
+  plan.voice = "v.wav";
+  plan.captions = "/tmp/c.ass";
+  plan.width = 1080;
+  plan.height = 1920;
+  plan.duration_s = 4;
+  auto args = RenderArguments(plan, "out.mp4");
+  ASSERT_TRUE(args.ok()) << args.status();
+  std::string all = absl::StrJoin(*args, " ");
+  EXPECT_FALSE(absl::StrContains(all, "sidechaincompress"));
+  EXPECT_TRUE(absl::StrContains(all, "[aout]"));
+  EXPECT_TRUE(absl::StrContains(all, "+faststart"));
+  plan.captions = "/tmp/it's here.ass";  // a quote would end the filter's argument
+  EXPECT_EQ(RenderArguments(plan, "out.mp4").status().code(), absl::StatusCode::kInvalidArgument);
+  plan.clips.clear();
+  plan.captions = "/tmp/c.ass";
+  EXPECT_EQ(RenderArguments(plan, "out.mp4").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A real render for TikTok: two clips of other shapes (one shorter than its shot), a still, the
+// voice, captions and ducked music; checked with ffprobe and volumedetect.
+TEST(RendererTest, RendersAPlatformReadyVideo) {
+  const std::string wide = Make("wide.mp4", "testsrc=s=1280x720:r=30:d=2", "-pix_fmt yuv420p");
+  const std::string square = Make("square.mp4", "testsrc2=s=720x720:r=30:d=1", "-pix_fmt yuv420p");
+  const std::string still = Make("still.png", "testsrc=s=800x600", "-frames:v 1");
+
+  FliteVoice voice;
+  const std::string voice_path = testing::TestTempPath("voice.wav");
+  auto speech = voice.Speak("Tired of dull skin? Meet Glow Serum. Tap the link and glow today!",
+                            "slt", voice_path);
+  ASSERT_TRUE(speech.ok()) << speech.status();
+
+  const platforms::PlatformSpec& tiktok = *platforms::FindPlatform("tiktok");
+  RenderPlan plan;
+  plan.clips = {wide, square};
+  plan.stills = {still};
+  plan.voice = voice_path;
+  plan.width = 1080;
+  plan.height = 1920;
+  plan.duration_s = speech->duration_s + 0.6;
+  plan.captions = testing::TestTempPath("captions.ass");
+  std::ofstream(plan.captions) << CaptionDocument(speech->words, CaptionStyles().front(),
+                                                  {plan.width, plan.height, tiktok.safe_zone},
+                                                  "#ad Commission earned", plan.duration_s);
+  media::RenderOptions options;
+  options.timeout = absl::Minutes(5);
+  auto music = EnsureMusicTrack(*FindMusicTrack("calm"), testing::TestTempPath(""), options);
+  ASSERT_TRUE(music.ok()) << music.status();
+  plan.music = *music;
+  plan.output = testing::TestTempPath("final.mp4");
+  plan.cover = testing::TestTempPath("final.png");
+  ASSERT_TRUE(Render(plan, options).ok());
+
+  std::string streams = testing::CommandOutput(
+      "ffprobe -v error -show_entries stream=codec_type,codec_name,width,height -of csv=p=0 '" +
+      plan.output + "'");
+  EXPECT_TRUE(absl::StrContains(streams, "h264,video,1080,1920")) << streams;
+  EXPECT_TRUE(absl::StrContains(streams, "aac,audio")) << streams;
+  double duration = std::stod(testing::CommandOutput(
+      "ffprobe -v error -show_entries format=duration -of csv=p=0 '" + plan.output + "'"));
+  EXPECT_NEAR(duration, plan.duration_s, 0.15);
+  EXPECT_LE(duration, absl::ToDoubleSeconds(tiktok.max_duration));
+  // The voice is heard where it speaks.
+  EXPECT_GT(MeanVolume(plan.output, speech->words.front().start_s, speech->words.back().end_s),
+            -35.0);
+  // faststart: the index (moov) comes before the media data (mdat).
+  std::ifstream file(plan.output, std::ios::binary);
+  std::string head(std::istreambuf_iterator<char>(file), {});
+  ASSERT_NE(head.find("mdat"), std::string::npos);
+  EXPECT_LT(head.find("moov"), head.find("mdat"));
+  auto cover = media::Probe(plan.cover);
+  ASSERT_TRUE(cover.ok()) << cover.status();
+  EXPECT_EQ(cover->width, 1080);
+  EXPECT_EQ(cover->height, 1920);
+}
+
+TEST(RendererTest, MusicTracksAreMadeOnceAndLoopable) {
+  media::RenderOptions options;
+  const std::string folder = testing::TestTempPath("");
+  for (const MusicTrack& track : MusicTracks()) {
+    SCOPED_TRACE(track.name);
+    auto path = EnsureMusicTrack(track, folder, options);
+    ASSERT_TRUE(path.ok()) << path.status();
+    auto info = media::Probe(*path);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_NEAR(info->duration, 60, 0.5);
+    EXPECT_GT(MeanVolume(*path, 0, 10), -30.0);
+  }
+  EXPECT_EQ(FindMusicTrack("none"), nullptr);  // "none" means no track, not a track
+}
+
+}  // namespace
+}  // namespace cf::assembly
