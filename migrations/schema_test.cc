@@ -251,17 +251,28 @@ ORDER BY ac.created_at ASC;
 )sql"));
 }
 
-// Migration 0005 on a database with jobs in every state: job_state follows status, and running
-// jobs get a lease token of their own.
-TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
-  cf::testing::TestDatabase database(/*migrated=*/false);
+// Applies the migrations before `version` to a fresh database.
+void MigrateBefore(const cf::testing::TestDatabase& database, int version) {
   auto migrations = db::LoadMigrations(cf::testing::MigrationsDir());
   ASSERT_TRUE(migrations.ok()) << migrations.status();
   std::vector<db::Migration> before;
   for (const auto& migration : *migrations) {
-    if (migration.version < 5) before.push_back(migration);
+    if (migration.version < version) before.push_back(migration);
   }
   ASSERT_TRUE(db::ApplyMigrations(database.OwnerConninfo(), before).ok());
+}
+
+void MigrateAll(const cf::testing::TestDatabase& database) {
+  auto migrations = db::LoadMigrations(cf::testing::MigrationsDir());
+  ASSERT_TRUE(migrations.ok()) << migrations.status();
+  ASSERT_TRUE(db::ApplyMigrations(database.OwnerConninfo(), *migrations).ok());
+}
+
+// Migration 0005 on a database with jobs in every state: job_state follows status, and running
+// jobs get a lease token of their own.
+TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
+  cf::testing::TestDatabase database(/*migrated=*/false);
+  MigrateBefore(database, 5);
   {
     pqxx::connection connection(database.OwnerConninfo());
     pqxx::work txn(connection);
@@ -277,7 +288,7 @@ TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
         "'generating', 'completed', 'failed', 'cancelled']) AS s");
     txn.commit();
   }
-  ASSERT_TRUE(db::ApplyMigrations(database.OwnerConninfo(), *migrations).ok());
+  MigrateAll(database);
   pqxx::connection connection(database.OwnerConninfo());
   pqxx::nontransaction txn(connection);
   std::map<std::string, std::pair<std::string, int64_t>> by_status;
@@ -292,6 +303,44 @@ TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
   EXPECT_EQ(by_status["cancelled"].first, "cancelled");
   EXPECT_GT(by_status["generating"].second, 0);  // a token as if claimed now
   EXPECT_EQ(by_status["pending"].second, 0);
+}
+
+// Migration 0006 on assemblies in every status: a draft has no job; one rendering is queued
+// again; ready and published ones are done.
+TEST(AssemblyJobsMigrationTest, BackfillsTheQueueColumnsOfExistingAssemblies) {
+  cf::testing::TestDatabase database(/*migrated=*/false);
+  MigrateBefore(database, 6);
+  {
+    pqxx::connection connection(database.OwnerConninfo());
+    pqxx::work txn(connection);
+    std::string dossier = txn.exec(
+                                 "INSERT INTO cf_product_dossiers (slug, name) VALUES ('a', "
+                                 "'A') RETURNING id")[0][0]
+                              .as<std::string>();
+    txn.exec("INSERT INTO cf_assembled_content (dossier_id, platform, status) SELECT '" + dossier +
+             "', 'tiktok', s FROM unnest(ARRAY['draft', 'rendering', 'ready', 'published', "
+             "'failed']) AS s");
+    txn.commit();
+  }
+  MigrateAll(database);
+  pqxx::connection connection(database.OwnerConninfo());
+  pqxx::nontransaction txn(connection);
+  std::map<std::string, std::string> by_status;
+  for (const auto& row :
+       txn.exec("SELECT status, COALESCE(job_state, 'none') FROM cf_assembled_content")) {
+    by_status[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  EXPECT_EQ(by_status["draft"], "none");
+  EXPECT_EQ(by_status["rendering"], "queued");
+  EXPECT_EQ(by_status["ready"], "done");
+  EXPECT_EQ(by_status["published"], "done");
+  EXPECT_EQ(by_status["failed"], "failed");
+  // The assembly service may take lease tokens and write its table.
+  EXPECT_EQ(txn.exec("SELECT has_sequence_privilege('cf_assembly', 'cf_job_lease_tokens', "
+                     "'USAGE') AND has_table_privilege('cf_assembly', 'cf_assembled_content', "
+                     "'UPDATE')")[0][0]
+                .as<bool>(),
+            true);
 }
 
 }  // namespace
