@@ -60,6 +60,8 @@ const char* StateName(JobState state) {
       return "failed";
     case JobState::kCancelled:
       return "cancelled";
+    case JobState::kNone:
+      return "none";
   }
   return "queued";
 }
@@ -157,12 +159,17 @@ std::string JobQueue::SetState(JobState state) const {
 
 absl::Status JobQueue::Transition(const std::string& id, const std::string& set,
                                   const std::set<JobState>& from, const std::string& allowed) {
-  std::vector<std::string> states;
-  for (JobState state : from) states.push_back(absl::StrCat("'", StateName(state), "'"));
+  std::vector<std::string> states = {"NULL"};  // IN (NULL) matches nothing: a harmless filler
+  for (JobState state : from) {
+    if (state != JobState::kNone) states.push_back(absl::StrCat("'", StateName(state), "'"));
+  }
+  const std::string in_states =
+      absl::StrCat("(job_state IN (", absl::StrJoin(states, ", "), ")",
+                   from.count(JobState::kNone) > 0 ? " OR job_state IS NULL)" : ")");
   return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result changed = txn.exec_params(
         absl::StrCat("UPDATE ", spec_.table, " SET ", set, " WHERE id = $1::", spec_.id_type,
-                     " AND job_state IN (", absl::StrJoin(states, ", "), ") RETURNING 1"),
+                     " AND ", in_states, " RETURNING 1"),
         id);
     if (!changed.empty()) return absl::OkStatus();
     // Said in the service's own words (its status column) when it has one.

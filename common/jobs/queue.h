@@ -26,8 +26,10 @@
 
 namespace cf::jobs {
 
-enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
-const char* StateName(JobState state);  // "queued", "running", ...
+// kNone is a row that has had no job yet (job_state NULL, e.g. an assembly still a draft); it
+// is only ever a state Requeue starts from.
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled, kNone };
+const char* StateName(JobState state);  // "queued", "running", ..., "none"
 
 // How a service's table carries jobs.
 struct QueueSpec {

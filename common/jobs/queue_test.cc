@@ -156,5 +156,20 @@ TEST_F(QueueTest, AFinishedJobCanBeQueuedAgain) {
   EXPECT_EQ(Column("output"), "v2");
 }
 
+// A row that never had a job (a draft: job_state NULL) is queued only when asked from kNone.
+TEST_F(QueueTest, ARowWithoutAJobCanBeQueued) {
+  Sql("ALTER TABLE test_jobs ALTER COLUMN job_state DROP NOT NULL, "
+      "ALTER COLUMN job_state DROP DEFAULT");
+  std::string id = Sql("INSERT INTO test_jobs (status) VALUES ('draft') RETURNING id::text")[0][0]
+                       .as<std::string>();
+  EXPECT_TRUE(queue_.Claim("w", 1, absl::Seconds(30)).value().empty());  // nothing to run
+  absl::Status refused = queue_.Requeue(id, {JobState::kDone}, "", "only a finished job");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("draft"), std::string::npos) << refused;
+  ASSERT_TRUE(queue_.Requeue(id, {JobState::kNone, JobState::kDone}, "", "a draft").ok());
+  EXPECT_EQ(Column("status"), "waiting");
+  EXPECT_EQ(ClaimOne().id, id);
+}
+
 }  // namespace
 }  // namespace cf::jobs
