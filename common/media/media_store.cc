@@ -100,7 +100,7 @@ bool IsFilterSafePath(const std::string& path) {
 absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url,
                                             absl::Duration stale_after) {
   if (root.empty()) return absl::InvalidArgumentError("media folder is empty");
-  for (const char* folder : {"", "/images", "/videos", "/scratch"}) {
+  for (const char* folder : {"", "/images", "/videos", "/assemblies", "/music", "/scratch"}) {
     if (!MakeDirs(root + folder)) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create the media folder ", root, folder));
@@ -110,7 +110,7 @@ absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::
   if (realpath(root.c_str(), resolved) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("cannot resolve ", root));
   }
-  for (const char* folder : {"/images", "/videos"}) {
+  for (const char* folder : {"/images", "/videos", "/assemblies", "/music"}) {
     RemoveStalePartials(std::string(resolved) + folder, stale_after);
   }
   RemoveDeadScratch(std::string(resolved) + "/scratch", stale_after);

@@ -1,0 +1,200 @@
+#include "services/assembly/assembly_store.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/create_once.h"
+#include "common/db/values.h"
+
+namespace cf::assembly {
+namespace {
+
+const std::string& Columns() {
+  static const std::string* columns = new std::string(absl::StrCat(
+      "id::text, dossier_id::text, COALESCE(script_id::text, ''), "
+      "ARRAY(SELECT unnest(video_ids)::text), ARRAY(SELECT unnest(image_ids)::text), platform, "
+      "COALESCE(caption, ''), hashtags, COALESCE(compliance_disclosure, ''), "
+      "COALESCE(metadata, '{}')::text, COALESCE(status, 'draft'), progress, COALESCE(phase, ''), "
+      "COALESCE(last_error, ''), COALESCE(final_video_url, ''), attempts, ",
+      db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"), ", ",
+      "COALESCE(", db::MicrosOf("rendered_at"), ", 0)"));
+  return *columns;
+}
+
+v1::Platform PlatformFromDb(const std::string& name) {
+  if (name == "tiktok") return v1::PLATFORM_TIKTOK;
+  if (name == "instagram") return v1::PLATFORM_INSTAGRAM;
+  if (name == "facebook") return v1::PLATFORM_FACEBOOK;
+  if (name == "youtube") return v1::PLATFORM_YOUTUBE;
+  return v1::PLATFORM_UNSPECIFIED;
+}
+
+v1::AssemblyState StateFromDb(const std::string& status) {
+  if (status == "draft") return v1::ASSEMBLY_STATE_DRAFT;
+  if (status == "rendering") return v1::ASSEMBLY_STATE_RENDERING;
+  if (status == "ready") return v1::ASSEMBLY_STATE_READY;
+  if (status == "published") return v1::ASSEMBLY_STATE_PUBLISHED;
+  if (status == "failed") return v1::ASSEMBLY_STATE_FAILED;
+  return v1::ASSEMBLY_STATE_UNSPECIFIED;
+}
+
+v1::Assembly RowToAssembly(const pqxx::row& row) {
+  v1::Assembly assembly;
+  assembly.set_id(row[0].as<std::string>());
+  assembly.set_dossier_id(row[1].as<std::string>());
+  assembly.set_script_id(row[2].as<std::string>());
+  for (const std::string& id : db::ReadTextArray(row[3])) assembly.add_video_ids(id);
+  for (const std::string& id : db::ReadTextArray(row[4])) assembly.add_image_ids(id);
+  assembly.set_platform(PlatformFromDb(row[5].as<std::string>()));
+  assembly.set_caption(row[6].as<std::string>());
+  for (const std::string& tag : db::ReadTextArray(row[7])) assembly.add_hashtags(tag);
+  assembly.set_compliance_disclosure(row[8].as<std::string>());
+  const nlohmann::json metadata =
+      nlohmann::json::parse(row[9].as<std::string>(), nullptr, /*allow_exceptions=*/false);
+  if (metadata.is_object()) {
+    *assembly.mutable_options() = OptionsFromMetadata(metadata);
+    assembly.set_title(metadata.value("title", ""));
+    assembly.set_ai_generated(metadata.value("aiGenerated", true));
+    assembly.set_cover_url(metadata.value("coverUrl", ""));
+    v1::RenderMetadata* rendered = assembly.mutable_metadata();
+    rendered->set_width(metadata.value("width", 0));
+    rendered->set_height(metadata.value("height", 0));
+    rendered->set_duration_seconds(metadata.value("duration", 0.0));
+    rendered->set_file_size(metadata.value("fileSize", int64_t{0}));
+    rendered->set_voice(metadata.value("voice", ""));
+    rendered->set_caption_timing(metadata.value("captionTiming", ""));
+  }
+  assembly.set_state(StateFromDb(row[10].as<std::string>()));
+  assembly.set_progress(row[11].as<int>());
+  assembly.set_phase(row[12].as<std::string>());
+  assembly.set_error(row[13].as<std::string>());
+  assembly.set_final_video_url(row[14].as<std::string>());
+  assembly.set_attempts(row[15].as<int>());
+  db::SetTimestamp(row[16].as<int64_t>(), assembly.mutable_created_at());
+  db::SetTimestamp(row[17].as<int64_t>(), assembly.mutable_updated_at());
+  if (row[18].as<int64_t>() != 0) {
+    db::SetTimestamp(row[18].as<int64_t>(), assembly.mutable_rendered_at());
+  }
+  return assembly;
+}
+
+std::string JsonText(const nlohmann::json& json) {
+  // Replaced, not thrown on: a caption cut mid-character must not stop the write.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+nlohmann::json OptionsToMetadata(const v1::AssemblyOptions& options) {
+  return {{"template", options.template_()},
+          {"captionStyle", options.caption_style()},
+          {"fontFamily", options.font()},
+          {"musicTrack", options.music_track()},
+          {"renderSettings",
+           {{"aspectRatio", options.aspect_ratio()},
+            {"voice", options.voice()},
+            {"voiceover", !options.has_voiceover() || options.voiceover()}}}};
+}
+
+v1::AssemblyOptions OptionsFromMetadata(const nlohmann::json& metadata) {
+  v1::AssemblyOptions options;
+  options.set_template_(metadata.value("template", ""));
+  options.set_caption_style(metadata.value("captionStyle", ""));
+  options.set_font(metadata.value("fontFamily", ""));
+  options.set_music_track(metadata.value("musicTrack", ""));
+  const nlohmann::json settings = metadata.value("renderSettings", nlohmann::json::object());
+  if (settings.is_object()) {
+    options.set_aspect_ratio(settings.value("aspectRatio", ""));
+    options.set_voice(settings.value("voice", ""));
+    options.set_voiceover(settings.value("voiceover", true));
+  }
+  return options;
+}
+
+jobs::QueueSpec RenderQueueSpec() {
+  jobs::QueueSpec spec;
+  spec.table = "cf_assembled_content";
+  spec.kind = "assembly";
+  spec.channel = "cf_assembly_jobs";
+  spec.status_column = "status";
+  spec.status_of = {{jobs::JobState::kQueued, "rendering"},
+                    {jobs::JobState::kRunning, "rendering"},
+                    {jobs::JobState::kDone, "ready"},
+                    {jobs::JobState::kFailed, "failed"},
+                    {jobs::JobState::kCancelled, "draft"}};
+  spec.external_job_column = "remotion_render_id";
+  // What a render reads: the snapshot, the platform, the options and the disclosure.
+  spec.claim_columns =
+      "j.render_snapshot::text, j.platform, COALESCE(j.metadata, '{}')::text, "
+      "COALESCE(j.compliance_disclosure, '')";
+  return spec;
+}
+
+AssemblyStore::AssemblyStore(db::ConnectionPool* pool)
+    : pool_(pool), queue_(pool, RenderQueueSpec()) {}
+
+absl::StatusOr<v1::Assembly> AssemblyStore::Create(const Draft& draft,
+                                                   const std::string& request_id) {
+  v1::Assembly created;
+  auto find = [&](pqxx::work& txn) {
+    pqxx::result rows =
+        txn.exec_params(absl::StrCat("SELECT ", Columns(),
+                                     " FROM cf_assembled_content WHERE create_request_id = $1"),
+                        request_id);
+    if (rows.empty()) return false;
+    created = RowToAssembly(rows[0]);
+    return true;
+  };
+  nlohmann::json metadata = OptionsToMetadata(draft.options);
+  metadata["title"] = draft.post.title;
+  metadata["aiGenerated"] = draft.post.ai_generated;
+  absl::Status status = db::CreateOnce(pool_, request_id, find, [&](pqxx::work& txn) {
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("INSERT INTO cf_assembled_content (dossier_id, script_id, video_ids, "
+                     "image_ids, platform, caption, hashtags, compliance_disclosure, status, "
+                     "metadata, render_snapshot, create_request_id) VALUES ($1::uuid, "
+                     "$2::uuid, $3::uuid[], $4::uuid[], $5, $6, $7::text[], $8, 'draft', "
+                     "$9::jsonb, $10::jsonb, $11) RETURNING ",
+                     Columns()),
+        draft.dossier_id, db::NullIfEmpty(draft.script_id), db::TextArrayLiteral(draft.video_ids),
+        db::TextArrayLiteral(draft.image_ids), draft.platform, draft.post.caption,
+        db::TextArrayLiteral(draft.post.hashtags),
+        db::NullIfEmpty(draft.post.compliance_disclosure), JsonText(metadata),
+        JsonText(draft.snapshot), db::NullIfEmpty(request_id));
+    created = RowToAssembly(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return created;
+}
+
+absl::StatusOr<v1::Assembly> AssemblyStore::Get(const std::string& id) {
+  static const std::string name = "assembly_by_id";
+  static const std::string sql =
+      absl::StrCat("SELECT ", Columns(), " FROM cf_assembled_content WHERE id = $1::uuid");
+  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(absl::StrCat("assembly ", id, " not found"));
+  return RowToAssembly((*rows)[0]);
+}
+
+absl::StatusOr<v1::Assembly> AssemblyStore::Render(const std::string& id, bool force) {
+  // A published assembly is done too, but it is out there: it is not rendered again. (Checked
+  // before the requeue: publishing marks only ready assemblies, which need force here anyway.)
+  absl::StatusOr<v1::Assembly> current = Get(id);
+  if (!current.ok()) return current.status();
+  if (current->state() == v1::ASSEMBLY_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("assembly ", id, " is published; create a new assembly to change it"));
+  }
+  std::set<jobs::JobState> from = {jobs::JobState::kNone, jobs::JobState::kCancelled};
+  if (force) from.insert({jobs::JobState::kDone, jobs::JobState::kFailed});
+  absl::Status queued =
+      queue_.Requeue(id, from, "",
+                     force ? "a draft, ready or failed assembly can be rendered"
+                           : "a draft can be rendered; a ready or failed one needs force");
+  if (!queued.ok()) return queued;
+  return Get(id);
+}
+
+}  // namespace cf::assembly

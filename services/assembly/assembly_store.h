@@ -1,0 +1,56 @@
+// cf_assembled_content: drafts, their render jobs (common/jobs), and reads.
+#ifndef CF_SERVICES_ASSEMBLY_ASSEMBLY_STORE_H_
+#define CF_SERVICES_ASSEMBLY_ASSEMBLY_STORE_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cf/assembly/v1/assembly.pb.h"
+#include "common/db/pool.h"
+#include "common/jobs/queue.h"
+#include "services/assembly/post_text.h"
+
+namespace cf::assembly {
+
+// A draft as CreateAssembly decided it (its ids already checked against the other services).
+struct Draft {
+  std::string dossier_id;
+  std::string script_id;
+  std::vector<std::string> video_ids;
+  std::vector<std::string> image_ids;
+  std::string platform;  // "tiktok", ...
+  PostText post;
+  v1::AssemblyOptions options;  // with defaults filled in
+  // What the render needs: {"dossier": {...}, "script": {"hook", "body", "cta"},
+  // "clips": [{"id", "url"}], "images": [{"id", "url"}]}.
+  nlohmann::json snapshot;
+};
+
+// The queue of renders: job_state onto the seed's status (a cancelled render is a draft again).
+jobs::QueueSpec RenderQueueSpec();
+
+class AssemblyStore {
+ public:
+  explicit AssemblyStore(db::ConnectionPool* pool);
+
+  absl::StatusOr<v1::Assembly> Create(const Draft& draft, const std::string& request_id);
+  absl::StatusOr<v1::Assembly> Get(const std::string& id);
+  // Queues a render: of a draft; of a ready or failed assembly only with `force`.
+  absl::StatusOr<v1::Assembly> Render(const std::string& id, bool force);
+
+  jobs::JobQueue* queue() { return &queue_; }
+
+ private:
+  db::ConnectionPool* pool_;
+  jobs::JobQueue queue_;
+};
+
+// The option names as the seed's metadata keeps them, and back.
+nlohmann::json OptionsToMetadata(const v1::AssemblyOptions& options);
+v1::AssemblyOptions OptionsFromMetadata(const nlohmann::json& metadata);
+
+}  // namespace cf::assembly
+
+#endif  // CF_SERVICES_ASSEMBLY_ASSEMBLY_STORE_H_
