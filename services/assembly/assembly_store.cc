@@ -16,8 +16,8 @@ const std::string& Columns() {
       "COALESCE(caption, ''), hashtags, COALESCE(compliance_disclosure, ''), "
       "COALESCE(metadata, '{}')::text, COALESCE(status, 'draft'), progress, COALESCE(phase, ''), "
       "COALESCE(last_error, ''), COALESCE(final_video_url, ''), attempts, ",
-      db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"), ", ",
-      "COALESCE(", db::MicrosOf("rendered_at"), ", 0)"));
+      db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"), ", ", "COALESCE(",
+      db::MicrosOf("rendered_at"), ", 0)"));
   return *columns;
 }
 

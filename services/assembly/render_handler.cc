@@ -119,7 +119,8 @@ absl::StatusOr<jobs::Completion> RenderJobHandler::Run(jobs::JobContext& context
   {
     std::ofstream file(plan.captions);
     file << CaptionDocument(speech->words, *style,
-                            {plan.width, plan.height, job->platform->safe_zone, "DejaVu Sans"},
+                            {plan.width, plan.height, job->platform->safe_zone,
+                             job->options.font().empty() ? "DejaVu Sans" : job->options.font()},
                             job->disclosure, duration);
     if (!file) return absl::UnavailableError("cannot write the captions file");
   }

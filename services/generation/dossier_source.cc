@@ -1,33 +1,8 @@
 #include "services/generation/dossier_source.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/server/call.h"
 
 namespace cf::generation {
-
-CatalogClient::CatalogClient(std::shared_ptr<grpc::Channel> channel, absl::Duration max_wait)
-    : stub_(catalog::v1::CatalogService::NewStub(std::move(channel))), max_wait_(max_wait) {}
-
-absl::StatusOr<catalog::v1::Dossier> CatalogClient::GetDossier(const std::string& id,
-                                                               const CallContext& call) {
-  grpc::ClientContext context;
-  PrepareOutgoingCall(call, max_wait_, &context);
-  catalog::v1::GetDossierRequest request;
-  request.set_id(id);
-  catalog::v1::Dossier dossier;
-  grpc::Status status = stub_->GetDossier(&context, request, &dossier);
-  switch (status.error_code()) {
-    case grpc::StatusCode::OK:
-      return dossier;
-    case grpc::StatusCode::NOT_FOUND:
-      return absl::NotFoundError(absl::StrCat("dossier ", id, " not found"));
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError("the catalog did not answer in time");
-    default:
-      return absl::UnavailableError(
-          absl::StrCat("the catalog is unavailable (", status.error_message(), "); retry"));
-  }
-}
 
 absl::StatusOr<catalog::v1::Dossier> DossierToWorkOn(DossierSource* source, const std::string& id,
                                                      const CallContext& call) {

@@ -1,4 +1,4 @@
-// Where generation reads dossiers: the catalog's API (never its tables).
+// Where generation reads dossiers: the catalog's API (never its tables), and what it makes of them.
 #ifndef CF_SERVICES_GENERATION_DOSSIER_SOURCE_H_
 #define CF_SERVICES_GENERATION_DOSSIER_SOURCE_H_
 
@@ -10,31 +10,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cf/catalog/v1/catalog.grpc.pb.h"
+#include "services/catalog/catalog_client.h"
 #include "common/server/call_context.h"
 #include "services/generation/script_engine.h"
 
 namespace cf::generation {
 
-class DossierSource {
- public:
-  virtual ~DossierSource() = default;
-  // NOT_FOUND when the dossier does not exist; UNAVAILABLE when the catalog cannot answer.
-  virtual absl::StatusOr<catalog::v1::Dossier> GetDossier(const std::string& id,
-                                                          const CallContext& call) = 0;
-};
-
-// The catalog over gRPC (CF_CATALOG_ADDR). Each call inherits the caller's deadline, capped.
-class CatalogClient final : public DossierSource {
- public:
-  explicit CatalogClient(std::shared_ptr<grpc::Channel> channel,
-                         absl::Duration max_wait = absl::Seconds(5));
-  absl::StatusOr<catalog::v1::Dossier> GetDossier(const std::string& id,
-                                                  const CallContext& call) override;
-
- private:
-  std::unique_ptr<catalog::v1::CatalogService::Stub> stub_;
-  absl::Duration max_wait_;
-};
+// The catalog's client, under the names generation has always used.
+using DossierSource = catalog::DossierSource;
+using CatalogClient = catalog::CatalogClient;
 
 // The dossier new content is made from: NOT_FOUND when missing, FAILED_PRECONDITION when it is
 // archived (drafts and active dossiers both take new scripts, images and videos).
