@@ -178,6 +178,20 @@ absl::StatusOr<v1::Assembly> AssemblyStore::Get(const std::string& id) {
   return RowToAssembly((*rows)[0]);
 }
 
+absl::StatusOr<std::vector<v1::Assembly>> AssemblyStore::GetMany(
+    const std::vector<std::string>& ids) {
+  static const std::string name = "assemblies_by_ids";
+  static const std::string sql =
+      absl::StrCat("SELECT ", Columns(),
+                   " FROM cf_assembled_content WHERE id = ANY($1::uuid[]) "
+                   "ORDER BY array_position($1::uuid[], id)");
+  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, db::TextArrayLiteral(ids));
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::Assembly> assemblies;
+  for (const auto& row : *rows) assemblies.push_back(RowToAssembly(row));
+  return assemblies;
+}
+
 absl::StatusOr<v1::Assembly> AssemblyStore::Render(const std::string& id, bool force) {
   // A published assembly is done too, but it is out there: it is not rendered again. (Checked
   // before the requeue: publishing marks only ready assemblies, which need force here anyway.)

@@ -37,6 +37,8 @@ class AssemblyStore {
 
   absl::StatusOr<v1::Assembly> Create(const Draft& draft, const std::string& request_id);
   absl::StatusOr<v1::Assembly> Get(const std::string& id);
+  // The assemblies that exist among `ids`, in that order (for watch streams).
+  absl::StatusOr<std::vector<v1::Assembly>> GetMany(const std::vector<std::string>& ids);
   // Queues a render: of a draft; of a ready or failed assembly only with `force`.
   absl::StatusOr<v1::Assembly> Render(const std::string& id, bool force);
 

@@ -28,7 +28,8 @@ std::optional<HealthService::ServingStatus> BackendHealth(const Router& router,
 
 const std::vector<std::string>& FrontedProtoFiles() {
   static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto",
-                                                 "cf/generation/v1/generation.proto"};
+                                                 "cf/generation/v1/generation.proto",
+                                                 "cf/assembly/v1/assembly.proto"};
   return files;
 }
 

@@ -10,10 +10,10 @@
 //   job_backoff_ms (2000), render_timeout_s (120), worker_id (host:pid), attempt_log,
 //   db_pool_size, db_queue, drain_timeout_s.
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/jobs/runner.h"
+#include "common/jobs/runner_config.h"
 #include "common/log/log.h"
 #include "common/media/media_store.h"
 #include "common/server/channel.h"
@@ -34,16 +34,9 @@ namespace {
 // The newest migration this build relies on (0005: the job queue's own columns).
 constexpr int kSchemaVersion = 5;
 
-std::string DefaultWorkerId() {
-  char host[256] = "host";
-  gethostname(host, sizeof(host) - 1);
-  return absl::StrCat(host, ":", getpid());
-}
-
 // Reads the integer settings, failing on the first bad one.
 struct Settings {
-  int image_workers, video_workers, lease_s, poll_ms, rescue_s, max_attempts, backoff_ms,
-      render_timeout_s;
+  int image_workers, video_workers, max_attempts, render_timeout_s;
 };
 
 absl::StatusOr<Settings> ReadSettings(const cf::Config& config) {
@@ -54,11 +47,7 @@ absl::StatusOr<Settings> ReadSettings(const cf::Config& config) {
     int fallback, min, max;
   } items[] = {{"image_workers", &s.image_workers, 2, 0, 64},
                {"video_workers", &s.video_workers, 1, 0, 64},
-               {"job_lease_s", &s.lease_s, 30, 1, 3600},
-               {"job_poll_ms", &s.poll_ms, 1000, 10, 60000},
-               {"job_rescue_s", &s.rescue_s, 5, 1, 3600},
                {"job_max_attempts", &s.max_attempts, 5, 1, 100},
-               {"job_backoff_ms", &s.backoff_ms, 2000, 1, 3600000},
                {"render_timeout_s", &s.render_timeout_s, 120, 1, 3600}};
   for (const Item& item : items) {
     auto value = config.GetInt(item.name, item.fallback, item.min, item.max);
@@ -156,17 +145,11 @@ int main(int argc, char** argv) {
                                        providers->videos.get(), limits);
   cf::generation::JobWatcher watcher(&jobs);
 
-  cf::jobs::RunnerOptions worker_options;
-  worker_options.worker_id = config->GetOr("worker_id", DefaultWorkerId());
-  worker_options.lease = absl::Seconds(settings->lease_s);
-  worker_options.poll_interval = absl::Milliseconds(settings->poll_ms);
-  worker_options.rescue_interval = absl::Seconds(settings->rescue_s);
-  worker_options.backoff_base = absl::Milliseconds(settings->backoff_ms);
-  worker_options.conninfo = database->pool->conninfo();
-  worker_options.attempt_log_path = config->GetOr("attempt_log", "");
+  auto worker_options = cf::jobs::RunnerOptionsFromConfig(*config, database->pool->conninfo());
+  if (!worker_options.ok()) return cf::StartupFailure(worker_options.status());
   cf::generation::MediaWorkers workers(&jobs, providers->images.get(), providers->videos.get(),
                                        settings->image_workers, settings->video_workers,
-                                       worker_options);
+                                       *worker_options);
 
   cf::generation::GenerationService service(&generation, &media_jobs, &watcher,
                                             database->executor.get());
@@ -179,7 +162,7 @@ int main(int argc, char** argv) {
     workers.Stop(grace);  // running renders and polls stop and their leases go back
   };
   cf::Log(cf::LogLevel::kInfo, "workers configured",
-          {{"worker_id", worker_options.worker_id},
+          {{"worker_id", worker_options->worker_id},
            {"image_workers", settings->image_workers},
            {"video_workers", settings->video_workers},
            {"media_dir", media->root()}});
