@@ -1,7 +1,12 @@
 #include "services/assembly/assembly.h"
 
-#include <cmath>
+#include <google/protobuf/util/field_mask_util.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -279,6 +284,156 @@ absl::StatusOr<v1::AssemblyOptionsCatalog> Assemblies::ListAssemblyOptions(
     options->set_hashtag_limit(spec.hashtag_limit);
   }
   return catalog;
+}
+
+namespace {
+
+std::string StatusName(v1::AssemblyState state) {
+  switch (state) {
+    case v1::ASSEMBLY_STATE_DRAFT:
+      return "draft";
+    case v1::ASSEMBLY_STATE_RENDERING:
+      return "rendering";
+    case v1::ASSEMBLY_STATE_READY:
+      return "ready";
+    case v1::ASSEMBLY_STATE_PUBLISHED:
+      return "published";
+    case v1::ASSEMBLY_STATE_FAILED:
+      return "failed";
+    default:
+      return "";
+  }
+}
+
+// One list call: the filters checked, the page decoded, the rows read, the next token made.
+template <typename Response>
+absl::StatusOr<Response> ListPage(AssemblyStore* store, const AssemblyFilter& filter,
+                                  int requested_size, const std::string& token,
+                                  const std::string& list, bool oldest_first,
+                                  Response (*fill)(AssemblyPage&)) {
+  absl::StatusOr<int> page_size = PageSize(requested_size, kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  const std::string filters =
+      absl::StrCat(list, "|", filter.dossier_id, "|", filter.platform, "|", filter.status);
+  absl::StatusOr<std::optional<CreatedCursor>> after = DecodeCreatedCursor(token, filters, list);
+  if (!after.ok()) return after.status();
+  absl::StatusOr<AssemblyPage> page = store->List(filter, *after, *page_size, oldest_first);
+  if (!page.ok()) return page.status();
+  Response response = fill(*page);
+  if (page->next) response.set_next_page_token(EncodeCreatedCursor(*page->next, filters));
+  return response;
+}
+
+template <typename Response>
+Response Fill(AssemblyPage& page) {
+  Response response;
+  for (auto& assembly : page.assemblies) *response.add_assemblies() = std::move(assembly);
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListAssembliesResponse> Assemblies::ListAssemblies(
+    const v1::ListAssembliesRequest& request) {
+  if (!request.dossier_id().empty()) {
+    absl::Status valid = RequireUuid(request.dossier_id(), "dossier_id");
+    if (!valid.ok()) return valid;
+  }
+  AssemblyFilter filter{request.dossier_id(), PlatformName(request.platform()),
+                        StatusName(request.state())};
+  return ListPage<v1::ListAssembliesResponse>(store_, filter, request.page_size(),
+                                              request.page_token(), "ListAssemblies",
+                                              /*oldest_first=*/false, &Fill);
+}
+
+absl::StatusOr<v1::ListReadyToPublishResponse> Assemblies::ListReadyToPublish(
+    const v1::ListReadyToPublishRequest& request) {
+  AssemblyFilter filter{"", PlatformName(request.platform()), "ready"};
+  return ListPage<v1::ListReadyToPublishResponse>(store_, filter, request.page_size(),
+                                                  request.page_token(), "ListReadyToPublish",
+                                                  /*oldest_first=*/true, &Fill);
+}
+
+absl::StatusOr<v1::Assembly> Assemblies::MarkPublished(const v1::MarkPublishedRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  return store_->MarkPublished(request.id());
+}
+
+absl::StatusOr<v1::Assembly> Assemblies::UpdateAssembly(const v1::UpdateAssemblyRequest& request) {
+  const v1::Assembly& edit = request.assembly();
+  absl::Status valid = RequireUuid(edit.id(), "assembly.id");
+  if (!valid.ok()) return valid;
+  FieldViolations violations;
+  if (request.update_mask().paths_size() == 0) {
+    violations.Add("update_mask", "name the fields to change: caption, hashtags, options");
+  }
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path != "caption" && path != "hashtags" && path != "options" &&
+        !absl::StartsWith(path, "options.")) {
+      violations.Add("update_mask", absl::StrCat("\"", path,
+                                                 "\" cannot be edited; caption, hashtags and "
+                                                 "options can"));
+    }
+  }
+  if (!violations.empty()) return violations.Build();
+  return store_->UpdateDraft(edit.id(), [&](v1::Assembly* draft) -> absl::Status {
+    const platforms::PlatformSpec& platform =
+        *platforms::FindPlatform(PlatformName(draft->platform()));
+    FieldViolations problems;
+    v1::AssemblyOptions options = draft->options();
+    for (const std::string& path : request.update_mask().paths()) {
+      if (path == "caption") {
+        draft->set_caption(edit.caption());
+      } else if (path == "hashtags") {
+        std::vector<std::string> tags;
+        for (const std::string& tag : edit.hashtags()) {
+          std::string clean = HashtagOf(tag);
+          if (!clean.empty() && std::find(tags.begin(), tags.end(), clean) == tags.end()) {
+            tags.push_back(clean);
+          }
+        }
+        if (static_cast<int>(tags.size()) > platform.hashtag_limit) {
+          problems.Add("assembly.hashtags",
+                       absl::StrCat("at most ", platform.hashtag_limit, " on ", platform.name));
+        }
+        draft->clear_hashtags();
+        for (const std::string& tag : tags) draft->add_hashtags(tag);
+      } else if (path == "options") {
+        options = edit.options();
+      } else {
+        // options.<field>: that one field.
+        const std::string field = path.substr(strlen("options."));
+        if (!google::protobuf::util::FieldMaskUtil::IsValidPath<v1::AssemblyOptions>(field)) {
+          problems.Add("update_mask", absl::StrCat("options has no field \"", field, "\""));
+          continue;
+        }
+        google::protobuf::FieldMask one;
+        one.add_paths(field);
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+            edit.options(), one, google::protobuf::util::FieldMaskUtil::MergeOptions(), &options);
+      }
+    }
+    if (draft->caption().empty()) problems.Add("assembly.caption", "is required");
+    // The FTC disclosure stays first, whatever the edit.
+    if (!draft->compliance_disclosure().empty() &&
+        !absl::StartsWith(draft->caption(), draft->compliance_disclosure())) {
+      problems.Add("assembly.caption", absl::StrCat("must start with the disclosure \"",
+                                                    draft->compliance_disclosure(), "\""));
+    }
+    std::vector<std::string> tags(draft->hashtags().begin(), draft->hashtags().end());
+    const int length = platforms::CaptionLength(PostedCaption(draft->caption(), tags));
+    if (length > platform.caption_limit) {
+      problems.Add("assembly.caption",
+                   absl::StrCat("with its hashtags it is ", length, " characters; ", platform.name,
+                                " takes ", platform.caption_limit));
+    }
+    if (!problems.empty()) return problems.Build();
+    absl::StatusOr<v1::AssemblyOptions> checked = CheckOptions(options, platform);
+    if (!checked.ok()) return checked.status();
+    *draft->mutable_options() = *checked;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace cf::assembly

@@ -35,6 +35,12 @@ class Assemblies {
   absl::StatusOr<v1::Assembly> RenderAssembly(const v1::RenderAssemblyRequest& request);
   absl::StatusOr<v1::AssemblyOptionsCatalog> ListAssemblyOptions(
       const v1::ListAssemblyOptionsRequest& request);
+  absl::StatusOr<v1::ListAssembliesResponse> ListAssemblies(
+      const v1::ListAssembliesRequest& request);
+  absl::StatusOr<v1::Assembly> UpdateAssembly(const v1::UpdateAssemblyRequest& request);
+  absl::StatusOr<v1::ListReadyToPublishResponse> ListReadyToPublish(
+      const v1::ListReadyToPublishRequest& request);
+  absl::StatusOr<v1::Assembly> MarkPublished(const v1::MarkPublishedRequest& request);
 
   // `options` with every empty field set to its default for `platform`, or INVALID_ARGUMENT
   // naming each unknown name and the valid ones.
@@ -52,6 +58,10 @@ class Assemblies {
   generation::ContentSource* content_;
   const VoiceProvider* voice_;
 };
+
+// List pages: 20 by default, at most 100.
+inline constexpr int kDefaultPageSize = 20;
+inline constexpr int kMaxPageSize = 100;
 
 // "tiktok" for PLATFORM_TIKTOK ("" for unspecified).
 std::string PlatformName(v1::Platform platform);

@@ -27,6 +27,11 @@ CF_ASSEMBLY_METHOD(CreateAssembly, v1::CreateAssemblyRequest, v1::Assembly)
 CF_ASSEMBLY_METHOD(GetAssembly, v1::GetAssemblyRequest, v1::Assembly)
 CF_ASSEMBLY_METHOD(RenderAssembly, v1::RenderAssemblyRequest, v1::Assembly)
 CF_ASSEMBLY_METHOD(ListAssemblyOptions, v1::ListAssemblyOptionsRequest, v1::AssemblyOptionsCatalog)
+CF_ASSEMBLY_METHOD(ListAssemblies, v1::ListAssembliesRequest, v1::ListAssembliesResponse)
+CF_ASSEMBLY_METHOD(UpdateAssembly, v1::UpdateAssemblyRequest, v1::Assembly)
+CF_ASSEMBLY_METHOD(ListReadyToPublish, v1::ListReadyToPublishRequest,
+                   v1::ListReadyToPublishResponse)
+CF_ASSEMBLY_METHOD(MarkPublished, v1::MarkPublishedRequest, v1::Assembly)
 
 #undef CF_ASSEMBLY_METHOD
 

@@ -42,6 +42,18 @@ class AssemblyService final : public v1::AssemblyService::CallbackService {
   grpc::ServerUnaryReactor* ListAssemblyOptions(grpc::CallbackServerContext* context,
                                                 const v1::ListAssemblyOptionsRequest* request,
                                                 v1::AssemblyOptionsCatalog* response) override;
+  grpc::ServerUnaryReactor* ListAssemblies(grpc::CallbackServerContext* context,
+                                           const v1::ListAssembliesRequest* request,
+                                           v1::ListAssembliesResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateAssembly(grpc::CallbackServerContext* context,
+                                           const v1::UpdateAssemblyRequest* request,
+                                           v1::Assembly* response) override;
+  grpc::ServerUnaryReactor* ListReadyToPublish(grpc::CallbackServerContext* context,
+                                               const v1::ListReadyToPublishRequest* request,
+                                               v1::ListReadyToPublishResponse* response) override;
+  grpc::ServerUnaryReactor* MarkPublished(grpc::CallbackServerContext* context,
+                                          const v1::MarkPublishedRequest* request,
+                                          v1::Assembly* response) override;
   grpc::ServerWriteReactor<v1::Assembly>* WatchAssembly(
       grpc::CallbackServerContext* context, const v1::WatchAssemblyRequest* request) override;
 

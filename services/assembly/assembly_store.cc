@@ -9,6 +9,9 @@
 namespace cf::assembly {
 namespace {
 
+// The created_at text a page cursor carries (the last column of Columns()).
+constexpr int kCreatedAtTextColumn = 19;
+
 const std::string& Columns() {
   static const std::string* columns = new std::string(absl::StrCat(
       "id::text, dossier_id::text, COALESCE(script_id::text, ''), "
@@ -17,7 +20,7 @@ const std::string& Columns() {
       "COALESCE(metadata, '{}')::text, COALESCE(status, 'draft'), progress, COALESCE(phase, ''), "
       "COALESCE(last_error, ''), COALESCE(final_video_url, ''), attempts, ",
       db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"), ", ", "COALESCE(",
-      db::MicrosOf("rendered_at"), ", 0)"));
+      db::MicrosOf("rendered_at"), ", 0), created_at::text"));
   return *columns;
 }
 
@@ -208,6 +211,85 @@ absl::StatusOr<v1::Assembly> AssemblyStore::Render(const std::string& id, bool f
                      force ? "a draft, ready or failed assembly can be rendered"
                            : "a draft can be rendered; a ready or failed one needs force");
   if (!queued.ok()) return queued;
+  return Get(id);
+}
+
+absl::StatusOr<AssemblyPage> AssemblyStore::List(const AssemblyFilter& filter,
+                                                 const std::optional<CreatedCursor>& after,
+                                                 int page_size, bool oldest_first) {
+  const std::string sql =
+      absl::StrCat("SELECT ", Columns(),
+                   " FROM cf_assembled_content WHERE ($1::uuid IS NULL OR dossier_id = $1::uuid)"
+                   " AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR status = $3)"
+                   " AND ($4::timestamptz IS NULL OR (created_at, id) ",
+                   oldest_first ? ">" : "<", " ($4::timestamptz, $5::uuid)) ORDER BY created_at ",
+                   oldest_first ? "ASC, id ASC" : "DESC, id DESC", " LIMIT $6");
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read(oldest_first ? "assemblies_oldest_first" : "assemblies_newest_first", sql,
+                  db::NullIfEmpty(filter.dossier_id), db::NullIfEmpty(filter.platform),
+                  db::NullIfEmpty(filter.status), after ? after->created_at.c_str() : nullptr,
+                  after ? after->id.c_str() : nullptr, page_size + 1);
+  if (!rows.ok()) return rows.status();
+  AssemblyPage page;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < page_size; ++i) {
+    page.assemblies.push_back(RowToAssembly((*rows)[i]));
+  }
+  if (static_cast<int>(rows->size()) > page_size) {
+    const pqxx::row last = (*rows)[page_size - 1];
+    page.next =
+        CreatedCursor{last[kCreatedAtTextColumn].as<std::string>(), last[0].as<std::string>()};
+  }
+  return page;
+}
+
+absl::StatusOr<v1::Assembly> AssemblyStore::UpdateDraft(
+    const std::string& id, const std::function<absl::Status(v1::Assembly*)>& change) {
+  v1::Assembly updated;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result rows =
+        txn.exec_params(absl::StrCat("SELECT ", Columns(),
+                                     " FROM cf_assembled_content WHERE id = $1::uuid FOR UPDATE"),
+                        id);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("assembly ", id, " not found"));
+    v1::Assembly next = RowToAssembly(rows[0]);
+    if (next.state() != v1::ASSEMBLY_STATE_DRAFT) {
+      return absl::FailedPreconditionError(absl::StrCat("assembly ", id, " is ",
+                                                        v1::AssemblyState_Name(next.state()),
+                                                        "; only a draft can be edited"));
+    }
+    absl::Status changed = change(&next);
+    if (!changed.ok()) return changed;
+    std::vector<std::string> hashtags(next.hashtags().begin(), next.hashtags().end());
+    // The options live in the seed's metadata; its other keys (title, rendered figures) stay.
+    pqxx::result written = txn.exec_params(
+        absl::StrCat("UPDATE cf_assembled_content SET caption = $2, hashtags = $3::text[], "
+                     "metadata = COALESCE(metadata, '{}') || $4::jsonb WHERE id = $1::uuid "
+                     "RETURNING ",
+                     Columns()),
+        id, next.caption(), db::TextArrayLiteral(hashtags),
+        JsonText(OptionsToMetadata(next.options())));
+    updated = RowToAssembly(written[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return updated;
+}
+
+absl::StatusOr<v1::Assembly> AssemblyStore::MarkPublished(const std::string& id) {
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result rows = txn.exec_params(
+        "UPDATE cf_assembled_content SET status = 'published' WHERE id = $1::uuid AND "
+        "status IN ('ready', 'published') AND job_state = 'done' RETURNING 1",
+        id);
+    if (!rows.empty()) return absl::OkStatus();
+    pqxx::result current =
+        txn.exec_params("SELECT status FROM cf_assembled_content WHERE id = $1::uuid", id);
+    if (current.empty()) return absl::NotFoundError(absl::StrCat("assembly ", id, " not found"));
+    return absl::FailedPreconditionError(absl::StrCat("assembly ", id, " is ",
+                                                      current[0][0].as<std::string>(),
+                                                      "; only a ready one is published"));
+  });
+  if (!status.ok()) return status;
   return Get(id);
 }
 

@@ -2,7 +2,9 @@
 #ifndef CF_SERVICES_ASSEMBLY_ASSEMBLY_STORE_H_
 #define CF_SERVICES_ASSEMBLY_ASSEMBLY_STORE_H_
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "cf/assembly/v1/assembly.pb.h"
 #include "common/db/pool.h"
 #include "common/jobs/queue.h"
+#include "common/paging/page_token.h"
 #include "services/assembly/post_text.h"
 
 namespace cf::assembly {
@@ -28,6 +31,17 @@ struct Draft {
   nlohmann::json snapshot;
 };
 
+struct AssemblyFilter {
+  std::string dossier_id;  // "" for any
+  std::string platform;
+  std::string status;
+};
+
+struct AssemblyPage {
+  std::vector<v1::Assembly> assemblies;
+  std::optional<CreatedCursor> next;
+};
+
 // The queue of renders: job_state onto the seed's status (a cancelled render is a draft again).
 jobs::QueueSpec RenderQueueSpec();
 
@@ -41,6 +55,16 @@ class AssemblyStore {
   absl::StatusOr<std::vector<v1::Assembly>> GetMany(const std::vector<std::string>& ids);
   // Queues a render: of a draft; of a ready or failed assembly only with `force`.
   absl::StatusOr<v1::Assembly> Render(const std::string& id, bool force);
+  // A page after `after`: newest first, or oldest first (what is ready to publish).
+  absl::StatusOr<AssemblyPage> List(const AssemblyFilter& filter,
+                                    const std::optional<CreatedCursor>& after, int page_size,
+                                    bool oldest_first);
+  // Applies `change` to a draft's caption, hashtags and options in one transaction;
+  // FAILED_PRECONDITION when it is no longer a draft.
+  absl::StatusOr<v1::Assembly> UpdateDraft(
+      const std::string& id, const std::function<absl::Status(v1::Assembly*)>& change);
+  // ready -> published (again: no change); FAILED_PRECONDITION from any other state.
+  absl::StatusOr<v1::Assembly> MarkPublished(const std::string& id);
 
   jobs::JobQueue* queue() { return &queue_; }
 

@@ -61,6 +61,12 @@ class FakeContent final : public generation::ContentSource {
   }
 };
 
+v1::GetAssemblyRequest MakeGet(const std::string& id) {
+  v1::GetAssemblyRequest get;
+  get.set_id(id);
+  return get;
+}
+
 class AssemblyTest : public ::testing::Test {
  protected:
   AssemblyTest() {
@@ -232,6 +238,106 @@ TEST_F(AssemblyTest, OptionsCatalogListsWhatCreateAccepts) {
   request.mutable_options()->set_music_track("none");
   request.mutable_options()->set_font(catalog.fonts(1).name());
   EXPECT_TRUE(assemblies_.CreateAssembly(request, call_).ok());
+}
+
+TEST_F(AssemblyTest, ListsPageNewestFirstAndTokensKeepTheirFilters) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    v1::CreateAssemblyRequest request = Request();
+    request.set_request_id("list-" + std::to_string(i));
+    ids.push_back(assemblies_.CreateAssembly(request, call_).value().id());
+  }
+  v1::ListAssembliesRequest list;
+  list.set_dossier_id(kDossier);
+  list.set_page_size(2);
+  v1::ListAssembliesResponse first = assemblies_.ListAssemblies(list).value();
+  ASSERT_EQ(first.assemblies_size(), 2);
+  EXPECT_EQ(first.assemblies(0).id(), ids[2]);
+  ASSERT_FALSE(first.next_page_token().empty());
+  list.set_page_token(first.next_page_token());
+  v1::ListAssembliesResponse second = assemblies_.ListAssemblies(list).value();
+  ASSERT_EQ(second.assemblies_size(), 1);
+  EXPECT_EQ(second.assemblies(0).id(), ids[0]);
+  EXPECT_TRUE(second.next_page_token().empty());
+  list.set_platform(v1::PLATFORM_YOUTUBE);  // another filter: the token is refused
+  absl::Status refused = assemblies_.ListAssemblies(list).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(refused).at(0).first, "page_token");
+}
+
+TEST_F(AssemblyTest, ADraftIsEditedByFieldMaskAndKeepsItsDisclosure) {
+  v1::Assembly draft = assemblies_.CreateAssembly(Request(), call_).value();
+  v1::UpdateAssemblyRequest update;
+  update.mutable_assembly()->set_id(draft.id());
+  update.mutable_assembly()->set_caption("Glow up!");  // drops the disclosure
+  update.mutable_update_mask()->add_paths("caption");
+  absl::Status refused = assemblies_.UpdateAssembly(update).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.message(), "disclosure")) << refused;
+
+  update.mutable_assembly()->set_caption(draft.compliance_disclosure() + " Glow up!");
+  update.mutable_assembly()->add_hashtags("#Glow");
+  update.mutable_assembly()->add_hashtags("glow");
+  update.mutable_assembly()->mutable_options()->set_music_track("none");
+  update.mutable_update_mask()->add_paths("hashtags");
+  update.mutable_update_mask()->add_paths("options.music_track");
+  v1::Assembly edited = assemblies_.UpdateAssembly(update).value();
+  EXPECT_EQ(edited.caption(), draft.compliance_disclosure() + " Glow up!");
+  ASSERT_EQ(edited.hashtags_size(), 1);
+  EXPECT_EQ(edited.hashtags(0), "glow");
+  EXPECT_EQ(edited.options().music_track(), "none");
+  EXPECT_EQ(edited.options().caption_style(), "bold");  // untouched
+  EXPECT_EQ(assemblies_.GetAssembly(MakeGet(draft.id())).value().options().music_track(), "none");
+
+  update.mutable_update_mask()->add_paths("platform");
+  EXPECT_EQ(assemblies_.UpdateAssembly(update).status().code(), absl::StatusCode::kInvalidArgument);
+  update.mutable_update_mask()->clear_paths();
+  update.mutable_update_mask()->add_paths("options.caption_style");
+  update.mutable_assembly()->mutable_options()->set_caption_style("comic");
+  EXPECT_EQ(assemblies_.UpdateAssembly(update).status().code(), absl::StatusCode::kInvalidArgument);
+
+  v1::RenderAssemblyRequest render;
+  render.set_id(draft.id());
+  ASSERT_TRUE(assemblies_.RenderAssembly(render).ok());
+  update.mutable_assembly()->mutable_options()->set_caption_style("clean");
+  EXPECT_EQ(assemblies_.UpdateAssembly(update).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // rendering: no longer a draft
+}
+
+// Publishing's seam: ready assemblies oldest first; marked published once, and never rendered
+// again.
+TEST_F(AssemblyTest, ReadyAssembliesArePublishedOnce) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    v1::CreateAssemblyRequest request = Request();
+    request.set_request_id("ready-" + std::to_string(i));
+    ids.push_back(assemblies_.CreateAssembly(request, call_).value().id());
+  }
+  {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    txn.exec(
+        "UPDATE cf_assembled_content SET job_state = 'done', status = 'ready', "
+        "final_video_url = 'file:///v.mp4'");
+  }
+  v1::ListReadyToPublishRequest ready;
+  ready.set_platform(v1::PLATFORM_TIKTOK);
+  v1::ListReadyToPublishResponse listed = assemblies_.ListReadyToPublish(ready).value();
+  ASSERT_EQ(listed.assemblies_size(), 2);
+  EXPECT_EQ(listed.assemblies(0).id(), ids[0]);  // oldest first
+  v1::MarkPublishedRequest mark;
+  mark.set_id(ids[0]);
+  EXPECT_EQ(assemblies_.MarkPublished(mark).value().state(), v1::ASSEMBLY_STATE_PUBLISHED);
+  EXPECT_EQ(assemblies_.MarkPublished(mark).value().state(), v1::ASSEMBLY_STATE_PUBLISHED);
+  EXPECT_EQ(assemblies_.ListReadyToPublish(ready).value().assemblies_size(), 1);
+  v1::RenderAssemblyRequest render;
+  render.set_id(ids[0]);
+  render.set_force(true);
+  EXPECT_EQ(assemblies_.RenderAssembly(render).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::Assembly draft = assemblies_.CreateAssembly(Request(), call_).value();
+  mark.set_id(draft.id());
+  EXPECT_EQ(assemblies_.MarkPublished(mark).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
