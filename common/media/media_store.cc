@@ -100,7 +100,8 @@ bool IsFilterSafePath(const std::string& path) {
 absl::StatusOr<MediaStore> MediaStore::Open(const std::string& root, const std::string& base_url,
                                             absl::Duration stale_after) {
   if (root.empty()) return absl::InvalidArgumentError("media folder is empty");
-  for (const char* folder : {"", "/images", "/videos", "/assemblies", "/music", "/scratch"}) {
+  for (const char* folder :
+       {"", "/images", "/videos", "/assemblies", "/music", "/voice-cache", "/scratch"}) {
     if (!MakeDirs(root + folder)) {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create the media folder ", root, folder));

@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
 
   cf::catalog::CatalogClient catalog(cf::ServiceChannel(*catalog_addr));
   cf::generation::GenerationClient generation(cf::ServiceChannel(*generation_addr));
-  cf::assembly::FliteVoice voice;
+  cf::assembly::FliteVoice flite;
+  // A render that runs again reuses its voice (and a paid provider is not paid twice).
+  cf::assembly::CachedVoice voice(&flite, media->root() + "/voice-cache", "flite");
   cf::assembly::AssemblyStore store(database->pool.get());
   cf::assembly::Assemblies assemblies(&store, &catalog, &generation, &voice);
   cf::assembly::AssemblyWatcher watcher(&store);

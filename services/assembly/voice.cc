@@ -1,11 +1,17 @@
 #include "services/assembly/voice.h"
 
+#include <openssl/sha.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -132,6 +138,72 @@ absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::str
   }
   absl::Status filled = FillUnspokenTimes(&speech.words);
   if (!filled.ok()) return filled;
+  return speech;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+namespace {
+
+nlohmann::json SpeechToJson(const Speech& speech) {
+  nlohmann::json words = nlohmann::json::array();
+  for (const WordTiming& word : speech.words) {
+    words.push_back({word.text, word.start_s, word.end_s, word.spoken});
+  }
+  return {{"duration", speech.duration_s}, {"words", words}};
+}
+
+// The cached speech, or nullopt when the entry is missing or unreadable (made again then).
+std::optional<Speech> ReadCached(const std::string& audio, const std::string& timing) {
+  struct stat info;
+  if (stat(audio.c_str(), &info) != 0) return std::nullopt;
+  std::ifstream file(timing);
+  if (!file) return std::nullopt;
+  const nlohmann::json json = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("words") || !json["words"].is_array() ||
+      !json.value("duration", nlohmann::json()).is_number()) {
+    return std::nullopt;
+  }
+  Speech speech;
+  speech.audio_path = audio;
+  speech.duration_s = json["duration"].get<double>();
+  for (const nlohmann::json& word : json["words"]) {
+    if (!word.is_array() || word.size() != 4 || !word[0].is_string() || !word[1].is_number() ||
+        !word[2].is_number() || !word[3].is_boolean()) {
+      return std::nullopt;
+    }
+    speech.words.push_back({word[0].get<std::string>(), word[1].get<double>(),
+                            word[2].get<double>(), word[3].get<bool>()});
+  }
+  return speech;
+}
+
+}  // namespace
+
+absl::StatusOr<Speech> CachedVoice::Speak(const std::string& text, const std::string& voice,
+                                          const std::string& /*audio_path*/) {
+  const std::string key = Sha256Hex(absl::StrCat(provider_, "\n", voice, "\n", text));
+  const std::string audio = absl::StrCat(folder_, "/", key, ".wav");
+  const std::string timing = absl::StrCat(folder_, "/", key, ".json");
+  if (std::optional<Speech> cached = ReadCached(audio, timing)) return *cached;
+  absl::StatusOr<Speech> speech = inner_->Speak(text, voice, audio);
+  if (!speech.ok()) return speech;
+  // The timing file is written last and renamed into place: its presence marks a whole entry.
+  const std::string partial = absl::StrCat(timing, ".partial-", getpid());
+  {
+    std::ofstream file(partial);
+    file << SpeechToJson(*speech).dump();
+    if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", partial));
+  }
+  if (std::rename(partial.c_str(), timing.c_str()) != 0) {
+    unlink(partial.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot write ", timing));
+  }
   return speech;
 }
 

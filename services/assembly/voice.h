@@ -56,6 +56,28 @@ class FliteVoice final : public VoiceProvider {
                                const std::string& audio_path) override;
 };
 
+// Speech kept per (provider, voice, text) in a folder, so a render that runs again neither
+// synthesizes again nor, with a paid provider, pays again. The audio it answers with is the
+// cached file (Speech.audio_path), not the path asked for.
+class CachedVoice final : public VoiceProvider {
+ public:
+  // `provider` names the voice provider in the key (another provider's "slt" is another voice).
+  CachedVoice(VoiceProvider* inner, std::string folder, std::string provider)
+      : inner_(inner), folder_(std::move(folder)), provider_(std::move(provider)) {}
+
+  std::vector<std::string> Voices() const override { return inner_->Voices(); }
+  absl::StatusOr<Speech> Speak(const std::string& text, const std::string& voice,
+                               const std::string& audio_path) override;
+
+ private:
+  VoiceProvider* inner_;
+  std::string folder_;
+  std::string provider_;
+};
+
+// SHA-256 of `data`, in hex.
+std::string Sha256Hex(absl::string_view data);
+
 }  // namespace cf::assembly
 
 #endif  // CF_SERVICES_ASSEMBLY_VOICE_H_

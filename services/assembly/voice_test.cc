@@ -1,5 +1,6 @@
 #include "services/assembly/voice.h"
 
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -79,6 +80,43 @@ TEST(VoiceTest, UnknownVoiceOrNothingToSayIsInvalid) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(voice.Speak("\xf0\x9f\x94\xa5 \xe4\xbd\xa0", "slt", path).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Counts what reaches the real voice.
+class CountingVoice final : public VoiceProvider {
+ public:
+  std::vector<std::string> Voices() const override { return flite.Voices(); }
+  absl::StatusOr<Speech> Speak(const std::string& text, const std::string& voice,
+                               const std::string& audio_path) override {
+    ++calls;
+    return flite.Speak(text, voice, audio_path);
+  }
+  FliteVoice flite;
+  int calls = 0;
+};
+
+TEST(VoiceTest, TheSameTextAndVoiceAreSpokenOnce) {
+  CountingVoice counting;
+  const std::string folder = testing::TestTempPath("");
+  CachedVoice cached(&counting, folder, "flite");
+  auto first = cached.Speak("Glow today!", "slt", "unused.wav");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = cached.Speak("Glow today!", "slt", "unused.wav");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(counting.calls, 1);
+  EXPECT_EQ(again->audio_path, first->audio_path);
+  EXPECT_DOUBLE_EQ(again->duration_s, first->duration_s);
+  ASSERT_EQ(again->words.size(), first->words.size());
+  EXPECT_DOUBLE_EQ(again->words[1].end_s, first->words[1].end_s);
+  EXPECT_EQ(again->words[1].text, "today!");
+  ASSERT_TRUE(cached.Speak("Glow tomorrow!", "slt", "unused.wav").ok());
+  EXPECT_EQ(counting.calls, 2);  // other text: spoken
+  // A damaged entry is made again, not trusted.
+  const std::string timing = first->audio_path.substr(0, first->audio_path.size() - 4) + ".json";
+  std::ofstream(timing) << "{not json";
+  ASSERT_TRUE(cached.Speak("Glow today!", "slt", "unused.wav").ok());
+  EXPECT_EQ(counting.calls, 3);
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

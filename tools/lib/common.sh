@@ -5,7 +5,7 @@ CF_PACKAGES=(
   g++ libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev grpc-proto
   libgoogle-common-protos-java libabsl-dev libpqxx-dev libgtest-dev libgmock-dev
   postgresql ffmpeg unzip libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev
-  flite1-dev fonts-noto-cjk fonts-symbola
+  flite1-dev fonts-noto-cjk fonts-symbola libssl-dev
 )
 CF_PG_BIN=/usr/lib/postgresql/15/bin
 
