@@ -4,10 +4,14 @@
 // Configuration (flag --name or environment CF_NAME):
 //   database_url (required, role cf_assembly), catalog_addr and generation_addr (required),
 //   listen (default 127.0.0.1:50054), media_dir (default ./media, shared with generation),
-//   media_base_url, render_workers (1), render_timeout_s (300), the job runner's settings
-//   (common/jobs/runner_config.h), db_pool_size, db_queue, drain_timeout_s.
+//   media_base_url, render_workers (1), render_timeout_s (300), voice_provider (flite |
+//   elevenlabs), elevenlabs_api_key (secret: env or _FILE; required for elevenlabs),
+//   elevenlabs_base_url, elevenlabs_model, elevenlabs_voices (name=id,...), the job runner's
+//   settings (common/jobs/runner_config.h), db_pool_size, db_queue, drain_timeout_s.
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/str_cat.h"
+#include "common/http/http_client.h"
 #include "common/jobs/runner.h"
 #include "common/jobs/runner_config.h"
 #include "common/log/log.h"
@@ -18,6 +22,7 @@
 #include "services/assembly/assembly.h"
 #include "services/assembly/assembly_service.h"
 #include "services/assembly/assembly_store.h"
+#include "services/assembly/elevenlabs_voice.h"
 #include "services/assembly/render_handler.h"
 #include "services/assembly/voice.h"
 #include "services/catalog/catalog_client.h"
@@ -34,6 +39,31 @@ const std::vector<std::string>& CaptionFonts() {
       cf::media::kBoldFont, "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
       "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"};
   return *fonts;
+}
+
+// The voice configuration selects: flite (offline, the default) or ElevenLabs.
+absl::StatusOr<std::unique_ptr<cf::assembly::VoiceProvider>> MakeVoice(const cf::Config& config) {
+  const std::string provider = config.GetOr("voice_provider", "flite");
+  if (provider == "flite") return std::make_unique<cf::assembly::FliteVoice>();
+  if (provider != "elevenlabs") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CF_VOICE_PROVIDER=", provider, " is not one of flite, elevenlabs"));
+  }
+  cf::assembly::ElevenLabsConfig elevenlabs;
+  auto key = config.RequireSecret("elevenlabs_api_key");
+  if (!key.ok()) return key.status();
+  elevenlabs.api_key = *key;
+  elevenlabs.base_url = config.GetOr("elevenlabs_base_url", elevenlabs.base_url);
+  absl::Status url = cf::http::CheckFetchableUrl(
+      elevenlabs.base_url, cf::http::IsLoopbackHttp(elevenlabs.base_url), "CF_ELEVENLABS_BASE_URL");
+  if (!url.ok()) return url;
+  elevenlabs.model = config.GetOr("elevenlabs_model", elevenlabs.model);
+  if (auto list = config.Get("elevenlabs_voices")) {
+    auto voices = cf::assembly::ParseVoiceList(*list);
+    if (!voices.ok()) return voices.status();
+    elevenlabs.voices = *voices;
+  }
+  return std::make_unique<cf::assembly::ElevenLabsVoice>(elevenlabs);
 }
 
 }  // namespace
@@ -65,9 +95,11 @@ int main(int argc, char** argv) {
 
   cf::catalog::CatalogClient catalog(cf::ServiceChannel(*catalog_addr));
   cf::generation::GenerationClient generation(cf::ServiceChannel(*generation_addr));
-  cf::assembly::FliteVoice flite;
+  auto spoken = MakeVoice(*config);
+  if (!spoken.ok()) return cf::StartupFailure(spoken.status());
   // A render that runs again reuses its voice (and a paid provider is not paid twice).
-  cf::assembly::CachedVoice voice(&flite, media->root() + "/voice-cache", "flite");
+  cf::assembly::CachedVoice voice(spoken->get(), media->root() + "/voice-cache",
+                                  config->GetOr("voice_provider", "flite"));
   cf::assembly::AssemblyStore store(database->pool.get());
   cf::assembly::Assemblies assemblies(&store, &catalog, &generation, &voice);
   cf::assembly::AssemblyWatcher watcher(&store);
