@@ -112,6 +112,7 @@ absl::StatusOr<jobs::Completion> RenderJobHandler::Run(jobs::JobContext& context
   plan.clips = *clips;
   plan.stills = *stills;
   plan.voice = speech->audio_path;
+  plan.voiceover = !job->options.has_voiceover() || job->options.voiceover();
   plan.width = resolution->width;
   plan.height = resolution->height;
   plan.duration_s = duration;

@@ -107,21 +107,33 @@ absl::StatusOr<std::vector<std::string>> RenderArguments(const RenderPlan& plan,
   }
   absl::StrAppend(&graph, video, "ass=", plan.captions, "[vout];");
 
-  const int voice = shots;
-  args.insert(args.end(), {"-i", plan.voice});
-  absl::StrAppendFormat(&graph, "[%d:a]aresample=48000,apad,atrim=duration=%s", voice,
-                        Seconds(plan.duration_s));
-  if (plan.music.empty()) {
-    absl::StrAppend(&graph, "[aout]");
+  const std::string total = Seconds(plan.duration_s);
+  if (!plan.voiceover) {
+    // No voiceover: the music alone, or silence (the captions still follow the voice's timing).
+    if (plan.music.empty()) {
+      args.insert(args.end(), {"-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"});
+      absl::StrAppendFormat(&graph, "[%d:a]atrim=duration=%s[aout]", shots, total);
+    } else {
+      args.insert(args.end(), {"-stream_loop", "-1", "-i", plan.music});
+      absl::StrAppendFormat(&graph, "[%d:a]aresample=48000,volume=0.35,atrim=duration=%s[aout]",
+                            shots, total);
+    }
   } else {
-    args.insert(args.end(), {"-stream_loop", "-1", "-i", plan.music});
-    // The music ducks under the voice (a compressor keyed by it), then both are mixed.
-    absl::StrAppendFormat(&graph,
-                          ",asplit=2[voice][key];[%d:a]aresample=48000,volume=0.35,"
-                          "atrim=duration=%s[music];[music][key]sidechaincompress=threshold=0.02:"
-                          "ratio=8:attack=20:release=400[ducked];[voice][ducked]amix=inputs=2:"
-                          "duration=first:normalize=0[aout]",
-                          voice + 1, Seconds(plan.duration_s));
+    const int voice = shots;
+    args.insert(args.end(), {"-i", plan.voice});
+    absl::StrAppendFormat(&graph, "[%d:a]aresample=48000,apad,atrim=duration=%s", voice, total);
+    if (plan.music.empty()) {
+      absl::StrAppend(&graph, "[aout]");
+    } else {
+      args.insert(args.end(), {"-stream_loop", "-1", "-i", plan.music});
+      // The music ducks under the voice (a compressor keyed by it), then both are mixed.
+      absl::StrAppendFormat(&graph,
+                            ",asplit=2[voice][key];[%d:a]aresample=48000,volume=0.35,"
+                            "atrim=duration=%s[music];[music][key]sidechaincompress=threshold="
+                            "0.02:ratio=8:attack=20:release=400[ducked];[voice][ducked]amix="
+                            "inputs=2:duration=first:normalize=0[aout]",
+                            voice + 1, total);
+    }
   }
   args.insert(args.end(), {"-filter_complex",
                            graph,

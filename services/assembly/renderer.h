@@ -35,6 +35,9 @@ struct RenderPlan {
   std::string voice;                // WAV
   std::string captions;             // .ass file; its path must be filter-safe (IsFilterSafePath)
   std::string music;                // audio file looped under the voice; "" for none
+  // False: the voice is not heard (its timing still places the captions); the music alone,
+  // or silence, is the soundtrack.
+  bool voiceover = true;
   int width = 0;
   int height = 0;
   double duration_s = 0;  // the voice plus a short tail

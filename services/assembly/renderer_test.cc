@@ -110,6 +110,32 @@ TEST(RendererTest, RendersAPlatformReadyVideo) {
   EXPECT_EQ(cover->height, 1920);
 }
 
+// Without a voiceover and without music the soundtrack is silence, and still there.
+TEST(RendererTest, NoVoiceoverAndNoMusicIsSilence) {
+  const std::string clip = Make("quiet.mp4", "testsrc=s=640x360:r=30:d=2", "-pix_fmt yuv420p");
+  FliteVoice voice;
+  auto speech = voice.Speak("Glow today!", "slt", testing::TestTempPath("quiet.wav"));
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  RenderPlan plan;
+  plan.clips = {clip};
+  plan.voice = speech->audio_path;
+  plan.voiceover = false;
+  plan.width = 720;
+  plan.height = 1280;
+  plan.duration_s = speech->duration_s + 0.6;
+  plan.captions = testing::TestTempPath("quiet.ass");
+  std::ofstream(plan.captions) << CaptionDocument(
+      speech->words, CaptionStyles().front(),
+      {plan.width, plan.height, platforms::FindPlatform("tiktok")->safe_zone}, "", plan.duration_s);
+  plan.output = testing::TestTempPath("quiet-out.mp4");
+  plan.cover = testing::TestTempPath("quiet-out.png");
+  ASSERT_TRUE(Render(plan, media::RenderOptions()).ok());
+  std::string streams = testing::CommandOutput(
+      "ffprobe -v error -show_entries stream=codec_type -of csv=p=0 '" + plan.output + "'");
+  EXPECT_TRUE(absl::StrContains(streams, "audio")) << streams;
+  EXPECT_LT(MeanVolume(plan.output, 0, plan.duration_s), -80.0);
+}
+
 TEST(RendererTest, MusicTracksAreMadeOnceAndLoopable) {
   media::RenderOptions options;
   const std::string folder = testing::TestTempPath("");
