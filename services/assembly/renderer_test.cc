@@ -110,6 +110,44 @@ TEST(RendererTest, RendersAPlatformReadyVideo) {
   EXPECT_EQ(cover->height, 1920);
 }
 
+// Each platform at a frame it takes: the file has the platform's size, fits its length, and
+// is heard where the voice speaks.
+TEST(RendererTest, EveryPlatformGetsItsFrame) {
+  const std::string clip = Make("any.mp4", "testsrc=s=1280x720:r=30:d=2", "-pix_fmt yuv420p");
+  FliteVoice voice;
+  auto speech = voice.Speak("Glow today, with Glow Serum!", "slt",
+                            testing::TestTempPath("platform-voice.wav"));
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  for (const auto& [name, aspect] : std::vector<std::pair<std::string, std::string>>{
+           {"tiktok", "9:16"}, {"instagram", "4:5"}, {"facebook", "1:1"}, {"youtube", "16:9"}}) {
+    SCOPED_TRACE(name);
+    const platforms::PlatformSpec& platform = *platforms::FindPlatform(name);
+    const platforms::Resolution& frame = *platforms::FindResolution(platform, aspect);
+    RenderPlan plan;
+    plan.clips = {clip};
+    plan.voice = speech->audio_path;
+    plan.width = frame.width;
+    plan.height = frame.height;
+    plan.duration_s = speech->duration_s + 0.6;
+    plan.captions = testing::TestTempPath(name + ".ass");
+    std::ofstream(plan.captions) << CaptionDocument(speech->words, CaptionStyles().front(),
+                                                    {frame.width, frame.height, platform.safe_zone},
+                                                    "#ad", plan.duration_s);
+    plan.output = testing::TestTempPath(name + ".mp4");
+    plan.cover = testing::TestTempPath(name + ".png");
+    ASSERT_TRUE(Render(plan, media::RenderOptions()).ok());
+    auto info = media::Probe(plan.output);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(info->width, frame.width);
+    EXPECT_EQ(info->height, frame.height);
+    EXPECT_EQ(info->codec, "h264");
+    EXPECT_LE(info->duration, absl::ToDoubleSeconds(platform.max_duration));
+    EXPECT_NEAR(info->duration, plan.duration_s, 0.15);
+    EXPECT_GT(MeanVolume(plan.output, speech->words.front().start_s, speech->words.back().end_s),
+              -35.0);
+  }
+}
+
 // Without a voiceover and without music the soundtrack is silence, and still there.
 TEST(RendererTest, NoVoiceoverAndNoMusicIsSilence) {
   const std::string clip = Make("quiet.mp4", "testsrc=s=640x360:r=30:d=2", "-pix_fmt yuv420p");
