@@ -66,11 +66,25 @@ class AssemblyStoreTest : public ::testing::Test {
     return draft;
   }
 
+  // One render worker over the store's queue, with real speech.
+  std::unique_ptr<jobs::JobRunner> StartRenderer() {
+    jobs::RunnerOptions options;
+    options.worker_id = "test";
+    options.poll_interval = absl::Milliseconds(100);
+    options.conninfo = database_.RoleConninfo("cf_assembly");
+    auto runner = std::make_unique<jobs::JobRunner>(
+        std::vector<jobs::QueueWork>{{store_.queue(), &handler_, 1}}, options);
+    runner->Start();
+    return runner;
+  }
+
   cf::testing::TestDatabase database_;
   db::ConnectionPool pool_{database_.RoleConninfo("cf_assembly"), 4};
   AssemblyStore store_{&pool_};
   media::MediaStore media_ =
       media::MediaStore::Open(cf::testing::TestTempPath("media-" + database_.name()), "").value();
+  FliteVoice voice_;
+  RenderJobHandler handler_{&media_, &voice_, absl::Minutes(5)};
   std::string dossier_id_;
 };
 
@@ -99,14 +113,7 @@ TEST_F(AssemblyStoreTest, RendersADraftOnTheJobQueue) {
   EXPECT_EQ(store_.Render(draft.id(), false).status().code(),
             absl::StatusCode::kFailedPrecondition);  // already rendering
 
-  FliteVoice voice;
-  RenderJobHandler handler(&media_, &voice, absl::Minutes(5));
-  jobs::RunnerOptions options;
-  options.worker_id = "test";
-  options.poll_interval = absl::Milliseconds(100);
-  options.conninfo = database_.RoleConninfo("cf_assembly");
-  jobs::JobRunner runner({{store_.queue(), &handler, 1}}, options);
-  runner.Start();
+  std::unique_ptr<jobs::JobRunner> runner = StartRenderer();
   auto state = [&] { return store_.Get(draft.id()).value().state(); };
   ASSERT_TRUE(testing::WaitUntil([&] { return state() != v1::ASSEMBLY_STATE_RENDERING; },
                                  std::chrono::minutes(3)));
@@ -134,7 +141,7 @@ TEST_F(AssemblyStoreTest, RendersADraftOnTheJobQueue) {
   EXPECT_NE(again.final_video_url(), ready.final_video_url());
   EXPECT_TRUE(Exists(media_.LocalPathOf(again.final_video_url()).value()));
   EXPECT_EQ(again.attempts(), 1);
-  runner.Stop();
+  runner->Stop();
 }
 
 // A script whose voice runs past the platform's maximum fails at once, saying by how much.
@@ -146,21 +153,14 @@ TEST_F(AssemblyStoreTest, AVoiceTooLongFailsWithoutRetrying) {
   draft.snapshot["script"]["body"] = long_body;
   v1::Assembly created = store_.Create(draft, "").value();
   ASSERT_TRUE(store_.Render(created.id(), false).ok());
-  FliteVoice voice;
-  RenderJobHandler handler(&media_, &voice, absl::Minutes(5));
-  jobs::RunnerOptions options;
-  options.worker_id = "test";
-  options.poll_interval = absl::Milliseconds(100);
-  options.conninfo = database_.RoleConninfo("cf_assembly");
-  jobs::JobRunner runner({{store_.queue(), &handler, 1}}, options);
-  runner.Start();
+  std::unique_ptr<jobs::JobRunner> runner = StartRenderer();
   ASSERT_TRUE(testing::WaitUntil(
       [&] { return store_.Get(created.id()).value().state() == v1::ASSEMBLY_STATE_FAILED; },
       std::chrono::minutes(2)));
   v1::Assembly failed = store_.Get(created.id()).value();
   EXPECT_NE(failed.error().find("over instagram's 90 s by"), std::string::npos) << failed.error();
   EXPECT_EQ(failed.attempts(), 1);
-  runner.Stop();
+  runner->Stop();
 }
 
 }  // namespace
