@@ -23,10 +23,14 @@ ALTER TABLE cf_assembled_content
   ADD COLUMN updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
   ADD COLUMN rendered_at TIMESTAMPTZ;
 
--- Rows from before: a render in progress is queued again; ready and published ones are done.
+-- Rows from before: ready and published ones are done; drafts have no job. A render in progress
+-- cannot go on (it has no render snapshot): it fails, saying why.
 UPDATE cf_assembled_content SET job_state = CASE status
-  WHEN 'rendering' THEN 'queued' WHEN 'ready' THEN 'done' WHEN 'published' THEN 'done'
-  WHEN 'failed' THEN 'failed' END;
+  WHEN 'ready' THEN 'done' WHEN 'published' THEN 'done' WHEN 'failed' THEN 'failed'
+  WHEN 'rendering' THEN 'failed' END;
+UPDATE cf_assembled_content SET status = 'failed',
+  last_error = 'rendering when migration 0006 ran, without a render snapshot: create it again'
+  WHERE status = 'rendering';
 
 -- A retried create (same request id) finds the draft the first one made.
 CREATE UNIQUE INDEX idx_assembled_request ON cf_assembled_content(create_request_id)

@@ -305,8 +305,8 @@ TEST(JobQueueMigrationTest, BackfillsTheQueueColumnsOfExistingJobs) {
   EXPECT_EQ(by_status["pending"].second, 0);
 }
 
-// Migration 0006 on assemblies in every status: a draft has no job; one rendering is queued
-// again; ready and published ones are done.
+// Migration 0006 on assemblies in every status: a draft has no job; ready and published ones
+// are done; one rendering (with no render snapshot to go on with) fails, saying why.
 TEST(AssemblyJobsMigrationTest, BackfillsTheQueueColumnsOfExistingAssemblies) {
   cf::testing::TestDatabase database(/*migrated=*/false);
   MigrateBefore(database, 6);
@@ -317,24 +317,31 @@ TEST(AssemblyJobsMigrationTest, BackfillsTheQueueColumnsOfExistingAssemblies) {
                                  "INSERT INTO cf_product_dossiers (slug, name) VALUES ('a', "
                                  "'A') RETURNING id")[0][0]
                               .as<std::string>();
-    txn.exec("INSERT INTO cf_assembled_content (dossier_id, platform, status) SELECT '" + dossier +
-             "', 'tiktok', s FROM unnest(ARRAY['draft', 'rendering', 'ready', 'published', "
+    // The caption remembers the status each row had.
+    txn.exec("INSERT INTO cf_assembled_content (dossier_id, platform, status, caption) SELECT '" +
+             dossier +
+             "', 'tiktok', s, s FROM unnest(ARRAY['draft', 'rendering', 'ready', 'published', "
              "'failed']) AS s");
     txn.commit();
   }
   MigrateAll(database);
   pqxx::connection connection(database.OwnerConninfo());
   pqxx::nontransaction txn(connection);
-  std::map<std::string, std::string> by_status;
+  std::map<std::string, std::vector<std::string>> was;
   for (const auto& row :
-       txn.exec("SELECT status, COALESCE(job_state, 'none') FROM cf_assembled_content")) {
-    by_status[row[0].as<std::string>()] = row[1].as<std::string>();
+       txn.exec("SELECT caption, status, COALESCE(job_state, 'none'), COALESCE(last_error, '') "
+                "FROM cf_assembled_content")) {
+    was[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<std::string>(),
+                                     row[3].as<std::string>()};
   }
-  EXPECT_EQ(by_status["draft"], "none");
-  EXPECT_EQ(by_status["rendering"], "queued");
-  EXPECT_EQ(by_status["ready"], "done");
-  EXPECT_EQ(by_status["published"], "done");
-  EXPECT_EQ(by_status["failed"], "failed");
+  EXPECT_EQ(was["draft"][1], "none");
+  EXPECT_EQ(was["ready"][1], "done");
+  EXPECT_EQ(was["published"][0], "published");
+  EXPECT_EQ(was["published"][1], "done");
+  EXPECT_EQ(was["failed"][1], "failed");
+  EXPECT_EQ(was["rendering"][0], "failed");
+  EXPECT_EQ(was["rendering"][1], "failed");
+  EXPECT_NE(was["rendering"][2].find("migration 0006"), std::string::npos);
   // The assembly service may take lease tokens and write its table.
   EXPECT_EQ(txn.exec("SELECT has_sequence_privilege('cf_assembly', 'cf_job_lease_tokens', "
                      "'USAGE') AND has_table_privilege('cf_assembly', 'cf_assembled_content', "

@@ -158,7 +158,8 @@ std::string JobQueue::SetState(JobState state) const {
 }
 
 absl::Status JobQueue::Transition(const std::string& id, const std::string& set,
-                                  const std::set<JobState>& from, const std::string& allowed) {
+                                  const std::set<JobState>& from, const std::string& allowed,
+                                  const std::string& only_if) {
   std::vector<std::string> states = {"NULL"};  // IN (NULL) matches nothing: a harmless filler
   for (JobState state : from) {
     if (state != JobState::kNone) states.push_back(absl::StrCat("'", StateName(state), "'"));
@@ -169,7 +170,8 @@ absl::Status JobQueue::Transition(const std::string& id, const std::string& set,
   return pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result changed = txn.exec_params(
         absl::StrCat("UPDATE ", spec_.table, " SET ", set, " WHERE id = $1::", spec_.id_type,
-                     " AND ", in_states, " RETURNING 1"),
+                     " AND ", in_states,
+                     only_if.empty() ? "" : absl::StrCat(" AND (", only_if, ")"), " RETURNING 1"),
         id);
     if (!changed.empty()) return absl::OkStatus();
     // Said in the service's own words (its status column) when it has one.
@@ -195,7 +197,8 @@ absl::Status JobQueue::Cancel(const std::string& id) {
 }
 
 absl::Status JobQueue::Requeue(const std::string& id, const std::set<JobState>& from,
-                               const std::string& also_set, const std::string& allowed) {
+                               const std::string& also_set, const std::string& allowed,
+                               const std::string& only_if) {
   std::string set = absl::StrCat(
       SetState(JobState::kQueued),
       ", attempts = 0, progress = 0, phase = NULL, last_error = NULL, next_attempt_at = NOW(), "
@@ -203,7 +206,7 @@ absl::Status JobQueue::Requeue(const std::string& id, const std::set<JobState>& 
       spec_.external_job_column.empty() ? ""
                                         : absl::StrCat(", ", spec_.external_job_column, " = NULL"),
       also_set.empty() ? "" : ", ", also_set);
-  return Transition(id, set, from, allowed);
+  return Transition(id, set, from, allowed, only_if);
 }
 
 absl::StatusOr<std::vector<Lease>> JobQueue::Claim(const std::string& worker, int limit,

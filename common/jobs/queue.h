@@ -82,10 +82,12 @@ class JobQueue {
   // lease gone and stops it.
   absl::Status Cancel(const std::string& id);
   // `from` -> queued with a fresh set of attempts and progress 0 (Retry: from failed; render
-  // again: from done). `also_set` is more SQL for the same UPDATE (may be ""). `allowed` says
-  // in the error what may be re-queued.
+  // again: from done). `also_set` is more SQL for the same UPDATE (may be ""). `only_if` is a
+  // further condition on the row, checked in the same UPDATE (e.g. "status <> 'published'";
+  // may be ""). `allowed` says in the error what may be re-queued.
   absl::Status Requeue(const std::string& id, const std::set<JobState>& from,
-                       const std::string& also_set, const std::string& allowed);
+                       const std::string& also_set, const std::string& allowed,
+                       const std::string& only_if = "");
 
   // --- For workers. Fenced writes answer false, writing nothing, when the lease was lost; an
   // error status means the database did not answer and the write may be tried again.
@@ -121,10 +123,11 @@ class JobQueue {
   std::string CompleteSql(const std::string& set_sql) const;
 
  private:
-  // Applies `set` when the row is in one of `from`; otherwise NOT_FOUND or FAILED_PRECONDITION
-  // naming the state, then `allowed`.
+  // Applies `set` when the row is in one of `from` (and meets `only_if`, when given);
+  // otherwise NOT_FOUND or FAILED_PRECONDITION naming the state, then `allowed`.
   absl::Status Transition(const std::string& id, const std::string& set,
-                          const std::set<JobState>& from, const std::string& allowed);
+                          const std::set<JobState>& from, const std::string& allowed,
+                          const std::string& only_if = "");
   // Runs a statement made by FencedSql with the lease's id and token as $1 and $2, then `args`.
   absl::StatusOr<bool> Fenced(const std::string& fenced_sql, const Lease& lease,
                               const SqlArgs& args);

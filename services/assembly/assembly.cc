@@ -193,6 +193,11 @@ absl::StatusOr<v1::Assembly> Assemblies::CreateAssembly(const v1::CreateAssembly
     violations.Add("platform", absl::StrCat("is required: one of ", platforms::PlatformNames()));
   }
   if (!violations.empty()) return violations.Build();
+  // A retry of a create that went through answers with its first result, whatever changed in
+  // the other services since.
+  if (std::optional<v1::Assembly> earlier = store_->FindByRequestId(request.request_id())) {
+    return *earlier;
+  }
   absl::StatusOr<v1::AssemblyOptions> options = CheckOptions(request.options(), *platform);
   if (!options.ok()) return options.status();
 
@@ -339,6 +344,12 @@ absl::StatusOr<v1::ListAssembliesResponse> Assemblies::ListAssemblies(
     absl::Status valid = RequireUuid(request.dossier_id(), "dossier_id");
     if (!valid.ok()) return valid;
   }
+  if (!v1::Platform_IsValid(request.platform())) {
+    return InvalidField("platform", "is not a platform");
+  }
+  if (!v1::AssemblyState_IsValid(request.state())) {
+    return InvalidField("state", "is not an assembly state");
+  }
   AssemblyFilter filter{request.dossier_id(), PlatformName(request.platform()),
                         StatusName(request.state())};
   return ListPage<v1::ListAssembliesResponse>(store_, filter, request.page_size(),
@@ -348,6 +359,9 @@ absl::StatusOr<v1::ListAssembliesResponse> Assemblies::ListAssemblies(
 
 absl::StatusOr<v1::ListReadyToPublishResponse> Assemblies::ListReadyToPublish(
     const v1::ListReadyToPublishRequest& request) {
+  if (!v1::Platform_IsValid(request.platform())) {
+    return InvalidField("platform", "is not a platform");
+  }
   AssemblyFilter filter{"", PlatformName(request.platform()), "ready"};
   return ListPage<v1::ListReadyToPublishResponse>(store_, filter, request.page_size(),
                                                   request.page_token(), "ListReadyToPublish",
@@ -385,6 +399,7 @@ absl::StatusOr<v1::Assembly> Assemblies::UpdateAssembly(const v1::UpdateAssembly
     for (const std::string& path : request.update_mask().paths()) {
       if (path == "caption") {
         draft->set_caption(edit.caption());
+        draft->set_title(TitleFor(draft->caption(), platform));
       } else if (path == "hashtags") {
         std::vector<std::string> tags;
         for (const std::string& tag : edit.hashtags()) {

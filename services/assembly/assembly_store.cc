@@ -18,10 +18,25 @@ const std::string& Columns() {
       "ARRAY(SELECT unnest(video_ids)::text), ARRAY(SELECT unnest(image_ids)::text), platform, "
       "COALESCE(caption, ''), hashtags, COALESCE(compliance_disclosure, ''), "
       "COALESCE(metadata, '{}')::text, COALESCE(status, 'draft'), progress, COALESCE(phase, ''), "
-      "COALESCE(last_error, ''), COALESCE(final_video_url, ''), attempts, ",
-      db::MicrosOf("created_at"), ", ", db::MicrosOf("updated_at"), ", ", "COALESCE(",
-      db::MicrosOf("rendered_at"), ", 0), created_at::text"));
+      "COALESCE(last_error, ''), COALESCE(final_video_url, ''), attempts, COALESCE(",
+      db::MicrosOf("created_at"), ", 0), ", db::MicrosOf("updated_at"), ", COALESCE(",
+      db::MicrosOf("rendered_at"), ", 0), COALESCE(created_at::text, '')"));
   return *columns;
+}
+
+// Typed reads of the metadata JSON (written by this service, but a row may predate it): a
+// missing or mistyped key reads as the fallback instead of throwing.
+std::string TextIn(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+double NumberIn(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<double>() : 0;
+}
+bool BoolIn(const nlohmann::json& object, const char* key, bool fallback) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
 v1::Platform PlatformFromDb(const std::string& name) {
@@ -56,16 +71,16 @@ v1::Assembly RowToAssembly(const pqxx::row& row) {
       nlohmann::json::parse(row[9].as<std::string>(), nullptr, /*allow_exceptions=*/false);
   if (metadata.is_object()) {
     *assembly.mutable_options() = OptionsFromMetadata(metadata);
-    assembly.set_title(metadata.value("title", ""));
-    assembly.set_ai_generated(metadata.value("aiGenerated", true));
-    assembly.set_cover_url(metadata.value("coverUrl", ""));
+    assembly.set_title(TextIn(metadata, "title"));
+    assembly.set_ai_generated(BoolIn(metadata, "aiGenerated", true));
+    assembly.set_cover_url(TextIn(metadata, "coverUrl"));
     v1::RenderMetadata* rendered = assembly.mutable_metadata();
-    rendered->set_width(metadata.value("width", 0));
-    rendered->set_height(metadata.value("height", 0));
-    rendered->set_duration_seconds(metadata.value("duration", 0.0));
-    rendered->set_file_size(metadata.value("fileSize", int64_t{0}));
-    rendered->set_voice(metadata.value("voice", ""));
-    rendered->set_caption_timing(metadata.value("captionTiming", ""));
+    rendered->set_width(static_cast<int>(NumberIn(metadata, "width")));
+    rendered->set_height(static_cast<int>(NumberIn(metadata, "height")));
+    rendered->set_duration_seconds(NumberIn(metadata, "duration"));
+    rendered->set_file_size(static_cast<int64_t>(NumberIn(metadata, "fileSize")));
+    rendered->set_voice(TextIn(metadata, "voice"));
+    rendered->set_caption_timing(TextIn(metadata, "captionTiming"));
   }
   assembly.set_state(StateFromDb(row[10].as<std::string>()));
   assembly.set_progress(row[11].as<int>());
@@ -101,15 +116,16 @@ nlohmann::json OptionsToMetadata(const v1::AssemblyOptions& options) {
 
 v1::AssemblyOptions OptionsFromMetadata(const nlohmann::json& metadata) {
   v1::AssemblyOptions options;
-  options.set_template_(metadata.value("template", ""));
-  options.set_caption_style(metadata.value("captionStyle", ""));
-  options.set_font(metadata.value("fontFamily", ""));
-  options.set_music_track(metadata.value("musicTrack", ""));
-  const nlohmann::json settings = metadata.value("renderSettings", nlohmann::json::object());
-  if (settings.is_object()) {
-    options.set_aspect_ratio(settings.value("aspectRatio", ""));
-    options.set_voice(settings.value("voice", ""));
-    options.set_voiceover(settings.value("voiceover", true));
+  if (!metadata.is_object()) return options;
+  options.set_template_(TextIn(metadata, "template"));
+  options.set_caption_style(TextIn(metadata, "captionStyle"));
+  options.set_font(TextIn(metadata, "fontFamily"));
+  options.set_music_track(TextIn(metadata, "musicTrack"));
+  auto settings = metadata.find("renderSettings");
+  if (settings != metadata.end() && settings->is_object()) {
+    options.set_aspect_ratio(TextIn(*settings, "aspectRatio"));
+    options.set_voice(TextIn(*settings, "voice"));
+    options.set_voiceover(BoolIn(*settings, "voiceover", true));
   }
   return options;
 }
@@ -196,22 +212,27 @@ absl::StatusOr<std::vector<v1::Assembly>> AssemblyStore::GetMany(
 }
 
 absl::StatusOr<v1::Assembly> AssemblyStore::Render(const std::string& id, bool force) {
-  // A published assembly is done too, but it is out there: it is not rendered again. (Checked
-  // before the requeue: publishing marks only ready assemblies, which need force here anyway.)
-  absl::StatusOr<v1::Assembly> current = Get(id);
-  if (!current.ok()) return current.status();
-  if (current->state() == v1::ASSEMBLY_STATE_PUBLISHED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("assembly ", id, " is published; create a new assembly to change it"));
-  }
   std::set<jobs::JobState> from = {jobs::JobState::kNone, jobs::JobState::kCancelled};
   if (force) from.insert({jobs::JobState::kDone, jobs::JobState::kFailed});
-  absl::Status queued =
-      queue_.Requeue(id, from, "",
-                     force ? "a draft, ready or failed assembly can be rendered"
-                           : "a draft can be rendered; a ready or failed one needs force");
+  // A published assembly is done too, but it is out there: it is never rendered again. The
+  // condition is part of the UPDATE, so a MarkPublished racing this call cannot be undone.
+  absl::Status queued = queue_.Requeue(
+      id, from, "",
+      force ? "a draft, ready or failed assembly can be rendered (a published one never)"
+            : "a draft can be rendered; a ready or failed one needs force",
+      "status IS DISTINCT FROM 'published'");
   if (!queued.ok()) return queued;
   return Get(id);
+}
+
+std::optional<v1::Assembly> AssemblyStore::FindByRequestId(const std::string& request_id) {
+  if (request_id.empty()) return std::nullopt;
+  static const std::string name = "assembly_by_request_id";
+  static const std::string sql =
+      absl::StrCat("SELECT ", Columns(), " FROM cf_assembled_content WHERE create_request_id = $1");
+  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, request_id);
+  if (!rows.ok() || rows->empty()) return std::nullopt;
+  return RowToAssembly((*rows)[0]);
 }
 
 absl::StatusOr<AssemblyPage> AssemblyStore::List(const AssemblyFilter& filter,
@@ -260,14 +281,15 @@ absl::StatusOr<v1::Assembly> AssemblyStore::UpdateDraft(
     absl::Status changed = change(&next);
     if (!changed.ok()) return changed;
     std::vector<std::string> hashtags(next.hashtags().begin(), next.hashtags().end());
+    nlohmann::json metadata = OptionsToMetadata(next.options());
+    metadata["title"] = next.title();
     // The options live in the seed's metadata; its other keys (title, rendered figures) stay.
     pqxx::result written = txn.exec_params(
         absl::StrCat("UPDATE cf_assembled_content SET caption = $2, hashtags = $3::text[], "
                      "metadata = COALESCE(metadata, '{}') || $4::jsonb WHERE id = $1::uuid "
                      "RETURNING ",
                      Columns()),
-        id, next.caption(), db::TextArrayLiteral(hashtags),
-        JsonText(OptionsToMetadata(next.options())));
+        id, next.caption(), db::TextArrayLiteral(hashtags), JsonText(metadata));
     updated = RowToAssembly(written[0]);
     return absl::OkStatus();
   });

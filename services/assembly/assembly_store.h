@@ -51,6 +51,9 @@ class AssemblyStore {
 
   absl::StatusOr<v1::Assembly> Create(const Draft& draft, const std::string& request_id);
   absl::StatusOr<v1::Assembly> Get(const std::string& id);
+  // The assembly an earlier Create with `request_id` made (nullopt when none, or when the
+  // database cannot say: Create then decides).
+  std::optional<v1::Assembly> FindByRequestId(const std::string& request_id);
   // The assemblies that exist among `ids`, in that order (for watch streams).
   absl::StatusOr<std::vector<v1::Assembly>> GetMany(const std::vector<std::string>& ids);
   // Queues a render: of a draft; of a ready or failed assembly only with `force`.

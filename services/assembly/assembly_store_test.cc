@@ -139,6 +139,7 @@ TEST_F(AssemblyStoreTest, RendersADraftOnTheJobQueue) {
                                  std::chrono::minutes(3)));
   v1::Assembly again = store_.Get(draft.id()).value();
   EXPECT_NE(again.final_video_url(), ready.final_video_url());
+  EXPECT_TRUE(Exists(first_file));  // the old file was never removed under the old row
   EXPECT_TRUE(Exists(media_.LocalPathOf(again.final_video_url()).value()));
   EXPECT_EQ(again.attempts(), 1);
   runner->Stop();

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <type_traits>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -153,7 +153,7 @@ absl::StatusOr<Speech> ElevenLabsVoice::Speak(const std::string& text, const std
   if (!mp3.ok()) return NotDocumented("audio_base64 is not base64");
 
   // MP3 in, the renderer's WAV out.
-  const std::string mp3_path = absl::StrCat(audio_path, ".", getpid(), ".mp3");
+  const std::string mp3_path = UniqueTempPath(audio_path) + ".mp3";
   {
     std::ofstream file(mp3_path, std::ios::binary);
     file << *mp3;

@@ -24,6 +24,7 @@
 #include "services/assembly/assembly_store.h"
 #include "services/assembly/elevenlabs_voice.h"
 #include "services/assembly/render_handler.h"
+#include "services/assembly/renderer.h"
 #include "services/assembly/voice.h"
 #include "services/catalog/catalog_client.h"
 #include "services/generation/generation_client.h"
@@ -66,6 +67,15 @@ absl::StatusOr<std::unique_ptr<cf::assembly::VoiceProvider>> MakeVoice(const cf:
   return std::make_unique<cf::assembly::ElevenLabsVoice>(elevenlabs);
 }
 
+// The voice's provider and settings, for the cache key: another model or voice list is
+// another voice.
+std::string VoiceCacheName(const cf::Config& config) {
+  const std::string provider = config.GetOr("voice_provider", "flite");
+  if (provider != "elevenlabs") return provider;
+  return absl::StrCat(provider, "|", config.GetOr("elevenlabs_model", "eleven_multilingual_v2"),
+                      "|", config.GetOr("elevenlabs_voices", ""));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +96,12 @@ int main(int argc, char** argv) {
   auto media = cf::media::MediaStore::Open(config->GetOr("media_dir", "media"),
                                            config->GetOr("media_base_url", ""));
   if (!media.ok()) return cf::StartupFailure(media.status());
+  // The music tracks are made now, not by the first render that wants one.
+  for (const cf::assembly::MusicTrack& track : cf::assembly::MusicTracks()) {
+    auto made =
+        cf::assembly::EnsureMusicTrack(track, media->root() + "/music", cf::media::RenderOptions());
+    if (!made.ok()) return cf::StartupFailure(made.status());
+  }
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
   auto options = cf::ServerOptionsFromConfig(*config, "assembly", "127.0.0.1:50054");
@@ -99,7 +115,7 @@ int main(int argc, char** argv) {
   if (!spoken.ok()) return cf::StartupFailure(spoken.status());
   // A render that runs again reuses its voice (and a paid provider is not paid twice).
   cf::assembly::CachedVoice voice(spoken->get(), media->root() + "/voice-cache",
-                                  config->GetOr("voice_provider", "flite"));
+                                  VoiceCacheName(*config));
   cf::assembly::AssemblyStore store(database->pool.get());
   cf::assembly::Assemblies assemblies(&store, &catalog, &generation, &voice);
   cf::assembly::AssemblyWatcher watcher(&store);

@@ -75,6 +75,12 @@ std::string PostedCaption(const std::string& caption, const std::vector<std::str
   return absl::StrCat(caption, "\n\n#", absl::StrJoin(hashtags, " #"));
 }
 
+std::string TitleFor(const std::string& caption, const platforms::PlatformSpec& platform) {
+  if (platform.title_limit <= 0) return "";
+  const std::string first_line = caption.substr(0, caption.find('\n'));
+  return Shorten(first_line, platform.title_limit);
+}
+
 PostText ComposePost(const ProductFacts& product, const ScriptText& script,
                      const platforms::PlatformSpec& platform) {
   PostText post;
@@ -103,7 +109,7 @@ PostText ComposePost(const ProductFacts& product, const ScriptText& script,
     cta = Shorten(cta, std::max(0, room));
   }
   post.caption = caption_with(cta);
-  if (platform.title_limit > 0) post.title = Shorten(first_line, platform.title_limit);
+  post.title = TitleFor(post.caption, platform);
   // Every post here is AI-generated; the label is sent where the platform has one.
   post.ai_generated = true;
   return post;

@@ -53,6 +53,10 @@ std::vector<std::string> HashtagsFor(const ProductFacts& product, int limit);
 // The caption as the platform receives it: the caption, a blank line, then "#tag #tag".
 std::string PostedCaption(const std::string& caption, const std::vector<std::string>& hashtags);
 
+// The title a platform with titles (YouTube) shows: the caption's first line within its
+// limit; "" for a platform without titles.
+std::string TitleFor(const std::string& caption, const platforms::PlatformSpec& platform);
+
 // Everything for one platform, within its limits: hashtags are dropped from the end, then the
 // call-to-action line is shortened, until the posted caption fits; the first line (with the
 // disclosure) is never cut.

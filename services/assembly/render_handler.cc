@@ -1,5 +1,7 @@
 #include "services/assembly/render_handler.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,12 @@ absl::StatusOr<RenderJob> Decode(const jobs::Lease& lease) {
   }
   job.options = OptionsFromMetadata(metadata);
   job.disclosure = row[first + 3].as<std::string>();
+  if (!job.snapshot.contains("script") || !job.snapshot["script"].is_object()) {
+    // Not retried: a row from before the render snapshot (migration 0006) has nothing to say.
+    return absl::FailedPreconditionError(
+        "the assembly has no render snapshot (it was made before migration 0006); create it "
+        "again");
+  }
   return job;
 }
 
@@ -53,7 +61,9 @@ absl::StatusOr<std::vector<std::string>> LocalFiles(const media::MediaStore& med
   std::vector<std::string> paths;
   if (!items.is_array()) return paths;
   for (const nlohmann::json& item : items) {
-    const std::string url = item.is_object() ? item.value("url", "") : "";
+    const std::string url = item.is_object() && item.contains("url") && item["url"].is_string()
+                                ? item["url"].get<std::string>()
+                                : "";
     absl::StatusOr<std::string> path = media.LocalPathOf(url);
     if (!path.ok()) {
       return absl::FailedPreconditionError(
@@ -147,7 +157,12 @@ absl::StatusOr<jobs::Completion> RenderJobHandler::Run(jobs::JobContext& context
   absl::Status rendered = Render(plan, options);
   if (!rendered.ok()) return rendered;
   absl::StatusOr<media::MediaInfo> info = media::Probe(plan.output);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) {
+    // This attempt's files are nobody's: no completion will point at them.
+    unlink(plan.output.c_str());
+    unlink(plan.cover.c_str());
+    return info.status();
+  }
 
   jobs::Completion completion;
   completion.set_sql =

@@ -1,6 +1,7 @@
 #include "services/assembly/renderer.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,8 +27,10 @@ std::string ShotFilter(int input, bool still, const RenderPlan& plan, double len
                       plan.width, plan.height, plan.width, plan.height);
   if (still) {
     absl::StrAppendFormat(&filter,
-                          "zoompan=z='min(pzoom+0.0006,1.15)':x='iw/2-(iw/zoom/2)':"
-                          "y='ih/2-(ih/zoom/2)':d=1:s=%dx%d:fps=%d,",
+                          // A slow zoom in, panning gently from side to side.
+                          "zoompan=z='min(pzoom+0.0006,1.15)':"
+                          "x='(iw-iw/zoom)*(0.5+0.5*sin(on/60))':y='ih/2-(ih/zoom/2)':"
+                          "d=1:s=%dx%d:fps=%d,",
                           plan.width, plan.height, kFps);
   }
   absl::StrAppendFormat(&filter,
@@ -175,11 +178,14 @@ absl::Status Render(const RenderPlan& plan, const media::RenderOptions& options)
   // The cover: a frame from just after the start, once the first shot has faded in.
   media::RenderOptions cover_options = options;
   cover_options.on_progress = nullptr;
-  return media::WriteAtomically(plan.cover, [&](const std::string& temp) {
+  absl::Status cover = media::WriteAtomically(plan.cover, [&](const std::string& temp) {
     return media::RunFfmpeg({"-ss", Seconds(std::min(0.5, plan.duration_s / 2)), "-i", plan.output,
                              "-frames:v", "1", temp},
                             cover_options);
   });
+  // A video without its cover is no result: neither stays.
+  if (!cover.ok()) unlink(plan.output.c_str());
+  return cover;
 }
 
 }  // namespace cf::assembly

@@ -28,7 +28,10 @@ double MeanVolume(const std::string& path, double from, double to) {
                                            std::to_string(from) + " -to " + std::to_string(to) +
                                            " -i '" + path + "' -af volumedetect -f null - 2>&1");
   std::smatch match;
-  if (!std::regex_search(log, match, std::regex("mean_volume: (-?[0-9.]+) dB"))) return -1000;
+  if (!std::regex_search(log, match, std::regex("mean_volume: (-?[0-9.]+) dB"))) {
+    ADD_FAILURE() << "volumedetect measured nothing:\n" << log;
+    return 0;
+  }
   return std::stod(match[1]);
 }
 

@@ -1,9 +1,12 @@
 #include "services/assembly/voice.h"
 
+#include <fcntl.h>
 #include <openssl/sha.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -124,7 +127,7 @@ absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::str
   }
   cst_wave* wave = utt_wave(utterance);
   speech.duration_s = static_cast<double>(cst_wave_num_samples(wave)) / cst_wave_sample_rate(wave);
-  const std::string partial = audio_path + ".partial";
+  const std::string partial = UniqueTempPath(audio_path);
   const int saved = cst_wave_save_riff(wave, partial.c_str());
   delete_utterance(utterance);
   if (token_number != static_cast<int>(said.size())) {
@@ -185,16 +188,47 @@ std::optional<Speech> ReadCached(const std::string& audio, const std::string& ti
 
 }  // namespace
 
+std::string UniqueTempPath(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  return absl::StrCat(path, ".partial-", getpid(), "-", ++counter);
+}
+
+std::shared_ptr<std::mutex> CachedVoice::LockFor(const std::string& key) {
+  std::lock_guard<std::mutex> guard(locks_mutex_);
+  std::shared_ptr<std::mutex> lock = locks_[key].lock();
+  if (lock == nullptr) {
+    lock = std::make_shared<std::mutex>();
+    locks_[key] = lock;
+  }
+  for (auto it = locks_.begin(); it != locks_.end();) {  // forget keys nobody holds
+    it = it->second.expired() ? locks_.erase(it) : std::next(it);
+  }
+  return lock;
+}
+
 absl::StatusOr<Speech> CachedVoice::Speak(const std::string& text, const std::string& voice,
                                           const std::string& /*audio_path*/) {
   const std::string key = Sha256Hex(absl::StrCat(provider_, "\n", voice, "\n", text));
   const std::string audio = absl::StrCat(folder_, "/", key, ".wav");
   const std::string timing = absl::StrCat(folder_, "/", key, ".json");
   if (std::optional<Speech> cached = ReadCached(audio, timing)) return *cached;
+  // Spoken once: other threads wait on the key's lock, other processes on its lock file.
+  std::shared_ptr<std::mutex> thread_lock = LockFor(key);
+  std::lock_guard<std::mutex> in_process(*thread_lock);
+  const std::string lock_path = absl::StrCat(folder_, "/", key, ".lock");
+  const int lock_file = open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock_file >= 0) flock(lock_file, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) close(fd);  // closing releases the flock
+    }
+  } unlock{lock_file};
+  if (std::optional<Speech> cached = ReadCached(audio, timing)) return *cached;
   absl::StatusOr<Speech> speech = inner_->Speak(text, voice, audio);
   if (!speech.ok()) return speech;
   // The timing file is written last and renamed into place: its presence marks a whole entry.
-  const std::string partial = absl::StrCat(timing, ".partial-", getpid());
+  const std::string partial = UniqueTempPath(timing);
   {
     std::ofstream file(partial);
     file << SpeechToJson(*speech).dump();

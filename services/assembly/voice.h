@@ -3,6 +3,9 @@
 #ifndef CF_SERVICES_ASSEMBLY_VOICE_H_
 #define CF_SERVICES_ASSEMBLY_VOICE_H_
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -61,7 +64,9 @@ class FliteVoice final : public VoiceProvider {
 // cached file (Speech.audio_path), not the path asked for.
 class CachedVoice final : public VoiceProvider {
  public:
-  // `provider` names the voice provider in the key (another provider's "slt" is another voice).
+  // `provider` names the voice provider and its settings in the key (another provider's "slt",
+  // or another model, is another voice). One text and voice is spoken once at a time, across
+  // threads (a lock per key) and processes sharing the folder (flock on "<key>.lock").
   CachedVoice(VoiceProvider* inner, std::string folder, std::string provider)
       : inner_(inner), folder_(std::move(folder)), provider_(std::move(provider)) {}
 
@@ -70,13 +75,21 @@ class CachedVoice final : public VoiceProvider {
                                const std::string& audio_path) override;
 
  private:
+  std::shared_ptr<std::mutex> LockFor(const std::string& key);
+
   VoiceProvider* inner_;
   std::string folder_;
   std::string provider_;
+  std::mutex locks_mutex_;
+  std::map<std::string, std::weak_ptr<std::mutex>> locks_;
 };
 
 // SHA-256 of `data`, in hex.
 std::string Sha256Hex(absl::string_view data);
+
+// "<path>.partial-<pid>-<n>": a temporary name beside `path` that no other thread or process
+// writing the same path uses.
+std::string UniqueTempPath(const std::string& path);
 
 }  // namespace cf::assembly
 

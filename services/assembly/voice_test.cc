@@ -1,8 +1,10 @@
 #include "services/assembly/voice.h"
 
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
@@ -92,7 +94,7 @@ class CountingVoice final : public VoiceProvider {
     return flite.Speak(text, voice, audio_path);
   }
   FliteVoice flite;
-  int calls = 0;
+  std::atomic<int> calls{0};
 };
 
 TEST(VoiceTest, TheSameTextAndVoiceAreSpokenOnce) {
@@ -117,6 +119,23 @@ TEST(VoiceTest, TheSameTextAndVoiceAreSpokenOnce) {
   ASSERT_TRUE(cached.Speak("Glow today!", "slt", "unused.wav").ok());
   EXPECT_EQ(counting.calls, 3);
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// Renders of one script at once: the voice speaks it once, and both get the same whole entry.
+TEST(VoiceTest, ConcurrentRequestsForOneTextSpeakOnce) {
+  CountingVoice counting;
+  CachedVoice cached(&counting, testing::TestTempPath(""), "flite-concurrent");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto speech = cached.Speak("Four renders, one voice.", "slt", "unused.wav");
+      if (speech.ok() && speech->words.size() == 4) ++ok;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(counting.calls, 1);
 }
 
 }  // namespace
