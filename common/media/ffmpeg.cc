@@ -57,8 +57,9 @@ absl::Status CheckRenderTools(const std::vector<std::string>& fonts) {
 }
 
 absl::Status RunFfmpeg(const std::vector<std::string>& args, const RenderOptions& options) {
-  std::vector<std::string> argv = {kFfmpeg, "-nostdin",  "-hide_banner", "-loglevel", "error",
-                                   "-y",    "-progress", "pipe:1",       "-nostats"};
+  std::vector<std::string> argv = {kFfmpeg,     "-nostdin",        "-hide_banner",
+                                   "-loglevel", options.log_level, "-y",
+                                   "-progress", "pipe:1",          "-nostats"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions process;
   process.timeout = options.timeout;
@@ -71,6 +72,14 @@ absl::Status RunFfmpeg(const std::vector<std::string>& args, const RenderOptions
       if (absl::SimpleAtoi(value, &micros) && micros >= 0) options.on_progress(micros / 1e6);
     }
   };
+  std::string failing_line;
+  if (!options.failing_log_lines.empty()) {
+    process.on_stderr_line = [&](const std::string& line) {
+      for (const std::string& failing : options.failing_log_lines) {
+        if (failing_line.empty() && absl::StrContains(line, failing)) failing_line = line;
+      }
+    };
+  }
   absl::StatusOr<ProcessOutcome> outcome = RunProcess(argv, process);
   if (!outcome.ok()) return outcome.status();
   if (outcome->cancelled) return absl::CancelledError("render cancelled");
@@ -81,6 +90,9 @@ absl::Status RunFfmpeg(const std::vector<std::string>& args, const RenderOptions
   if (outcome->exit_code != 0) {
     return absl::InternalError(absl::StrCat("ffmpeg failed (exit ", outcome->exit_code,
                                             "): ", LastLines(outcome->stderr_tail, 3)));
+  }
+  if (!failing_line.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("ffmpeg reported: ", failing_line));
   }
   return absl::OkStatus();
 }

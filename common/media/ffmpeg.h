@@ -26,6 +26,11 @@ struct RenderOptions {
   // Seconds of output written so far (from ffmpeg's -progress).
   std::function<void(double seconds)> on_progress;
   const std::atomic<bool>* cancel = nullptr;
+  // ffmpeg's -loglevel. "warning" lets libass report glyphs no font has.
+  std::string log_level = "error";
+  // A log line containing one of these fails the run (FAILED_PRECONDITION, quoting the line)
+  // even when ffmpeg exits 0: e.g. libass's "failed to find any fallback", an empty box drawn.
+  std::vector<std::string> failing_log_lines;
 };
 
 // Runs ffmpeg with `args` (inputs, filters, output), adding -nostdin, -y and progress output.

@@ -1,6 +1,6 @@
 // Where rendered media lives: a folder (CF_MEDIA_DIR) with images/, videos/, assemblies/,
-// music/ (generated tracks) and voice-cache/ (spoken scripts), addressed by file:// URLs or, when CF_MEDIA_BASE_URL is set (a CDN
-// or web server over the folder), by it.
+// music/ (generated tracks) and voice-cache/ (spoken scripts), addressed by file:// URLs or, when
+// CF_MEDIA_BASE_URL is set (a CDN or web server over the folder), by it.
 #ifndef CF_COMMON_MEDIA_MEDIA_STORE_H_
 #define CF_COMMON_MEDIA_MEDIA_STORE_H_
 

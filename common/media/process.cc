@@ -36,6 +36,18 @@ constexpr size_t kStderrTail = 4096;
   _exit(127);
 }
 
+// Appends `n` bytes to `pending` and hands each complete line to `on_line` (when set).
+void SplitLines(const char* data, ssize_t n, std::string* pending,
+                const std::function<void(const std::string&)>& on_line) {
+  if (!on_line) return;
+  pending->append(data, n);
+  size_t newline;
+  while ((newline = pending->find('\n')) != std::string::npos) {
+    on_line(pending->substr(0, newline));
+    pending->erase(0, newline + 1);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ProcessOutcome> RunProcess(const std::vector<std::string>& argv,
@@ -59,6 +71,7 @@ absl::StatusOr<ProcessOutcome> RunProcess(const std::vector<std::string>& argv,
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(absl::ToInt64Milliseconds(options.timeout));
   std::string stdout_buffer;
+  std::string stderr_buffer;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   bool killed = false;
@@ -90,14 +103,10 @@ absl::StatusOr<ProcessOutcome> RunProcess(const std::vector<std::string>& argv,
         if (outcome.stderr_tail.size() > 2 * kStderrTail) {
           outcome.stderr_tail.erase(0, outcome.stderr_tail.size() - kStderrTail);
         }
+        SplitLines(buffer, n, &stderr_buffer, options.on_stderr_line);
         continue;
       }
-      stdout_buffer.append(buffer, n);
-      size_t newline;
-      while ((newline = stdout_buffer.find('\n')) != std::string::npos) {
-        if (options.on_stdout_line) options.on_stdout_line(stdout_buffer.substr(0, newline));
-        stdout_buffer.erase(0, newline + 1);
-      }
+      SplitLines(buffer, n, &stdout_buffer, options.on_stdout_line);
     }
   }
   int status = 0;

@@ -18,6 +18,8 @@ struct ProcessOptions {
   absl::Duration timeout = absl::Minutes(5);
   // Called for each line the child writes to stdout.
   std::function<void(const std::string& line)> on_stdout_line;
+  // Called for each line the child writes to stderr (all of them, not only the tail kept).
+  std::function<void(const std::string& line)> on_stderr_line;
   // Polled; when it turns true the child is killed.
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -92,6 +92,12 @@ const std::vector<PlatformSpec>& AllPlatforms() {
   return *all;
 }
 
+SafeZone SafeZoneFor(const PlatformSpec& platform, const Resolution& frame) {
+  if (frame.aspect == "9:16") return platform.safe_zone;
+  const double bottom = frame.aspect == "16:9" ? 0.15 : 0.05;
+  return {0.05, bottom, 0.05, 0.05};
+}
+
 const PlatformSpec* FindPlatform(absl::string_view name) {
   for (const PlatformSpec& platform : AllPlatforms()) {
     if (platform.name == name) return &platform;

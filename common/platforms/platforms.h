@@ -19,8 +19,8 @@ struct Resolution {
   int height = 0;
 };
 
-// The share of the frame, from each edge, that the platform's own buttons and texts cover on
-// a vertical video. Captions and the disclosure stay inside the rest.
+// The share of the frame, from each edge, that the platform's own buttons and texts cover.
+// Captions and the disclosure stay inside the rest.
 struct SafeZone {
   double top = 0;
   double bottom = 0;
@@ -37,7 +37,7 @@ struct PlatformSpec {
   int caption_limit = 0;
   int hashtag_limit = 0;
   int title_limit = 0;  // 0: no separate title. YouTube's title is the caption's first line.
-  SafeZone safe_zone;
+  SafeZone safe_zone;   // on a full-screen 9:16 video; SafeZoneFor gives the other frames'
   // The API field that labels AI-generated content ("" when the API has none).
   std::string ai_label_field;
   // The API field for a paid or affiliate disclosure beside the caption's own "#ad".
@@ -55,6 +55,13 @@ std::string PlatformNames();
 
 // The platform's resolution for `aspect` ("" = its default), or nullptr when not allowed.
 const Resolution* FindResolution(const PlatformSpec& platform, absl::string_view aspect);
+
+// The safe zone of `platform` for a video in `frame`. A 9:16 video fills the phone's screen
+// under the platform's buttons (its own zone). Other frames are shown in a feed or a player
+// whose buttons sit mostly outside the picture, so they keep a broadcast-style margin: 5% on
+// each edge (within SMPTE's 90% title-safe area), and on a 16:9 player a bottom of 15% for the
+// progress bar and controls drawn over it.
+SafeZone SafeZoneFor(const PlatformSpec& platform, const Resolution& frame);
 
 // "9:16, 1:1, 4:5": for error messages.
 std::string AspectNames(const PlatformSpec& platform);

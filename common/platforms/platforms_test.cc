@@ -36,6 +36,22 @@ TEST(PlatformsTest, AspectRatiosPerPlatform) {
   EXPECT_EQ(FindResolution(*FindPlatform("tiktok"), "4:5"), nullptr);
 }
 
+// A full-screen vertical video keeps clear of the platform's buttons; a feed or player frame,
+// whose buttons sit outside the picture, keeps a smaller margin (more at a 16:9 player's
+// bottom, where the progress bar is drawn).
+TEST(PlatformsTest, SafeZoneFollowsTheFrame) {
+  const PlatformSpec& instagram = *FindPlatform("instagram");
+  const SafeZone reel = SafeZoneFor(instagram, *FindResolution(instagram, "9:16"));
+  EXPECT_DOUBLE_EQ(reel.bottom, 420.0 / 1920);
+  const SafeZone feed = SafeZoneFor(instagram, *FindResolution(instagram, "4:5"));
+  EXPECT_DOUBLE_EQ(feed.bottom, 0.05);
+  EXPECT_LT(feed.top, reel.top);
+  const PlatformSpec& youtube = *FindPlatform("youtube");
+  const SafeZone player = SafeZoneFor(youtube, *FindResolution(youtube, "16:9"));
+  EXPECT_DOUBLE_EQ(player.bottom, 0.15);
+  EXPECT_GT(player.bottom, player.top);
+}
+
 TEST(PlatformsTest, CaptionLengthCountsUtf16Units) {
   EXPECT_EQ(CaptionLength("glow"), 4);
   EXPECT_EQ(CaptionLength("caf\xc3\xa9"), 4);               // é: one unit

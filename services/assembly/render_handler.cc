@@ -129,10 +129,11 @@ absl::StatusOr<jobs::Completion> RenderJobHandler::Run(jobs::JobContext& context
   plan.captions = *scratch + "/captions.ass";
   {
     std::ofstream file(plan.captions);
-    file << CaptionDocument(speech->words, *style,
-                            {plan.width, plan.height, job->platform->safe_zone,
-                             job->options.font().empty() ? "DejaVu Sans" : job->options.font()},
-                            job->disclosure, duration);
+    file << CaptionDocument(
+        speech->words, *style,
+        {plan.width, plan.height, platforms::SafeZoneFor(*job->platform, *resolution),
+         job->options.font().empty() ? "DejaVu Sans" : job->options.font()},
+        job->disclosure, duration);
     if (!file) return absl::UnavailableError("cannot write the captions file");
   }
   media::RenderOptions options;

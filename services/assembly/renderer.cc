@@ -169,10 +169,20 @@ absl::StatusOr<std::vector<std::string>> RenderArguments(const RenderPlan& plan,
 }
 
 absl::Status Render(const RenderPlan& plan, const media::RenderOptions& options) {
+  // libass warns when no installed font has a glyph and draws an empty box: a defect in the
+  // video even though ffmpeg exits 0, so it fails the render (and is not retried).
+  media::RenderOptions video_options = options;
+  video_options.log_level = "warning";
+  video_options.failing_log_lines = {"failed to find any fallback"};
   absl::Status video = media::WriteAtomically(plan.output, [&](const std::string& temp) {
     absl::StatusOr<std::vector<std::string>> args = RenderArguments(plan, temp);
     if (!args.ok()) return args.status();
-    return media::RunFfmpeg(*args, options);
+    absl::Status run = media::RunFfmpeg(*args, video_options);
+    if (run.code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the captions have a character no installed font can draw (", run.message(), ")"));
+    }
+    return run;
   });
   if (!video.ok()) return video;
   // The cover: a frame from just after the start, once the first shot has faded in.

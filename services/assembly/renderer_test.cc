@@ -90,6 +90,24 @@ TEST(RendererTest, RendersAPlatformReadyVideo) {
   plan.cover = testing::TestTempPath("final.png");
   ASSERT_TRUE(Render(plan, options).ok());
 
+  // The burned-in captions are timed by the voice: each spoken word is highlighted from the
+  // moment the synthesizer says it.
+  std::ifstream captions(plan.captions);
+  std::string document(std::istreambuf_iterator<char>(captions), {});
+  std::vector<std::string> caption_starts, spoken_starts;
+  std::smatch event;
+  for (auto it = document.cbegin(); std::regex_search(
+           it, document.cend(), event, std::regex("Dialogue: 0,([0-9:.]+),[^,]*,Caption"));
+       it = event.suffix().first) {
+    if (caption_starts.empty() || caption_starts.back() != event[1])
+      caption_starts.push_back(event[1]);
+  }
+  for (const WordTiming& word : speech->words) {
+    if (word.spoken) spoken_starts.push_back(AssTime(word.start_s));
+  }
+  EXPECT_EQ(caption_starts, spoken_starts);
+  EXPECT_GE(spoken_starts.size(), 10u);
+
   std::string streams = testing::CommandOutput(
       "ffprobe -v error -show_entries stream=codec_type,codec_name,width,height -of csv=p=0 '" +
       plan.output + "'");
@@ -133,9 +151,10 @@ TEST(RendererTest, EveryPlatformGetsItsFrame) {
     plan.height = frame.height;
     plan.duration_s = speech->duration_s + 0.6;
     plan.captions = testing::TestTempPath(name + ".ass");
-    std::ofstream(plan.captions) << CaptionDocument(speech->words, CaptionStyles().front(),
-                                                    {frame.width, frame.height, platform.safe_zone},
-                                                    "#ad", plan.duration_s);
+    std::ofstream(plan.captions) << CaptionDocument(
+        speech->words, CaptionStyles().front(),
+        {frame.width, frame.height, platforms::SafeZoneFor(platform, frame)}, "#ad",
+        plan.duration_s);
     plan.output = testing::TestTempPath(name + ".mp4");
     plan.cover = testing::TestTempPath(name + ".png");
     ASSERT_TRUE(Render(plan, media::RenderOptions()).ok());
@@ -149,6 +168,46 @@ TEST(RendererTest, EveryPlatformGetsItsFrame) {
     EXPECT_GT(MeanVolume(plan.output, speech->words.front().start_s, speech->words.back().end_s),
               -35.0);
   }
+}
+
+// Captions that are hostile to filters and scripts alike render, with every glyph found in
+// some installed font; a glyph no font has fails the render, leaving no file.
+TEST(RendererTest, EveryGlyphIsDrawnOrTheRenderFails) {
+  const std::string clip = Make("glyphs.mp4", "testsrc=s=640x360:r=30:d=1", "-pix_fmt yuv420p");
+  const std::string silence = Make("glyphs.wav", "anullsrc=r=48000:cl=mono", "-t 1.5");
+  auto render = [&](const std::vector<std::string>& texts, const std::string& name) {
+    std::vector<WordTiming> words;
+    double t = 0;
+    for (const std::string& text : texts) {
+      words.push_back({text, t, t + 0.1, true});
+      t += 0.1;
+    }
+    RenderPlan plan;
+    plan.clips = {clip};
+    plan.voice = silence;
+    plan.width = 540;
+    plan.height = 960;
+    plan.duration_s = 1.2;
+    plan.captions = testing::TestTempPath(name + ".ass");
+    std::ofstream(plan.captions) << CaptionDocument(
+        words, CaptionStyles().front(),
+        {plan.width, plan.height, platforms::FindPlatform("tiktok")->safe_zone}, "#ad \xe2\x9c\x93",
+        plan.duration_s);
+    plan.output = testing::TestTempPath(name + ".mp4");
+    plan.cover = testing::TestTempPath(name + ".png");
+    absl::Status status = Render(plan, media::RenderOptions());
+    EXPECT_EQ(std::ifstream(plan.output).good(), status.ok());
+    return status;
+  };
+  absl::Status hostile =
+      render({"\"Glow\":", "C:\\New\\{x}", "100%", "{\\fs200}big?", "\xf0\x9f\x94\xa5\xe2\x9c\xa8",
+              "\xe4\xbd\xa0\xe5\xa5\xbd", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",
+              "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", "%{pts}"},
+             "hostile");
+  EXPECT_TRUE(hostile.ok()) << hostile;
+  absl::Status missing = render({"Linear", "\xf0\x90\x80\x80"}, "missing");  // U+10000
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition) << missing;
+  EXPECT_TRUE(absl::StrContains(missing.message(), "failed to find any fallback")) << missing;
 }
 
 // Without a voiceover and without music the soundtrack is silence, and still there.

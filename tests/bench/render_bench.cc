@@ -68,7 +68,7 @@ int Main() {
   auto speech = voice.Speak(
       "Tired of dull, tired skin every single morning? Meet Glow Serum. Two drops a day bring "
       "back the glow you had years ago, with vitamin C and nothing that stings. Thousands switched "
-      "this month. Tap the link below and glow today!",
+      "this month, and most of them never looked back. Tap the link below and glow today!",
       "slt", dir + "/voice.wav");
   if (!speech.ok()) {
     std::fprintf(stderr, "voice: %s\n", std::string(speech.status().message()).c_str());
