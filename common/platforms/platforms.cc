@@ -1,5 +1,6 @@
 #include "common/platforms/platforms.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace cf::platforms {
@@ -90,6 +91,11 @@ std::vector<PlatformSpec> MakePlatforms() {
 const std::vector<PlatformSpec>& AllPlatforms() {
   static const std::vector<PlatformSpec>* all = new std::vector<PlatformSpec>(MakePlatforms());
   return *all;
+}
+
+std::string PostedCaption(const std::string& caption, const std::vector<std::string>& hashtags) {
+  if (hashtags.empty()) return caption;
+  return absl::StrCat(caption, "\n\n#", absl::StrJoin(hashtags, " #"));
 }
 
 SafeZone SafeZoneFor(const PlatformSpec& platform, const Resolution& frame) {

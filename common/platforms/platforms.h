@@ -66,6 +66,9 @@ SafeZone SafeZoneFor(const PlatformSpec& platform, const Resolution& frame);
 // "9:16, 1:1, 4:5": for error messages.
 std::string AspectNames(const PlatformSpec& platform);
 
+// The caption as the platform receives it: the caption, a blank line, then "#tag #tag".
+std::string PostedCaption(const std::string& caption, const std::vector<std::string>& hashtags);
+
 // Length of `text` as the platforms count captions: UTF-16 code units.
 int CaptionLength(absl::string_view text);
 

@@ -437,7 +437,7 @@ absl::StatusOr<v1::Assembly> Assemblies::UpdateAssembly(const v1::UpdateAssembly
                                                     draft->compliance_disclosure(), "\""));
     }
     std::vector<std::string> tags(draft->hashtags().begin(), draft->hashtags().end());
-    const int length = platforms::CaptionLength(PostedCaption(draft->caption(), tags));
+    const int length = platforms::CaptionLength(platforms::PostedCaption(draft->caption(), tags));
     if (length > platform.caption_limit) {
       problems.Add("assembly.caption",
                    absl::StrCat("with its hashtags it is ", length, " characters; ", platform.name,

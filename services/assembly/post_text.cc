@@ -70,11 +70,6 @@ std::vector<std::string> HashtagsFor(const ProductFacts& product, int limit) {
   return tags;
 }
 
-std::string PostedCaption(const std::string& caption, const std::vector<std::string>& hashtags) {
-  if (hashtags.empty()) return caption;
-  return absl::StrCat(caption, "\n\n#", absl::StrJoin(hashtags, " #"));
-}
-
 std::string TitleFor(const std::string& caption, const platforms::PlatformSpec& platform) {
   if (platform.title_limit <= 0) return "";
   const std::string first_line = caption.substr(0, caption.find('\n'));
@@ -100,7 +95,7 @@ PostText ComposePost(const ProductFacts& product, const ScriptText& script,
   };
   // Hashtags go first, then the call to action shrinks.
   while (!post.hashtags.empty() &&
-         platforms::CaptionLength(PostedCaption(caption_with(cta), post.hashtags)) >
+         platforms::CaptionLength(platforms::PostedCaption(caption_with(cta), post.hashtags)) >
              platform.caption_limit) {
     post.hashtags.pop_back();
   }

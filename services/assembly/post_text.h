@@ -31,7 +31,7 @@ struct ScriptText {
 
 struct PostText {
   // As stored: first line the disclosure (when required) and the hook; then the call to action.
-  // The #tags are not in it: they are `hashtags`, added when posted (PostedCaption).
+  // The #tags are not in it: they are `hashtags`, added when posted (platforms::PostedCaption).
   std::string caption;
   std::vector<std::string> hashtags;  // without '#', deduplicated, within the platform's cap
   std::string compliance_disclosure;  // "" when the post earns nothing
@@ -49,9 +49,6 @@ std::string HashtagOf(absl::string_view text);
 
 // Category, niche and benefits as hashtags, in that order, deduplicated, at most `limit`.
 std::vector<std::string> HashtagsFor(const ProductFacts& product, int limit);
-
-// The caption as the platform receives it: the caption, a blank line, then "#tag #tag".
-std::string PostedCaption(const std::string& caption, const std::vector<std::string>& hashtags);
 
 // The title a platform with titles (YouTube) shows: the caption's first line within its
 // limit; "" for a platform without titles.

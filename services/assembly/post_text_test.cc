@@ -56,8 +56,8 @@ TEST(PostTextTest, AnAffiliatePostDisclosesOnItsFirstLine) {
 }
 
 TEST(PostTextTest, PostedCaptionCarriesTheTags) {
-  EXPECT_EQ(PostedCaption("Hi", {"a", "b"}), "Hi\n\n#a #b");
-  EXPECT_EQ(PostedCaption("Hi", {}), "Hi");
+  EXPECT_EQ(platforms::PostedCaption("Hi", {"a", "b"}), "Hi\n\n#a #b");
+  EXPECT_EQ(platforms::PostedCaption("Hi", {}), "Hi");
 }
 
 TEST(PostTextTest, YouTubeTitleIsTheFirstLineWithinItsLimit) {
@@ -82,7 +82,7 @@ TEST(PostTextTest, AnOverlongPostIsFittedToTheLimit) {
   for (const auto& platform : platforms::AllPlatforms()) {
     SCOPED_TRACE(platform.name);
     PostText post = ComposePost(product, wordy, platform);
-    EXPECT_LE(CaptionLength(PostedCaption(post.caption, post.hashtags)), platform.caption_limit);
+    EXPECT_LE(CaptionLength(platforms::PostedCaption(post.caption, post.hashtags)), platform.caption_limit);
     EXPECT_TRUE(absl::StartsWith(post.caption, "#ad \xc2\xb7 Commission earned Tired"));
     EXPECT_TRUE(absl::EndsWith(post.caption, "\xe2\x80\xa6")) << "the cut is marked";
     EXPECT_LE(static_cast<int>(post.hashtags.size()), platform.hashtag_limit);

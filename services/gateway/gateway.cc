@@ -29,7 +29,8 @@ std::optional<HealthService::ServingStatus> BackendHealth(const Router& router,
 const std::vector<std::string>& FrontedProtoFiles() {
   static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto",
                                                  "cf/generation/v1/generation.proto",
-                                                 "cf/assembly/v1/assembly.proto"};
+                                                 "cf/assembly/v1/assembly.proto",
+                                                 "cf/publishing/v1/publishing.proto"};
   return files;
 }
 

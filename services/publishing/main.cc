@@ -1,0 +1,307 @@
+// publishing: serves cf.publishing.v1.PublishingService and runs the publish workers, which
+// post through each platform's real API: to the platforms themselves, or to the local sandbox
+// (services/sandbox), which speaks the same APIs.
+//
+// Configuration (flag --name or environment CF_NAME):
+//   database_url (required, role cf_publishing), assembly_addr (required), listen (default
+//   127.0.0.1:50055), media_dir (./media, shared with assembly), media_base_url,
+//   publish_workers (2), platform_timeout_s (30), upload_timeout_s (300), poll_interval_ms
+//   (5000), mark_interval_ms (1000), youtube_daily_quota (10000), youtube_upload_cost (1600),
+//   affiliate_report_url.
+//   sandbox_url: when set (tools/up does), every platform's base URL and credentials default
+//   to the sandbox's.
+//   TikTok: tiktok_base_url, tiktok_client_key, tiktok_client_secret*, tiktok_access_token*,
+//   tiktok_refresh_token*. Meta: meta_graph_base_url, meta_video_base_url, meta_app_id,
+//   meta_app_secret*, meta_access_token*, instagram_user_id, facebook_page_id,
+//   meta_sponsor_id. YouTube: youtube_base_url, google_token_url, google_client_id,
+//   google_client_secret*, youtube_access_token*, youtube_refresh_token*.
+//   (* secrets: from the environment or a *_FILE, never a flag.) A platform without an access
+//   token takes no publishes (FAILED_PRECONDITION saying what to set).
+//   The job runner's settings (common/jobs/runner_config.h), db_pool_size, db_queue,
+//   drain_timeout_s.
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/http/http_client.h"
+#include "common/jobs/runner.h"
+#include "common/jobs/runner_config.h"
+#include "common/log/log.h"
+#include "common/media/media_store.h"
+#include "common/server/channel.h"
+#include "common/server/service_main.h"
+#include "services/assembly/assembly_client.h"
+#include "services/publishing/affiliate.h"
+#include "services/publishing/meta.h"
+#include "services/publishing/publish_handler.h"
+#include "services/publishing/publishing.h"
+#include "services/publishing/publishing_service.h"
+#include "services/publishing/tiktok.h"
+#include "services/publishing/youtube.h"
+
+namespace {
+
+// The newest migration this build relies on (0007: publish jobs).
+constexpr int kSchemaVersion = 7;
+
+// A platform with no access token configured: every publish to it is refused, saying why.
+class Unconfigured final : public cf::publishing::PlatformApi {
+ public:
+  Unconfigured(std::string name, std::string setting)
+      : name_(std::move(name)), setting_(std::move(setting)) {}
+  std::string name() const override { return name_; }
+  absl::StatusOr<cf::publishing::Advanced> Advance(const cf::publishing::PostRequest&,
+                                                   const std::string&,
+                                                   cf::publishing::PublishContext&) override {
+    return Refusal();
+  }
+  absl::StatusOr<cf::publishing::PostFigures> Figures(const std::string&) override {
+    return Refusal();
+  }
+  absl::StatusOr<cf::publishing::CreatorLimits> Limits() override { return Refusal(); }
+
+ private:
+  absl::Status Refusal() const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name_, " is not configured: set ", setting_, " (or CF_SANDBOX_URL for the local sandbox)"));
+  }
+  std::string name_;
+  std::string setting_;
+};
+
+// Settings for one platform, defaulting to the sandbox's when it is configured.
+struct Settings {
+  const cf::Config& config;
+  std::string sandbox;  // "" when no sandbox
+
+  std::string Url(const char* name, const std::string& real,
+                  const std::string& sandbox_path) const {
+    return config.GetOr(name, sandbox.empty() ? real : sandbox + sandbox_path);
+  }
+  std::string Plain(const char* name, const std::string& sandbox_value) const {
+    return config.GetOr(name, sandbox.empty() ? "" : sandbox_value);
+  }
+  absl::StatusOr<std::string> Secret(const char* name, const std::string& sandbox_value) const {
+    auto value = config.GetSecret(name);
+    if (!value.ok()) return value.status();
+    if (value->has_value()) return **value;
+    return sandbox.empty() ? "" : sandbox_value;
+  }
+};
+
+absl::Status CheckBaseUrl(const std::string& url, const char* setting) {
+  return cf::http::CheckFetchableUrl(url, cf::http::IsLoopbackHttp(url), setting);
+}
+
+struct Platforms {
+  std::vector<std::unique_ptr<cf::publishing::PlatformApi>> owned;
+  std::map<std::string, cf::publishing::PlatformApi*> by_name;
+  void Add(std::unique_ptr<cf::publishing::PlatformApi> api) {
+    by_name[api->name()] = api.get();
+    owned.push_back(std::move(api));
+  }
+};
+
+absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration timeout,
+                                        absl::Duration upload_timeout, absl::Duration poll) {
+  Platforms platforms;
+  // TikTok.
+  cf::publishing::TikTokConfig tiktok;
+  tiktok.base_url = settings.Url("tiktok_base_url", tiktok.base_url, "/tiktok");
+  tiktok.client_key = settings.Plain("tiktok_client_key", "sandbox-client");
+  auto tiktok_secret = settings.Secret("tiktok_client_secret", "sandbox-secret");
+  auto tiktok_access = settings.Secret("tiktok_access_token", "sandbox-access");
+  auto tiktok_refresh = settings.Secret("tiktok_refresh_token", "sandbox-refresh");
+  for (const auto* value : {&tiktok_secret, &tiktok_access, &tiktok_refresh}) {
+    if (!value->ok()) return value->status();
+  }
+  tiktok.client_secret = *tiktok_secret;
+  tiktok.timeout = timeout;
+  tiktok.upload_timeout = upload_timeout;
+  tiktok.poll_interval = poll;
+  if (absl::Status url = CheckBaseUrl(tiktok.base_url, "CF_TIKTOK_BASE_URL"); !url.ok()) return url;
+  if (tiktok_access->empty()) {
+    platforms.Add(std::make_unique<Unconfigured>("tiktok", "CF_TIKTOK_ACCESS_TOKEN"));
+  } else {
+    auto tokens = std::make_shared<cf::publishing::TokenSource>(
+        "TikTok", *tiktok_access, *tiktok_refresh, cf::publishing::TikTokRenewal(tiktok));
+    platforms.Add(std::make_unique<cf::publishing::TikTokApi>(tiktok, tokens));
+  }
+  // Instagram and Facebook (one Graph client, one token).
+  cf::publishing::MetaConfig meta;
+  meta.graph_base_url = settings.Url("meta_graph_base_url", meta.graph_base_url, "/graph/v21.0");
+  meta.video_base_url = settings.Url("meta_video_base_url", meta.video_base_url, "/graph/v21.0");
+  meta.app_id = settings.Plain("meta_app_id", "sandbox-app");
+  meta.instagram_user_id = settings.Plain("instagram_user_id", "17841400000000001");
+  meta.facebook_page_id = settings.Plain("facebook_page_id", "100000000000001");
+  meta.sponsor_id = settings.config.GetOr("meta_sponsor_id", "");
+  auto meta_secret = settings.Secret("meta_app_secret", "sandbox-secret");
+  auto meta_access = settings.Secret("meta_access_token", "sandbox-access");
+  if (!meta_secret.ok()) return meta_secret.status();
+  if (!meta_access.ok()) return meta_access.status();
+  meta.app_secret = *meta_secret;
+  meta.timeout = timeout;
+  meta.upload_timeout = upload_timeout;
+  meta.poll_interval = poll;
+  for (const auto& [url, setting] : {std::pair{meta.graph_base_url, "CF_META_GRAPH_BASE_URL"},
+                                     std::pair{meta.video_base_url, "CF_META_VIDEO_BASE_URL"}}) {
+    if (absl::Status checked = CheckBaseUrl(url, setting); !checked.ok()) return checked;
+  }
+  if (meta_access->empty()) {
+    platforms.Add(std::make_unique<Unconfigured>("instagram", "CF_META_ACCESS_TOKEN"));
+    platforms.Add(std::make_unique<Unconfigured>("facebook", "CF_META_ACCESS_TOKEN"));
+  } else {
+    auto tokens = std::make_shared<cf::publishing::TokenSource>("Meta", *meta_access, "",
+                                                                cf::publishing::MetaExchange(meta));
+    auto graph = std::make_shared<cf::publishing::GraphClient>(meta, tokens);
+    platforms.Add(meta.instagram_user_id.empty()
+                      ? std::unique_ptr<cf::publishing::PlatformApi>(
+                            std::make_unique<Unconfigured>("instagram", "CF_INSTAGRAM_USER_ID"))
+                      : std::make_unique<cf::publishing::InstagramApi>(graph));
+    platforms.Add(meta.facebook_page_id.empty()
+                      ? std::unique_ptr<cf::publishing::PlatformApi>(
+                            std::make_unique<Unconfigured>("facebook", "CF_FACEBOOK_PAGE_ID"))
+                      : std::make_unique<cf::publishing::FacebookApi>(graph));
+  }
+  // YouTube.
+  cf::publishing::YouTubeConfig youtube;
+  youtube.base_url = settings.Url("youtube_base_url", youtube.base_url, "/youtube");
+  youtube.token_url = settings.Url("google_token_url", youtube.token_url, "/google/token");
+  youtube.client_id = settings.Plain("google_client_id", "sandbox-client");
+  auto google_secret = settings.Secret("google_client_secret", "sandbox-secret");
+  auto youtube_access = settings.Secret("youtube_access_token", "sandbox-access");
+  auto youtube_refresh = settings.Secret("youtube_refresh_token", "sandbox-refresh");
+  for (const auto* value : {&google_secret, &youtube_access, &youtube_refresh}) {
+    if (!value->ok()) return value->status();
+  }
+  youtube.client_secret = *google_secret;
+  youtube.timeout = timeout;
+  youtube.upload_timeout = upload_timeout;
+  youtube.poll_interval = poll;
+  for (const auto& [url, setting] : {std::pair{youtube.base_url, "CF_YOUTUBE_BASE_URL"},
+                                     std::pair{youtube.token_url, "CF_GOOGLE_TOKEN_URL"}}) {
+    if (absl::Status checked = CheckBaseUrl(url, setting); !checked.ok()) return checked;
+  }
+  if (youtube_access->empty()) {
+    platforms.Add(std::make_unique<Unconfigured>("youtube", "CF_YOUTUBE_ACCESS_TOKEN"));
+  } else {
+    auto tokens = std::make_shared<cf::publishing::TokenSource>(
+        "YouTube", *youtube_access, *youtube_refresh, cf::publishing::GoogleRenewal(youtube));
+    platforms.Add(std::make_unique<cf::publishing::YouTubeApi>(youtube, tokens));
+  }
+  return platforms;
+}
+
+// Marks assemblies published after their posts are confirmed, every `interval`, until stopped.
+class Marker {
+ public:
+  Marker(cf::publishing::Publishing* publishing, absl::Duration interval)
+      : publishing_(publishing), interval_(interval) {}
+  ~Marker() { Stop(); }
+  void Start() {
+    thread_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!stopping_) {
+        lock.unlock();
+        publishing_->MarkPublishedAssemblies();
+        lock.lock();
+        wake_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stopping_; });
+      }
+    });
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  cf::publishing::Publishing* publishing_;
+  absl::Duration interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cf::BlockTerminationSignals();
+  cf::SetLogService("publishing");
+  auto config = cf::Config::FromArgs(argc, argv);
+  if (!config.ok()) return cf::StartupFailure(config.status());
+  auto assembly_addr = config->Require("assembly_addr");
+  if (!assembly_addr.ok()) return cf::StartupFailure(assembly_addr.status());
+  auto workers_count = config->GetInt("publish_workers", 2, 0, 64);
+  auto timeout_s = config->GetInt("platform_timeout_s", 30, 1, 600);
+  auto upload_timeout_s = config->GetInt("upload_timeout_s", 300, 1, 3600);
+  auto poll_ms = config->GetInt("poll_interval_ms", 5000, 10, 600000);
+  auto mark_ms = config->GetInt("mark_interval_ms", 1000, 10, 600000);
+  auto quota = config->GetInt("youtube_daily_quota", 10000, 0, 100000000);
+  auto upload_cost = config->GetInt("youtube_upload_cost", 1600, 0, 100000);
+  for (const auto* value :
+       {&workers_count, &timeout_s, &upload_timeout_s, &poll_ms, &mark_ms, &quota, &upload_cost}) {
+    if (!value->ok()) return cf::StartupFailure(value->status());
+  }
+  auto media = cf::media::MediaStore::Open(config->GetOr("media_dir", "media"),
+                                           config->GetOr("media_base_url", ""));
+  if (!media.ok()) return cf::StartupFailure(media.status());
+  const std::string sandbox = config->GetOr("sandbox_url", "");
+  if (!sandbox.empty()) {
+    absl::Status url = CheckBaseUrl(sandbox, "CF_SANDBOX_URL");
+    if (!url.ok()) return cf::StartupFailure(url);
+  }
+  auto platforms = MakePlatforms(Settings{*config, sandbox}, absl::Seconds(*timeout_s),
+                                 absl::Seconds(*upload_timeout_s), absl::Milliseconds(*poll_ms));
+  if (!platforms.ok()) return cf::StartupFailure(platforms.status());
+  auto database = cf::OpenDatabase(*config, kSchemaVersion);
+  if (!database.ok()) return cf::StartupFailure(database.status());
+  auto options = cf::ServerOptionsFromConfig(*config, "publishing", "127.0.0.1:50055");
+  if (!options.ok()) return cf::StartupFailure(options.status());
+  auto worker_options = cf::jobs::RunnerOptionsFromConfig(*config, database->pool->conninfo());
+  if (!worker_options.ok()) return cf::StartupFailure(worker_options.status());
+
+  cf::assembly::AssemblyClient assemblies(cf::ServiceChannel(*assembly_addr));
+  cf::publishing::AffiliateReport affiliate(
+      config->GetOr("affiliate_report_url",
+                    sandbox.empty() ? "" : sandbox + "/affiliate/v1/report"),
+      absl::Seconds(*timeout_s));
+  cf::publishing::PublishingOptions publishing_options;
+  publishing_options.youtube_daily_quota = *quota;
+  publishing_options.youtube_upload_cost = *upload_cost;
+  // Loopback video URLs are for the local media server, which only a local sandbox can reach.
+  publishing_options.allow_loopback_urls = !sandbox.empty() && cf::http::IsLoopbackHttp(sandbox);
+  cf::publishing::PublishStore store(database->pool.get());
+  cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name, &affiliate,
+                                        &*media, publishing_options);
+  cf::publishing::PublishWatcher watcher(&store);
+  cf::publishing::PublishJobHandler handler(&*media, platforms->by_name);
+  cf::jobs::JobRunner workers({{store.queue(), &handler, *workers_count}}, *worker_options);
+  Marker marker(&publishing, absl::Milliseconds(*mark_ms));
+
+  cf::publishing::PublishingService service(&publishing, &watcher, database->executor.get());
+  options->services = {{"cf.publishing.v1.PublishingService", &service}};
+  options->readiness_probe = database->probe;
+  const absl::Duration grace = options->drain_timeout;
+  options->on_started = [&] {
+    workers.Start();
+    marker.Start();
+  };
+  options->on_shutdown = [&] {
+    watcher.Stop();
+    marker.Stop();
+    workers.Stop(grace);  // running publishes stop; their handles let the next worker resume
+  };
+  cf::Log(cf::LogLevel::kInfo, "workers configured",
+          {{"worker_id", worker_options->worker_id},
+           {"publish_workers", *workers_count},
+           {"platforms", sandbox.empty() ? "real APIs" : "sandbox at " + sandbox}});
+  return cf::ServeUntilSignal(std::move(*options));
+}

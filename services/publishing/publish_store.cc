@@ -1,0 +1,351 @@
+#include "services/publishing/publish_store.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "cf/assembly/v1/assembly.pb.h"
+#include "common/db/create_once.h"
+#include "common/db/values.h"
+
+namespace cf::publishing {
+namespace {
+
+constexpr int kPublishCreatedAtText = 19;
+constexpr int kPublishedCreatedAtText = 11;
+
+const std::string& PublishColumns() {
+  static const std::string* columns = new std::string(absl::StrCat(
+      "j.id::text, j.assembled_content_id::text, j.platform, j.request_id, j.job_state, "
+      "COALESCE(j.phase, ''), j.progress, COALESCE(j.last_error, ''), j.attempts, j.privacy, "
+      "COALESCE(",
+      db::MicrosOf("j.scheduled_time"),
+      ", 0), COALESCE(j.published_content_id::text, ''), COALESCE(p.platform_post_id, ''), "
+      "COALESCE(p.platform_url, ''), COALESCE(j.note, ''), ",
+      db::MicrosOf("j.created_at"), ", ", db::MicrosOf("j.updated_at"), ", COALESCE(",
+      db::MicrosOf("p.published_at"),
+      ", 0), (j.job_state = 'queued' AND j.attempts = 0 AND j.next_attempt_at > NOW()), "
+      "j.created_at::text"));
+  return *columns;
+}
+
+const char kPublishFrom[] =
+    " FROM cf_publish_jobs j LEFT JOIN cf_published_content p ON p.id = j.published_content_id";
+
+const std::string& PublishedColumns() {
+  static const std::string* columns = new std::string(absl::StrCat(
+      "id::text, assembled_content_id::text, platform, COALESCE(platform_post_id, ''), "
+      "COALESCE(platform_url, ''), COALESCE(promotion_budget::text, ''), "
+      "COALESCE(promotion_status, 'none'), COALESCE(",
+      db::MicrosOf("promotion_started_at"), ", 0), COALESCE(", db::MicrosOf("promotion_ended_at"),
+      ", 0), COALESCE(", db::MicrosOf("published_at"),
+      ", 0), COALESCE(publish_job_id::text, ''), COALESCE(published_at, 'epoch')::text"));
+  return *columns;
+}
+
+assembly::v1::Platform PlatformFromDb(const std::string& name) {
+  if (name == "tiktok") return assembly::v1::PLATFORM_TIKTOK;
+  if (name == "instagram") return assembly::v1::PLATFORM_INSTAGRAM;
+  if (name == "facebook") return assembly::v1::PLATFORM_FACEBOOK;
+  if (name == "youtube") return assembly::v1::PLATFORM_YOUTUBE;
+  return assembly::v1::PLATFORM_UNSPECIFIED;
+}
+
+v1::Privacy PrivacyFromDb(const std::string& privacy) {
+  if (privacy == "friends") return v1::PRIVACY_FRIENDS;
+  if (privacy == "private") return v1::PRIVACY_PRIVATE;
+  if (privacy == "unlisted") return v1::PRIVACY_UNLISTED;
+  return v1::PRIVACY_PUBLIC;
+}
+
+v1::PublishState StateOf(const std::string& job_state, const std::string& phase, bool scheduled) {
+  if (job_state == "done") return v1::PUBLISH_STATE_PUBLISHED;
+  if (job_state == "failed") return v1::PUBLISH_STATE_FAILED;
+  if (job_state == "cancelled") return v1::PUBLISH_STATE_CANCELLED;
+  // A publish waiting between polls stays in the phase it reached.
+  if (phase == "processing") return v1::PUBLISH_STATE_PROCESSING;
+  if (job_state == "running" || phase == "uploading") return v1::PUBLISH_STATE_UPLOADING;
+  return scheduled ? v1::PUBLISH_STATE_SCHEDULED : v1::PUBLISH_STATE_QUEUED;
+}
+
+v1::Publish RowToPublish(const pqxx::row& row) {
+  v1::Publish publish;
+  publish.set_id(row[0].as<std::string>());
+  publish.set_assembled_content_id(row[1].as<std::string>());
+  publish.set_platform(PlatformFromDb(row[2].as<std::string>()));
+  publish.set_request_id(row[3].as<std::string>());
+  publish.set_state(
+      StateOf(row[4].as<std::string>(), row[5].as<std::string>(), row[18].as<bool>()));
+  publish.set_progress(row[6].as<int>());
+  publish.set_error(row[7].as<std::string>());
+  publish.set_attempts(row[8].as<int>());
+  publish.set_privacy(PrivacyFromDb(row[9].as<std::string>()));
+  if (row[10].as<int64_t>() != 0) {
+    db::SetTimestamp(row[10].as<int64_t>(), publish.mutable_scheduled_time());
+  }
+  publish.set_published_content_id(row[11].as<std::string>());
+  publish.set_platform_post_id(row[12].as<std::string>());
+  publish.set_platform_url(row[13].as<std::string>());
+  publish.set_note(row[14].as<std::string>());
+  db::SetTimestamp(row[15].as<int64_t>(), publish.mutable_created_at());
+  db::SetTimestamp(row[16].as<int64_t>(), publish.mutable_updated_at());
+  if (row[17].as<int64_t>() != 0) {
+    db::SetTimestamp(row[17].as<int64_t>(), publish.mutable_published_at());
+  }
+  return publish;
+}
+
+v1::PromotionStatus PromotionFromDb(const std::string& status) {
+  if (status == "pending") return v1::PROMOTION_STATUS_PENDING;
+  if (status == "active") return v1::PROMOTION_STATUS_ACTIVE;
+  if (status == "completed") return v1::PROMOTION_STATUS_COMPLETED;
+  if (status == "failed") return v1::PROMOTION_STATUS_FAILED;
+  return v1::PROMOTION_STATUS_NONE;
+}
+
+v1::PublishedContent RowToPublished(const pqxx::row& row) {
+  v1::PublishedContent content;
+  content.set_id(row[0].as<std::string>());
+  content.set_assembled_content_id(row[1].as<std::string>());
+  content.set_platform(PlatformFromDb(row[2].as<std::string>()));
+  content.set_platform_post_id(row[3].as<std::string>());
+  content.set_platform_url(row[4].as<std::string>());
+  content.set_promotion_budget(row[5].as<std::string>());
+  content.set_promotion_status(PromotionFromDb(row[6].as<std::string>()));
+  if (row[7].as<int64_t>() != 0) {
+    db::SetTimestamp(row[7].as<int64_t>(), content.mutable_promotion_started_at());
+  }
+  if (row[8].as<int64_t>() != 0) {
+    db::SetTimestamp(row[8].as<int64_t>(), content.mutable_promotion_ended_at());
+  }
+  db::SetTimestamp(row[9].as<int64_t>(), content.mutable_published_at());
+  content.set_publish_id(row[10].as<std::string>());
+  return content;
+}
+
+std::string JsonText(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+jobs::QueueSpec PublishQueueSpec() {
+  jobs::QueueSpec spec;
+  spec.table = "cf_publish_jobs";
+  spec.kind = "publish";
+  spec.channel = "cf_publish_jobs";
+  spec.status_column = "status";
+  spec.status_of = {{jobs::JobState::kQueued, "queued"},
+                    {jobs::JobState::kRunning, "running"},
+                    {jobs::JobState::kDone, "published"},
+                    {jobs::JobState::kFailed, "failed"},
+                    {jobs::JobState::kCancelled, "cancelled"}};
+  spec.external_job_column = "platform_handle";
+  spec.claim_columns = "j.publish_snapshot::text, j.platform, j.privacy";
+  return spec;
+}
+
+std::string CompletionSql() {
+  return "published_content_id = cf_record_published(id, $3, $4, CASE WHEN $5::bigint = 0 THEN "
+         "NULL ELSE to_timestamp($5::bigint / 1e6) END), note = NULLIF($6::text, ''), "
+         "progress = 100";
+}
+
+PublishStore::PublishStore(db::ConnectionPool* pool)
+    : pool_(pool), queue_(pool, PublishQueueSpec()) {}
+
+absl::StatusOr<v1::Publish> PublishStore::Create(const NewPublish& publish) {
+  v1::Publish created;
+  auto find = [&](pqxx::work& txn) {
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("SELECT ", PublishColumns(), kPublishFrom, " WHERE j.request_id = $1"),
+        publish.request_id);
+    if (rows.empty()) return false;
+    created = RowToPublish(rows[0]);
+    return true;
+  };
+  absl::Status status = db::CreateOnce(pool_, publish.request_id, find, [&](pqxx::work& txn) {
+    // The unfinished publish of this assembly, if any: named in the refusal.
+    pqxx::result open = txn.exec_params(
+        "SELECT id::text FROM cf_publish_jobs WHERE assembled_content_id = $1::uuid AND "
+        "job_state IN ('queued', 'running')",
+        publish.assembled_content_id);
+    if (!open.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("assembly ", publish.assembled_content_id,
+                       " already has an unfinished publish: ", open[0][0].as<std::string>()));
+    }
+    const std::string scheduled =
+        publish.scheduled_time ? std::to_string(absl::ToUnixMicros(*publish.scheduled_time)) : "";
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat(
+            "WITH j AS (INSERT INTO cf_publish_jobs (assembled_content_id, platform, request_id, "
+            "privacy, scheduled_time, next_attempt_at, publish_snapshot) VALUES ($1::uuid, $2, "
+            "$3, $4, to_timestamp($5::bigint / 1e6), COALESCE(to_timestamp($5::bigint / 1e6), "
+            "NOW()), $6::jsonb) RETURNING *) SELECT ",
+            PublishColumns(),
+            " FROM j LEFT JOIN cf_published_content p ON p.id = j.published_content_id"),
+        publish.assembled_content_id, publish.platform, publish.request_id, publish.privacy,
+        db::NullIfEmpty(scheduled), JsonText(publish.snapshot));
+    created = RowToPublish(rows[0]);
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists &&
+      !absl::StartsWith(status.message(), "assembly ")) {
+    // Lost a race with another publish of the same assembly (its partial unique index).
+    absl::StatusOr<pqxx::result> open = pool_->Read(
+        "publish_open_of_assembly",
+        "SELECT id::text FROM cf_publish_jobs WHERE assembled_content_id = $1::uuid AND "
+        "job_state IN ('queued', 'running')",
+        publish.assembled_content_id);
+    return absl::AlreadyExistsError(absl::StrCat(
+        "assembly ", publish.assembled_content_id, " already has an unfinished publish",
+        open.ok() && !open->empty() ? ": " + (*open)[0][0].as<std::string>() : ""));
+  }
+  if (!status.ok()) return status;
+  return created;
+}
+
+absl::StatusOr<v1::Publish> PublishStore::Get(const std::string& id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", PublishColumns(), kPublishFrom, " WHERE j.id = $1::uuid");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("publish_by_id", sql, id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(absl::StrCat("publish ", id, " not found"));
+  return RowToPublish((*rows)[0]);
+}
+
+std::optional<v1::Publish> PublishStore::FindByRequestId(const std::string& request_id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", PublishColumns(), kPublishFrom, " WHERE j.request_id = $1");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("publish_by_request_id", sql, request_id);
+  if (!rows.ok() || rows->empty()) return std::nullopt;
+  return RowToPublish((*rows)[0]);
+}
+
+absl::StatusOr<std::vector<v1::Publish>> PublishStore::GetMany(
+    const std::vector<std::string>& ids) {
+  static const std::string sql = absl::StrCat(
+      "SELECT ", PublishColumns(), kPublishFrom,
+      " JOIN unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, position) ON wanted.id = j.id "
+      "ORDER BY wanted.position");
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("publishes_by_ids", sql, db::TextArrayLiteral(ids));
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::Publish> publishes;
+  for (const pqxx::row& row : *rows) publishes.push_back(RowToPublish(row));
+  return publishes;
+}
+
+absl::StatusOr<Page<v1::Publish>> PublishStore::List(const PublishFilter& filter,
+                                                     const std::optional<CreatedCursor>& after,
+                                                     int page_size) {
+  static const std::string sql = absl::StrCat(
+      "SELECT ", PublishColumns(), kPublishFrom,
+      " WHERE ($1::uuid IS NULL OR j.assembled_content_id = $1::uuid) AND ($2::text IS NULL OR "
+      "j.platform = $2) AND ($3::text IS NULL OR j.job_state = $3) AND ($4::timestamptz IS NULL "
+      "OR (j.created_at, j.id) < ($4::timestamptz, $5::uuid)) ORDER BY j.created_at DESC, j.id "
+      "DESC LIMIT $6");
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("publishes_newest_first", sql, db::NullIfEmpty(filter.assembled_content_id),
+                  db::NullIfEmpty(filter.platform), db::NullIfEmpty(filter.job_state),
+                  after ? after->created_at.c_str() : nullptr, after ? after->id.c_str() : nullptr,
+                  page_size + 1);
+  if (!rows.ok()) return rows.status();
+  Page<v1::Publish> page;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < page_size; ++i) {
+    page.items.push_back(RowToPublish((*rows)[i]));
+  }
+  if (static_cast<int>(rows->size()) > page_size) {
+    const pqxx::row last = (*rows)[page_size - 1];
+    page.next =
+        CreatedCursor{last[kPublishCreatedAtText].as<std::string>(), last[0].as<std::string>()};
+  }
+  return page;
+}
+
+absl::StatusOr<v1::Publish> PublishStore::Cancel(const std::string& id) {
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("publish_cancel",
+                  "UPDATE cf_publish_jobs SET job_state = 'cancelled', status = 'cancelled', "
+                  "last_error = 'cancelled' WHERE id = $1::uuid AND job_state = 'queued' AND "
+                  "platform_handle IS NULL AND attempts = 0 RETURNING id",
+                  id);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<v1::Publish> publish = Get(id);
+  if (!publish.ok() || !rows->empty()) return publish;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "publish ", id, " is ", v1::PublishState_Name(publish->state()),
+      "; only a publish that has not started (a scheduled or queued one) can be cancelled"));
+}
+
+absl::StatusOr<v1::PublishedContent> PublishStore::GetPublished(const std::string& id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", PublishedColumns(), " FROM cf_published_content WHERE id = $1::uuid");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("published_by_id", sql, id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::NotFoundError(absl::StrCat("published content ", id, " not found"));
+  }
+  return RowToPublished((*rows)[0]);
+}
+
+absl::StatusOr<Page<v1::PublishedContent>> PublishStore::ListPublished(
+    const PublishedFilter& filter, const std::optional<CreatedCursor>& after, int page_size) {
+  // Ordered by the post's time (the seed's idx_published_date), newest first.
+  static const std::string sql = absl::StrCat(
+      "SELECT ", PublishedColumns(),
+      " FROM cf_published_content WHERE ($1::uuid IS NULL OR assembled_content_id = $1::uuid) "
+      "AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR "
+      "COALESCE(promotion_status, 'none') = $3) AND ($4::timestamptz IS NULL OR "
+      "(COALESCE(published_at, 'epoch'), id) < ($4::timestamptz, $5::uuid)) ORDER BY "
+      "COALESCE(published_at, 'epoch') DESC, id DESC LIMIT $6");
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("published_newest_first", sql, db::NullIfEmpty(filter.assembled_content_id),
+                  db::NullIfEmpty(filter.platform), db::NullIfEmpty(filter.promotion_status),
+                  after ? after->created_at.c_str() : nullptr, after ? after->id.c_str() : nullptr,
+                  page_size + 1);
+  if (!rows.ok()) return rows.status();
+  Page<v1::PublishedContent> page;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < page_size; ++i) {
+    page.items.push_back(RowToPublished((*rows)[i]));
+  }
+  if (static_cast<int>(rows->size()) > page_size) {
+    const pqxx::row last = (*rows)[page_size - 1];
+    page.next =
+        CreatedCursor{last[kPublishedCreatedAtText].as<std::string>(), last[0].as<std::string>()};
+  }
+  return page;
+}
+
+absl::StatusOr<int> PublishStore::YouTubeUploadsSince(absl::Time since) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "youtube_uploads_since",
+      "SELECT count(*)::int FROM cf_publish_jobs WHERE platform = 'youtube' AND job_state <> "
+      "'cancelled' AND created_at >= to_timestamp($1::bigint / 1e6)",
+      std::to_string(absl::ToUnixMicros(since)));
+  if (!rows.ok()) return rows.status();
+  return (*rows)[0][0].as<int>();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::Unmarked(int limit) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "publishes_unmarked",
+      "SELECT id::text, assembled_content_id::text FROM cf_publish_jobs WHERE job_state = 'done' "
+      "AND assembly_marked_at IS NULL ORDER BY updated_at LIMIT $1",
+      limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, std::string>> unmarked;
+  for (const pqxx::row& row : *rows) {
+    unmarked.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  return unmarked;
+}
+
+absl::Status PublishStore::SetMarked(const std::string& publish_id) {
+  return pool_
+      ->Read("publish_marked",
+             "UPDATE cf_publish_jobs SET assembly_marked_at = NOW() WHERE id = $1::uuid",
+             publish_id)
+      .status();
+}
+
+}  // namespace cf::publishing

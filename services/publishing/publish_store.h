@@ -1,0 +1,94 @@
+// cf_publish_jobs (publishes, as jobs of common/jobs) and cf_published_content (confirmed
+// posts): writes and reads.
+#ifndef CF_SERVICES_PUBLISHING_PUBLISH_STORE_H_
+#define CF_SERVICES_PUBLISHING_PUBLISH_STORE_H_
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cf/publishing/v1/publishing.pb.h"
+#include "common/db/pool.h"
+#include "common/jobs/queue.h"
+#include "common/paging/page_token.h"
+
+namespace cf::publishing {
+
+struct NewPublish {
+  std::string assembled_content_id;
+  std::string platform;
+  std::string request_id;
+  std::string privacy;  // public, friends, private, unlisted
+  std::optional<absl::Time> scheduled_time;
+  // {"video_url", "video_bytes", "duration", "width", "height", "caption", "title",
+  //  "hashtags", "disclosure", "ai_generated"}
+  nlohmann::json snapshot;
+};
+
+struct PublishFilter {
+  std::string assembled_content_id;  // "" for any
+  std::string platform;
+  std::string job_state;  // queued, running, done, failed, cancelled; "" for any
+};
+
+struct PublishedFilter {
+  std::string assembled_content_id;
+  std::string platform;
+  std::string promotion_status;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<CreatedCursor> next;
+};
+
+// The queue of publishes: job_state onto status (done is published).
+jobs::QueueSpec PublishQueueSpec();
+
+class PublishStore {
+ public:
+  explicit PublishStore(db::ConnectionPool* pool);
+
+  // Queues `publish` (due at its scheduled time). A repeated request id answers the first
+  // publish; an assembly with an unfinished publish is ALREADY_EXISTS naming it.
+  absl::StatusOr<v1::Publish> Create(const NewPublish& publish);
+  absl::StatusOr<v1::Publish> Get(const std::string& id);
+  std::optional<v1::Publish> FindByRequestId(const std::string& request_id);
+  absl::StatusOr<std::vector<v1::Publish>> GetMany(const std::vector<std::string>& ids);
+  absl::StatusOr<Page<v1::Publish>> List(const PublishFilter& filter,
+                                         const std::optional<CreatedCursor>& after, int page_size);
+  // Cancels a publish no worker has started (FAILED_PRECONDITION once one has: the platform
+  // may already have the video).
+  absl::StatusOr<v1::Publish> Cancel(const std::string& id);
+
+  absl::StatusOr<v1::PublishedContent> GetPublished(const std::string& id);
+  absl::StatusOr<Page<v1::PublishedContent>> ListPublished(
+      const PublishedFilter& filter, const std::optional<CreatedCursor>& after, int page_size);
+
+  // YouTube publishes queued or started since `since` (each costs an upload's quota).
+  absl::StatusOr<int> YouTubeUploadsSince(absl::Time since);
+
+  // Published, but the assembly not yet marked so: (publish id, assembly id), oldest first.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Unmarked(int limit);
+  absl::Status SetMarked(const std::string& publish_id);
+
+  jobs::JobQueue* queue() { return &queue_; }
+
+ private:
+  db::ConnectionPool* pool_;
+  jobs::JobQueue queue_;
+};
+
+// What a publish's completion writes: the confirmed post (cf_record_published, inside the
+// fenced UPDATE) and the note. Parameters from $3: post id, URL, the platform's time (micros
+// since the epoch, 0 for unknown), note.
+std::string CompletionSql();
+
+}  // namespace cf::publishing
+
+#endif  // CF_SERVICES_PUBLISHING_PUBLISH_STORE_H_

@@ -1,0 +1,407 @@
+#include "services/publishing/publishing.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/db/values.h"
+#include "common/http/http_client.h"
+#include "common/log/log.h"
+#include "common/paging/page_token.h"
+#include "common/platforms/platforms.h"
+#include "common/status/status.h"
+#include "common/validation/ids.h"
+#include "services/publishing/publish_handler.h"
+
+namespace cf::publishing {
+namespace {
+
+constexpr int kDefaultPageSize = 20;
+constexpr int kMaxPageSize = 100;
+
+std::string PrivacyName(v1::Privacy privacy) {
+  switch (privacy) {
+    case v1::PRIVACY_FRIENDS:
+      return "friends";
+    case v1::PRIVACY_PRIVATE:
+      return "private";
+    case v1::PRIVACY_UNLISTED:
+      return "unlisted";
+    default:
+      return "public";
+  }
+}
+
+std::string JobStateOf(v1::PublishState state) {
+  switch (state) {
+    case v1::PUBLISH_STATE_SCHEDULED:
+    case v1::PUBLISH_STATE_QUEUED:
+      return "queued";
+    case v1::PUBLISH_STATE_UPLOADING:
+    case v1::PUBLISH_STATE_PROCESSING:
+      return "running";
+    case v1::PUBLISH_STATE_PUBLISHED:
+      return "done";
+    case v1::PUBLISH_STATE_FAILED:
+      return "failed";
+    case v1::PUBLISH_STATE_CANCELLED:
+      return "cancelled";
+    default:
+      return "";
+  }
+}
+
+std::string PromotionName(v1::PromotionStatus status) {
+  switch (status) {
+    case v1::PROMOTION_STATUS_NONE:
+      return "none";
+    case v1::PROMOTION_STATUS_PENDING:
+      return "pending";
+    case v1::PROMOTION_STATUS_ACTIVE:
+      return "active";
+    case v1::PROMOTION_STATUS_COMPLETED:
+      return "completed";
+    case v1::PROMOTION_STATUS_FAILED:
+      return "failed";
+    default:
+      return "";
+  }
+}
+
+// The privacy levels each platform takes (TikTok's come from the creator's options).
+std::vector<std::string> FixedPrivacyOptions(const std::string& platform) {
+  if (platform == "youtube") return {"public", "unlisted", "private"};
+  return {"public"};
+}
+
+bool Contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// Midnight Pacific time today: when YouTube's daily quota starts again.
+absl::Time StartOfYouTubeDay(absl::Time now) {
+  absl::TimeZone pacific;
+  if (!absl::LoadTimeZone("America/Los_Angeles", &pacific)) {
+    pacific = absl::FixedTimeZone(-8 * 60 * 60);
+  }
+  const absl::CivilDay today = absl::ToCivilDay(now, pacific);
+  return absl::FromCivil(today, pacific);
+}
+
+}  // namespace
+
+std::string PlatformName(assembly::v1::Platform platform) {
+  switch (platform) {
+    case assembly::v1::PLATFORM_TIKTOK:
+      return "tiktok";
+    case assembly::v1::PLATFORM_INSTAGRAM:
+      return "instagram";
+    case assembly::v1::PLATFORM_FACEBOOK:
+      return "facebook";
+    case assembly::v1::PLATFORM_YOUTUBE:
+      return "youtube";
+    default:
+      return "";
+  }
+}
+
+absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
+                                         const std::string& privacy, const PostRequest& post) {
+  const std::string platform_name = PlatformName(assembly.platform());
+  const platforms::PlatformSpec* platform = platforms::FindPlatform(platform_name);
+  if (platform == nullptr) {
+    return absl::FailedPreconditionError("the assembly has no platform this service knows");
+  }
+  std::vector<std::string> problems;
+  const assembly::v1::RenderMetadata& rendered = assembly.metadata();
+  if (rendered.duration_seconds() > absl::ToDoubleSeconds(platform->max_duration)) {
+    problems.push_back(absl::StrFormat("the video is %.1f s; %s takes at most %.0f s",
+                                       rendered.duration_seconds(), platform_name,
+                                       absl::ToDoubleSeconds(platform->max_duration)));
+  }
+  bool frame_allowed = false;
+  for (const platforms::Resolution& resolution : platform->resolutions) {
+    frame_allowed |= resolution.width == rendered.width() && resolution.height == rendered.height();
+  }
+  if (!frame_allowed) {
+    problems.push_back(absl::StrCat("the video is ", rendered.width(), "x", rendered.height(), "; ",
+                                    platform_name, " takes ", platforms::AspectNames(*platform)));
+  }
+  const int length = platforms::CaptionLength(post.caption);
+  if (length > platform->caption_limit) {
+    problems.push_back(absl::StrCat("the caption with its hashtags is ", length, " characters; ",
+                                    platform_name, " takes ", platform->caption_limit));
+  }
+  if (static_cast<int>(post.hashtags.size()) > platform->hashtag_limit) {
+    problems.push_back(absl::StrCat(post.hashtags.size(), " hashtags; ", platform_name,
+                                    " takes at most ", platform->hashtag_limit));
+  }
+  if (platform->title_limit > 0 && platforms::CaptionLength(post.title) > platform->title_limit) {
+    problems.push_back(
+        absl::StrCat("the title is longer than ", platform->title_limit, " characters"));
+  }
+  std::vector<std::string> privacy_options = FixedPrivacyOptions(platform_name);
+  if (platform_name == "tiktok") {
+    // The creator's own rules, asked now (creator_info), as TikTok requires before a post.
+    absl::StatusOr<CreatorLimits> limits = platforms_.at("tiktok")->Limits();
+    if (!limits.ok()) return limits.status();
+    privacy_options = limits->privacy_options;
+    if (absl::Seconds(rendered.duration_seconds()) > limits->max_duration) {
+      problems.push_back(absl::StrCat("the creator may post at most ",
+                                      absl::FormatDuration(limits->max_duration), " on TikTok"));
+    }
+  }
+  if (!Contains(privacy_options, privacy)) {
+    problems.push_back(absl::StrCat("privacy ", privacy, " is not offered on ", platform_name,
+                                    " (offered: ", absl::StrJoin(privacy_options, ", "), ")"));
+  }
+  if (platform_name == "youtube") {
+    absl::StatusOr<int> uploads = store_->YouTubeUploadsSince(StartOfYouTubeDay(absl::Now()));
+    if (!uploads.ok()) return uploads.status();
+    const int used = *uploads * options_.youtube_upload_cost;
+    if (used + options_.youtube_upload_cost > options_.youtube_daily_quota) {
+      problems.push_back(absl::StrCat("YouTube's upload quota for today is used: ", used, " of ",
+                                      options_.youtube_daily_quota, " units, and an upload costs ",
+                                      options_.youtube_upload_cost,
+                                      " (it resets at midnight Pacific time)"));
+    }
+  }
+  if (platform_name == "instagram") {
+    absl::Status fetchable =
+        http::CheckFetchableUrl(post.video_url, options_.allow_loopback_urls, "the video URL");
+    if (!fetchable.ok()) {
+      problems.push_back(
+          absl::StrCat("Instagram fetches the video from a URL, and ", fetchable.message(),
+                       " (serve the media folder over HTTP and set CF_MEDIA_BASE_URL)"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(platform_name, " would refuse this post: ", absl::StrJoin(problems, "; ")));
+}
+
+absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentRequest& request,
+                                                       const CallContext& call) {
+  FieldViolations violations;
+  CheckUuidField(request.assembled_content_id(), "assembled_content_id", &violations);
+  if (request.request_id().empty() || request.request_id().size() > 200) {
+    violations.Add("request_id", "is required (1 to 200 characters): a retry reuses it");
+  }
+  if (!v1::Privacy_IsValid(request.privacy())) violations.Add("privacy", "is not a privacy level");
+  if (!request.promotion_budget().empty() && !IsMoney(request.promotion_budget())) {
+    violations.Add("promotion_budget", "is not a decimal amount >= 0 with at most two places");
+  }
+  std::optional<absl::Time> scheduled;
+  if (request.has_scheduled_time()) {
+    scheduled = absl::FromUnixSeconds(request.scheduled_time().seconds()) +
+                absl::Nanoseconds(request.scheduled_time().nanos());
+    if (*scheduled <= absl::Now()) {
+      violations.Add("scheduled_time", "is in the past; leave it unset to publish now");
+    } else if (*scheduled > absl::Now() + options_.max_schedule_ahead) {
+      violations.Add("scheduled_time", "is more than 30 days ahead");
+    }
+  }
+  if (!violations.empty()) return violations.Build();
+  // A retry answers the first publish, whatever has happened since.
+  if (std::optional<v1::Publish> first = store_->FindByRequestId(request.request_id())) {
+    return *first;
+  }
+  if (!request.promotion_budget().empty() &&
+      request.promotion_budget().find_first_not_of("0.") != std::string::npos) {
+    return absl::FailedPreconditionError(
+        "promotion is not offered yet: publish without promotion_budget");
+  }
+  absl::StatusOr<assembly::v1::Assembly> found =
+      assemblies_->GetAssembly(request.assembled_content_id(), call);
+  if (!found.ok()) return found.status();
+  const assembly::v1::Assembly& assembly = *found;
+  if (assembly.state() == assembly::v1::ASSEMBLY_STATE_PUBLISHED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("assembly ", assembly.id(), " is already published"));
+  }
+  if (assembly.state() != assembly::v1::ASSEMBLY_STATE_READY) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "assembly ", assembly.id(), " is ", assembly::v1::AssemblyState_Name(assembly.state()),
+        "; only a ready (rendered) assembly can be published"));
+  }
+  const std::string platform = PlatformName(assembly.platform());
+  const std::string privacy = PrivacyName(request.privacy());
+  std::vector<std::string> hashtags(assembly.hashtags().begin(), assembly.hashtags().end());
+  // The URL this service serves the file under (an assembly made before the media folder was
+  // served over HTTP still has a file:// URL).
+  absl::StatusOr<std::string> video_path = media_->LocalPathOf(assembly.final_video_url());
+  const std::string video_url =
+      video_path.ok() ? media_->UrlFor(*video_path) : assembly.final_video_url();
+  nlohmann::json snapshot = {{"video_url", video_url},
+                             {"cover_url", assembly.cover_url()},
+                             {"duration", assembly.metadata().duration_seconds()},
+                             {"width", assembly.metadata().width()},
+                             {"height", assembly.metadata().height()},
+                             {"caption", platforms::PostedCaption(assembly.caption(), hashtags)},
+                             {"title", assembly.title()},
+                             {"hashtags", hashtags},
+                             {"disclosure", !assembly.compliance_disclosure().empty()},
+                             {"ai_generated", assembly.ai_generated()}};
+  absl::StatusOr<PostRequest> post =
+      PostFromSnapshot(snapshot.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       platform, privacy, *media_);
+  if (!post.ok()) return post.status();
+  absl::Status acceptable = CheckAcceptable(assembly, privacy, *post);
+  if (!acceptable.ok()) return acceptable;
+  NewPublish publish{assembly.id(), platform, request.request_id(), privacy, scheduled, snapshot};
+  return store_->Create(publish);
+}
+
+absl::StatusOr<v1::Publish> Publishing::GetPublish(const v1::GetPublishRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  return store_->Get(request.id());
+}
+
+absl::StatusOr<v1::ListPublishesResponse> Publishing::ListPublishes(
+    const v1::ListPublishesRequest& request) {
+  FieldViolations violations;
+  if (!request.assembled_content_id().empty()) {
+    CheckUuidField(request.assembled_content_id(), "assembled_content_id", &violations);
+  }
+  if (!assembly::v1::Platform_IsValid(request.platform())) {
+    violations.Add("platform", "is not a platform");
+  }
+  if (!v1::PublishState_IsValid(request.state())) violations.Add("state", "is not a state");
+  if (request.state() == v1::PUBLISH_STATE_SCHEDULED ||
+      request.state() == v1::PUBLISH_STATE_UPLOADING ||
+      request.state() == v1::PUBLISH_STATE_PROCESSING) {
+    violations.Add("state", "filter by QUEUED (scheduled ones included) or the end states");
+  }
+  if (!violations.empty()) return violations.Build();
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  PublishFilter filter{request.assembled_content_id(), PlatformName(request.platform()),
+                       JobStateOf(request.state())};
+  const std::string filters = absl::StrCat("ListPublishes|", filter.assembled_content_id, "|",
+                                           filter.platform, "|", filter.job_state);
+  absl::StatusOr<std::optional<CreatedCursor>> after =
+      DecodeCreatedCursor(request.page_token(), filters, "ListPublishes");
+  if (!after.ok()) return after.status();
+  absl::StatusOr<Page<v1::Publish>> page = store_->List(filter, *after, *page_size);
+  if (!page.ok()) return page.status();
+  v1::ListPublishesResponse response;
+  for (v1::Publish& publish : page->items) *response.add_publishes() = std::move(publish);
+  if (page->next) response.set_next_page_token(EncodeCreatedCursor(*page->next, filters));
+  return response;
+}
+
+absl::StatusOr<v1::Publish> Publishing::CancelPublish(const v1::CancelPublishRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  return store_->Cancel(request.id());
+}
+
+absl::StatusOr<v1::PublishedContent> Publishing::GetPublishedContent(
+    const v1::GetPublishedContentRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  return store_->GetPublished(request.id());
+}
+
+absl::StatusOr<v1::ListPublishedContentResponse> Publishing::ListPublishedContent(
+    const v1::ListPublishedContentRequest& request) {
+  FieldViolations violations;
+  if (!request.assembled_content_id().empty()) {
+    CheckUuidField(request.assembled_content_id(), "assembled_content_id", &violations);
+  }
+  if (!assembly::v1::Platform_IsValid(request.platform())) {
+    violations.Add("platform", "is not a platform");
+  }
+  if (!v1::PromotionStatus_IsValid(request.promotion_status())) {
+    violations.Add("promotion_status", "is not a promotion status");
+  }
+  if (!violations.empty()) return violations.Build();
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
+  PublishedFilter filter{request.assembled_content_id(), PlatformName(request.platform()),
+                         PromotionName(request.promotion_status())};
+  const std::string filters = absl::StrCat("ListPublishedContent|", filter.assembled_content_id,
+                                           "|", filter.platform, "|", filter.promotion_status);
+  absl::StatusOr<std::optional<CreatedCursor>> after =
+      DecodeCreatedCursor(request.page_token(), filters, "ListPublishedContent");
+  if (!after.ok()) return after.status();
+  absl::StatusOr<Page<v1::PublishedContent>> page =
+      store_->ListPublished(filter, *after, *page_size);
+  if (!page.ok()) return page.status();
+  v1::ListPublishedContentResponse response;
+  for (v1::PublishedContent& content : page->items) {
+    *response.add_published_content() = std::move(content);
+  }
+  if (page->next) response.set_next_page_token(EncodeCreatedCursor(*page->next, filters));
+  return response;
+}
+
+absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsRequest& request) {
+  absl::Status valid = RequireUuid(request.published_content_id(), "published_content_id");
+  if (!valid.ok()) return valid;
+  absl::StatusOr<v1::PublishedContent> content =
+      store_->GetPublished(request.published_content_id());
+  if (!content.ok()) return content.status();
+  if (content->platform_post_id().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("published content ", content->id(),
+                     " has no public post id (a private TikTok post): the platform reports no "
+                     "figures for it"));
+  }
+  const std::string platform = PlatformName(content->platform());
+  auto api = platforms_.find(platform);
+  if (api == platforms_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("no adapter for platform ", platform));
+  }
+  absl::StatusOr<PostFigures> figures = api->second->Figures(content->platform_post_id());
+  if (!figures.ok()) return figures.status();
+  absl::StatusOr<AffiliateFigures> affiliate =
+      affiliate_->For(platform, content->platform_post_id());
+  if (!affiliate.ok()) return affiliate.status();
+  v1::PostStats stats;
+  stats.set_published_content_id(content->id());
+  stats.set_platform(content->platform());
+  stats.set_platform_post_id(content->platform_post_id());
+  stats.set_views(figures->views);
+  stats.set_likes(figures->likes);
+  stats.set_comments(figures->comments);
+  stats.set_shares(figures->shares);
+  stats.set_saves(figures->saves);
+  stats.set_clicks(affiliate->clicks);
+  stats.set_conversions(affiliate->conversions);
+  stats.set_spend(affiliate->spend);
+  db::SetTimestamp(absl::ToUnixMicros(absl::Now()), stats.mutable_measured_at());
+  for (const std::string& missing : figures->unavailable) stats.add_unavailable(missing);
+  if (!affiliate_->configured()) {
+    for (const char* missing : {"clicks", "conversions", "spend"}) stats.add_unavailable(missing);
+  }
+  return stats;
+}
+
+int Publishing::MarkPublishedAssemblies(int limit) {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> unmarked =
+      store_->Unmarked(limit);
+  if (!unmarked.ok()) return 0;
+  int marked = 0;
+  for (const auto& [publish_id, assembly_id] : *unmarked) {
+    CallContext call;
+    call.deadline = absl::Now() + absl::Seconds(5);
+    absl::StatusOr<assembly::v1::Assembly> result = assemblies_->MarkPublished(assembly_id, call);
+    if (!result.ok() && result.status().code() != absl::StatusCode::kFailedPrecondition &&
+        result.status().code() != absl::StatusCode::kNotFound) {
+      continue;  // assembly cannot answer now: the next round tries again
+    }
+    if (!result.ok()) {
+      // The post exists whatever the assembly is now (e.g. rendered again, or deleted).
+      Log(LogLevel::kWarning, "posted, but the assembly could not be marked published",
+          {{"publish", publish_id},
+           {"assembly", assembly_id},
+           {"error", std::string(result.status().message())}});
+    }
+    if (store_->SetMarked(publish_id).ok()) ++marked;
+  }
+  return marked;
+}
+
+}  // namespace cf::publishing

@@ -1,0 +1,77 @@
+// The publishing service's logic, apart from its gRPC wiring: publishes checked against what
+// the platform will accept before they are queued, reads of publishes and posts, post stats,
+// and marking assemblies published through the assembly API.
+#ifndef CF_SERVICES_PUBLISHING_PUBLISHING_H_
+#define CF_SERVICES_PUBLISHING_PUBLISHING_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cf/publishing/v1/publishing.pb.h"
+#include "common/media/media_store.h"
+#include "common/server/call_context.h"
+#include "services/assembly/assembly_client.h"
+#include "services/publishing/affiliate.h"
+#include "services/publishing/platform_api.h"
+#include "services/publishing/publish_store.h"
+
+namespace cf::publishing {
+
+struct PublishingOptions {
+  // YouTube's upload quota: units a day (reset at midnight Pacific time) and an upload's cost.
+  int youtube_daily_quota = 10000;
+  int youtube_upload_cost = 1600;
+  // Whether a video URL may be loopback http (the local media server and sandbox).
+  bool allow_loopback_urls = false;
+  // How far ahead a publish may be scheduled.
+  absl::Duration max_schedule_ahead = absl::Hours(24 * 30);
+};
+
+class Publishing {
+ public:
+  Publishing(PublishStore* store, assembly::AssemblySource* assemblies,
+             std::map<std::string, PlatformApi*> platforms, AffiliateReport* affiliate,
+             const media::MediaStore* media, PublishingOptions options)
+      : store_(store),
+        assemblies_(assemblies),
+        platforms_(std::move(platforms)),
+        affiliate_(affiliate),
+        media_(media),
+        options_(options) {}
+
+  absl::StatusOr<v1::Publish> PublishContent(const v1::PublishContentRequest& request,
+                                             const CallContext& call);
+  absl::StatusOr<v1::Publish> GetPublish(const v1::GetPublishRequest& request);
+  absl::StatusOr<v1::ListPublishesResponse> ListPublishes(const v1::ListPublishesRequest& request);
+  absl::StatusOr<v1::Publish> CancelPublish(const v1::CancelPublishRequest& request);
+  absl::StatusOr<v1::PublishedContent> GetPublishedContent(
+      const v1::GetPublishedContentRequest& request);
+  absl::StatusOr<v1::ListPublishedContentResponse> ListPublishedContent(
+      const v1::ListPublishedContentRequest& request);
+  absl::StatusOr<v1::PostStats> GetPostStats(const v1::GetPostStatsRequest& request);
+
+  // Marks the assemblies of confirmed posts published (through the assembly API); returns how
+  // many. Run after each publish and on a timer, so a crash between the post and the mark
+  // only delays it.
+  int MarkPublishedAssemblies(int limit = 50);
+
+ private:
+  // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.
+  absl::Status CheckAcceptable(const assembly::v1::Assembly& assembly, const std::string& privacy,
+                               const PostRequest& post);
+
+  PublishStore* store_;
+  assembly::AssemblySource* assemblies_;
+  std::map<std::string, PlatformApi*> platforms_;
+  AffiliateReport* affiliate_;
+  const media::MediaStore* media_;
+  PublishingOptions options_;
+};
+
+// "tiktok" for PLATFORM_TIKTOK ("" for unspecified).
+std::string PlatformName(assembly::v1::Platform platform);
+
+}  // namespace cf::publishing
+
+#endif  // CF_SERVICES_PUBLISHING_PUBLISHING_H_
