@@ -145,8 +145,7 @@ jobs::QueueSpec PublishQueueSpec() {
 
 std::string CompletionSql() {
   return "published_content_id = cf_record_published(id, $3, $4, CASE WHEN $5::bigint = 0 THEN "
-         "NULL ELSE to_timestamp($5::bigint / 1e6) END), note = NULLIF($6::text, ''), "
-         "progress = 100";
+         "NULL ELSE to_timestamp($5::bigint / 1e6) END), note = NULLIF($6::text, '')";
 }
 
 PublishStore::PublishStore(db::ConnectionPool* pool)

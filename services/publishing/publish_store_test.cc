@@ -1,0 +1,227 @@
+// Publishes against a real PostgreSQL: created once per request id and once per assembly,
+// cancelled only before they start, driven by the job runner through a scripted platform, and
+// confirmed into exactly one cf_published_content row.
+#include "services/publishing/publish_store.h"
+
+#include <fstream>
+#include <mutex>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "common/jobs/runner.h"
+#include "common/media/media_store.h"
+#include "common/status/status.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+#include "services/publishing/publish_handler.h"
+
+namespace cf::publishing {
+namespace {
+
+// A platform that takes two calls to post: the first records a handle and asks to be polled,
+// the second finds the handle and confirms. It can be told to rate-limit once first.
+class ScriptedPlatform final : public PlatformApi {
+ public:
+  std::string name() const override { return "tiktok"; }
+  absl::StatusOr<Advanced> Advance(const PostRequest& post, const std::string& handle,
+                                   PublishContext& context) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handles_seen.push_back(handle);
+    if (rate_limit_once) {
+      rate_limit_once = false;
+      return WithRetryAfter(absl::ResourceExhaustedError("slow down"), absl::Milliseconds(50));
+    }
+    if (handle.empty()) {
+      if (!context.RecordHandle("publish-42")) return absl::CancelledError("lost");
+      context.SetPhase("processing");
+      return Advanced{false, {}, absl::Milliseconds(50)};
+    }
+    last_caption = post.caption;
+    return Advanced{true,
+                    {"7300000000000000042", "https://www.tiktok.com/@me/video/73",
+                     absl::FromUnixSeconds(1700000000), ""},
+                    absl::ZeroDuration()};
+  }
+  absl::StatusOr<PostFigures> Figures(const std::string&) override { return PostFigures{}; }
+
+  std::mutex mutex_;
+  std::vector<std::string> handles_seen;
+  bool rate_limit_once = false;
+  std::string last_caption;
+};
+
+class PublishStoreTest : public ::testing::Test {
+ protected:
+  PublishStoreTest() {
+    media::MediaStore::Open(media_root_, "").IgnoreError();
+    video_path_ = media_.PathFor("assemblies", "a.mp4");
+    std::ofstream(video_path_) << "not really a video, but bytes to send";
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::work txn(connection);
+    const std::string dossier =
+        txn.exec(
+               "INSERT INTO cf_product_dossiers (slug, name) VALUES ('serum', 'Glow Serum') "
+               "RETURNING id")[0][0]
+            .as<std::string>();
+    for (int i = 0; i < 2; ++i) {
+      assemblies_.push_back(
+          txn.exec_params("INSERT INTO cf_assembled_content (dossier_id, platform, caption, "
+                          "status, job_state, final_video_url) VALUES ($1::uuid, 'tiktok', "
+                          "'Glow', 'ready', 'done', $2) RETURNING id",
+                          dossier, media_.UrlFor(video_path_))[0][0]
+              .as<std::string>());
+    }
+    txn.commit();
+  }
+
+  NewPublish Publish(int assembly, const std::string& request_id) {
+    return NewPublish{assemblies_[assembly],
+                      "tiktok",
+                      request_id,
+                      "public",
+                      std::nullopt,
+                      {{"video_url", media_.UrlFor(video_path_)}, {"caption", "Glow #skin"}}};
+  }
+
+  int PublishedRows() {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec("SELECT count(*) FROM cf_published_content")[0][0].as<int>();
+  }
+
+  std::unique_ptr<jobs::JobRunner> StartWorkers(jobs::JobHandler* handler) {
+    jobs::RunnerOptions options;
+    options.worker_id = "test";
+    options.poll_interval = absl::Milliseconds(50);
+    options.conninfo = database_.RoleConninfo("cf_publishing");
+    auto runner = std::make_unique<jobs::JobRunner>(
+        std::vector<jobs::QueueWork>{{store_.queue(), handler, 1}}, options);
+    runner->Start();
+    return runner;
+  }
+
+  cf::testing::TestDatabase database_;
+  db::ConnectionPool pool_{database_.RoleConninfo("cf_publishing"), 4};
+  PublishStore store_{&pool_};
+  std::string media_root_ = cf::testing::TestTempPath("media-" + database_.name());
+  media::MediaStore media_ = media::MediaStore::Open(media_root_, "").value();
+  std::string video_path_;
+  std::vector<std::string> assemblies_;
+};
+
+TEST_F(PublishStoreTest, OncePerRequestIdAndOneUnfinishedPerAssembly) {
+  absl::StatusOr<v1::Publish> first = store_.Create(Publish(0, "req-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::PUBLISH_STATE_QUEUED);
+  EXPECT_EQ(first->platform(), assembly::v1::PLATFORM_TIKTOK);
+  EXPECT_EQ(store_.Create(Publish(0, "req-1"))->id(), first->id());
+  EXPECT_EQ(store_.FindByRequestId("req-1")->id(), first->id());
+
+  absl::StatusOr<v1::Publish> second = store_.Create(Publish(0, "req-2"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StrContains(second.status().message(), first->id())) << second.status();
+  // Another assembly is free; a cancelled publish frees its assembly.
+  EXPECT_TRUE(store_.Create(Publish(1, "req-3")).ok());
+  ASSERT_TRUE(store_.Cancel(first->id()).ok());
+  EXPECT_EQ(store_.Get(first->id())->state(), v1::PUBLISH_STATE_CANCELLED);
+  EXPECT_TRUE(store_.Create(Publish(0, "req-2")).ok());
+}
+
+TEST_F(PublishStoreTest, AScheduledPublishWaitsAndCanBeCancelledUntilItStarts) {
+  NewPublish later = Publish(0, "later");
+  later.scheduled_time = absl::Now() + absl::Hours(1);
+  v1::Publish scheduled = store_.Create(later).value();
+  EXPECT_EQ(scheduled.state(), v1::PUBLISH_STATE_SCHEDULED);
+  EXPECT_TRUE(scheduled.has_scheduled_time());
+  EXPECT_TRUE(store_.queue()->Claim("w", 5, absl::Seconds(30))->empty());  // not due
+  EXPECT_EQ(store_.Cancel(scheduled.id())->state(), v1::PUBLISH_STATE_CANCELLED);
+
+  v1::Publish now = store_.Create(Publish(1, "now")).value();
+  auto leases = store_.queue()->Claim("w", 5, absl::Seconds(30));
+  ASSERT_TRUE(leases.ok());
+  ASSERT_EQ(leases->size(), 1u);
+  EXPECT_EQ(store_.Get(now.id())->state(), v1::PUBLISH_STATE_UPLOADING);
+  // Started: the platform may have the video already, so it is not cancelled.
+  EXPECT_EQ(store_.Cancel(now.id()).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// The confirmed post is written by the fenced completion itself: once, and never by a worker
+// whose lease was taken over.
+TEST_F(PublishStoreTest, TheCompletionRecordsThePostOnce) {
+  v1::Publish publish = store_.Create(Publish(0, "once")).value();
+  jobs::Lease stale = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  {
+    // The lease expires and another worker claims the publish.
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::work txn(connection);
+    txn.exec("UPDATE cf_publish_jobs SET lease_expires_at = NOW() - interval '1 second'");
+    txn.commit();
+    pqxx::connection maintenance(database_.RoleConninfo("cf_publishing"));
+    EXPECT_EQ(store_.queue()->RescueExpired(maintenance), 1);
+  }
+  jobs::Lease current = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  const jobs::SqlArgs args = {"post-1", "https://example/1", "0", ""};
+  EXPECT_FALSE(store_.queue()->Complete(stale, CompletionSql(), args).value());
+  EXPECT_EQ(PublishedRows(), 0);
+  EXPECT_TRUE(store_.queue()->Complete(current, CompletionSql(), args).value());
+  EXPECT_EQ(PublishedRows(), 1);
+  v1::Publish done = store_.Get(publish.id()).value();
+  EXPECT_EQ(done.state(), v1::PUBLISH_STATE_PUBLISHED);
+  EXPECT_EQ(done.platform_post_id(), "post-1");
+  v1::PublishedContent post = store_.GetPublished(done.published_content_id()).value();
+  EXPECT_EQ(post.publish_id(), publish.id());
+  EXPECT_EQ(post.assembled_content_id(), assemblies_[0]);
+  EXPECT_EQ(post.promotion_status(), v1::PROMOTION_STATUS_NONE);
+  // The assembly is still to be marked published; then it is not listed again.
+  auto unmarked = store_.Unmarked(10).value();
+  ASSERT_EQ(unmarked.size(), 1u);
+  EXPECT_EQ(unmarked[0].second, assemblies_[0]);
+  ASSERT_TRUE(store_.SetMarked(publish.id()).ok());
+  EXPECT_TRUE(store_.Unmarked(10)->empty());
+}
+
+// The runner drives a publish through its handle: recorded on the first call, found on the next,
+// a rate limit waited out without spending an attempt.
+TEST_F(PublishStoreTest, TheWorkerResumesByTheRecordedHandle) {
+  ScriptedPlatform platform;
+  platform.rate_limit_once = true;
+  PublishJobHandler handler(&media_, {{"tiktok", &platform}});
+  v1::Publish publish = store_.Create(Publish(0, "run")).value();
+  std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&handler);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return store_.Get(publish.id())->state() == v1::PUBLISH_STATE_PUBLISHED; },
+      std::chrono::seconds(30)));
+  workers->Stop();
+  v1::Publish done = store_.Get(publish.id()).value();
+  EXPECT_EQ(done.platform_post_id(), "7300000000000000042");
+  EXPECT_EQ(done.published_at().seconds(), 1700000000);  // the platform's time
+  EXPECT_EQ(done.attempts(), 1);                         // the rate limit and the poll spent none
+  std::lock_guard<std::mutex> lock(platform.mutex_);
+  EXPECT_EQ(platform.handles_seen, (std::vector<std::string>{"", "", "publish-42"}));
+  EXPECT_EQ(platform.last_caption, "Glow #skin");
+  EXPECT_EQ(PublishedRows(), 1);
+}
+
+TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {
+  v1::Publish a = store_.Create(Publish(0, "a")).value();
+  v1::Publish b = store_.Create(Publish(1, "b")).value();
+  auto page = store_.List({}, std::nullopt, 1).value();
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].id(), b.id());
+  ASSERT_TRUE(page.next.has_value());
+  auto rest = store_.List({}, page.next, 1).value();
+  ASSERT_EQ(rest.items.size(), 1u);
+  EXPECT_EQ(rest.items[0].id(), a.id());
+  EXPECT_FALSE(rest.next.has_value());
+  EXPECT_EQ(store_.List({assemblies_[0], "", ""}, std::nullopt, 10)->items.size(), 1u);
+  EXPECT_EQ(store_.YouTubeUploadsSince(absl::Now() - absl::Hours(1)).value(), 0);
+  NewPublish video = Publish(0, "yt");
+  video.platform = "youtube";
+  ASSERT_TRUE(store_.Cancel(a.id()).ok());
+  ASSERT_TRUE(store_.Create(video).ok());
+  EXPECT_EQ(store_.YouTubeUploadsSince(absl::Now() - absl::Hours(1)).value(), 1);
+}
+
+}  // namespace
+}  // namespace cf::publishing
