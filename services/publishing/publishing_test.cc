@@ -1,0 +1,283 @@
+// The publishing logic against a real PostgreSQL, with assembly's API and the platforms
+// played by in-process fakes: requests are checked before anything is written, and a publish
+// the platform would refuse is refused up front, saying why.
+#include "services/publishing/publishing.h"
+
+#include <fstream>
+#include <map>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "common/status/status.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+
+namespace cf::publishing {
+namespace {
+
+class FakeAssemblies final : public assembly::AssemblySource {
+ public:
+  absl::StatusOr<assembly::v1::Assembly> GetAssembly(const std::string& id,
+                                                     const CallContext&) override {
+    auto it = assemblies.find(id);
+    if (it == assemblies.end()) return absl::NotFoundError("assembly " + id + " not found");
+    return it->second;
+  }
+  absl::StatusOr<assembly::v1::Assembly> MarkPublished(const std::string& id,
+                                                       const CallContext&) override {
+    marked.push_back(id);
+    return assemblies[id];
+  }
+  std::map<std::string, assembly::v1::Assembly> assemblies;
+  std::vector<std::string> marked;
+};
+
+class FakePlatform final : public PlatformApi {
+ public:
+  explicit FakePlatform(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  absl::StatusOr<Advanced> Advance(const PostRequest&, const std::string&,
+                                   PublishContext&) override {
+    return absl::UnimplementedError("not in this test");
+  }
+  absl::StatusOr<PostFigures> Figures(const std::string& post_id) override {
+    figures_asked.push_back(post_id);
+    PostFigures figures;
+    figures.views = 1200;
+    figures.likes = 80;
+    figures.unavailable = {"saves"};
+    return figures;
+  }
+  absl::StatusOr<CreatorLimits> Limits() override { return limits; }
+  CreatorLimits limits{{"public", "friends", "private"}, absl::Seconds(600)};
+  std::vector<std::string> figures_asked;
+
+ private:
+  std::string name_;
+};
+
+class PublishingTest : public ::testing::Test {
+ protected:
+  PublishingTest() {
+    video_path_ = media_.PathFor("assemblies", "a.mp4");
+    std::ofstream(video_path_) << "video bytes";
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::work txn(connection);
+    dossier_ = txn.exec(
+                      "INSERT INTO cf_product_dossiers (slug, name) VALUES ('serum', 'Glow') "
+                      "RETURNING id")[0][0]
+                   .as<std::string>();
+    txn.commit();
+  }
+
+  // A ready assembly of `platform`, in the database (for the foreign key) and in the fake API.
+  assembly::v1::Assembly& Ready(const std::string& platform) {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::work txn(connection);
+    const std::string id = txn.exec_params(
+                                  "INSERT INTO cf_assembled_content (dossier_id, platform, status, "
+                                  "job_state) VALUES ($1::uuid, $2, 'ready', 'done') RETURNING id",
+                                  dossier_, platform)[0][0]
+                               .as<std::string>();
+    txn.commit();
+    assembly::v1::Assembly& made = assemblies_.assemblies[id];
+    made.set_id(id);
+    made.set_state(assembly::v1::ASSEMBLY_STATE_READY);
+    made.set_platform(platform == "tiktok"      ? assembly::v1::PLATFORM_TIKTOK
+                      : platform == "instagram" ? assembly::v1::PLATFORM_INSTAGRAM
+                      : platform == "facebook"  ? assembly::v1::PLATFORM_FACEBOOK
+                                                : assembly::v1::PLATFORM_YOUTUBE);
+    made.set_caption("Glow today");
+    made.add_hashtags("skincare");
+    made.set_title("Glow today");
+    made.set_final_video_url(media_.UrlFor(video_path_));
+    made.mutable_metadata()->set_width(1080);
+    made.mutable_metadata()->set_height(1920);
+    made.mutable_metadata()->set_duration_seconds(14.5);
+    return made;
+  }
+
+  v1::PublishContentRequest Request(const std::string& assembly_id, const std::string& request_id) {
+    v1::PublishContentRequest request;
+    request.set_assembled_content_id(assembly_id);
+    request.set_request_id(request_id);
+    return request;
+  }
+
+  int PublishRows() {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec("SELECT count(*) FROM cf_publish_jobs")[0][0].as<int>();
+  }
+
+  // The error, or "" when the publish was queued.
+  std::string Refusal(const v1::PublishContentRequest& request) {
+    absl::StatusOr<v1::Publish> publish = publishing_.PublishContent(request, CallContext{});
+    return publish.ok() ? "" : std::string(publish.status().message());
+  }
+
+  cf::testing::TestDatabase database_;
+  db::ConnectionPool pool_{database_.RoleConninfo("cf_publishing"), 4};
+  PublishStore store_{&pool_};
+  media::MediaStore media_ =
+      media::MediaStore::Open(cf::testing::TestTempPath("media-" + database_.name()),
+                              "http://127.0.0.1:8091")
+          .value();
+  std::string video_path_;
+  std::string dossier_;
+  FakeAssemblies assemblies_;
+  FakePlatform tiktok_{"tiktok"}, instagram_{"instagram"}, facebook_{"facebook"},
+      youtube_{"youtube"};
+  AffiliateReport affiliate_{"", absl::Seconds(5)};
+  PublishingOptions options_ = [] {
+    PublishingOptions options;
+    options.youtube_daily_quota = 3200;  // two uploads
+    options.allow_loopback_urls = true;
+    return options;
+  }();
+  Publishing publishing_{&store_,
+                         &assemblies_,
+                         {{"tiktok", &tiktok_},
+                          {"instagram", &instagram_},
+                          {"facebook", &facebook_},
+                          {"youtube", &youtube_}},
+                         &affiliate_,
+                         &media_,
+                         options_};
+};
+
+TEST_F(PublishingTest, BadRequestsNameTheFieldAndWriteNothing) {
+  const std::string id = Ready("tiktok").id();
+  std::vector<std::pair<v1::PublishContentRequest, std::string>> cases;
+  cases.push_back({Request("not-a-uuid", "r"), "assembled_content_id"});
+  cases.push_back({Request(id, ""), "request_id"});
+  v1::PublishContentRequest budget = Request(id, "r");
+  budget.set_promotion_budget("12.345");
+  cases.push_back({budget, "promotion_budget"});
+  v1::PublishContentRequest past = Request(id, "r");
+  past.mutable_scheduled_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 60);
+  cases.push_back({past, "scheduled_time"});
+  v1::PublishContentRequest privacy = Request(id, "r");
+  privacy.set_privacy(static_cast<v1::Privacy>(42));
+  cases.push_back({privacy, "privacy"});
+  for (const auto& [request, field] : cases) {
+    SCOPED_TRACE(field);
+    absl::StatusOr<v1::Publish> publish = publishing_.PublishContent(request, CallContext{});
+    EXPECT_EQ(publish.status().code(), absl::StatusCode::kInvalidArgument);
+    auto violations = GetFieldViolations(publish.status());
+    ASSERT_EQ(violations.size(), 1u) << publish.status();
+    EXPECT_EQ(violations[0].first, field);
+  }
+  EXPECT_EQ(PublishRows(), 0);
+}
+
+TEST_F(PublishingTest, OnlyAReadyAssemblyIsPublishedAndOnlyOnce) {
+  assembly::v1::Assembly& assembly = Ready("tiktok");
+  const std::string missing = "00000000-0000-0000-0000-000000000001";
+  EXPECT_EQ(publishing_.PublishContent(Request(missing, "m"), {}).status().code(),
+            absl::StatusCode::kNotFound);
+  assembly.set_state(assembly::v1::ASSEMBLY_STATE_RENDERING);
+  EXPECT_TRUE(absl::StrContains(Refusal(Request(assembly.id(), "r")), "only a ready"));
+  assembly.set_state(assembly::v1::ASSEMBLY_STATE_PUBLISHED);
+  EXPECT_TRUE(absl::StrContains(Refusal(Request(assembly.id(), "r")), "already published"));
+  assembly.set_state(assembly::v1::ASSEMBLY_STATE_READY);
+  absl::StatusOr<v1::Publish> first = publishing_.PublishContent(Request(assembly.id(), "r"), {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::PUBLISH_STATE_QUEUED);
+  // A retry answers the first publish, even once the assembly has moved on.
+  assembly.set_state(assembly::v1::ASSEMBLY_STATE_PUBLISHED);
+  EXPECT_EQ(publishing_.PublishContent(Request(assembly.id(), "r"), {})->id(), first->id());
+  assembly.set_state(assembly::v1::ASSEMBLY_STATE_READY);
+  EXPECT_EQ(publishing_.PublishContent(Request(assembly.id(), "other"), {}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(PublishRows(), 1);
+}
+
+// What each platform would refuse is refused before anything is queued, saying why.
+TEST_F(PublishingTest, APostThePlatformWouldRefuseIsRefusedUpFront) {
+  assembly::v1::Assembly& tiktok = Ready("tiktok");
+  tiktok.mutable_metadata()->set_duration_seconds(700);
+  tiktok.mutable_metadata()->set_width(1920);
+  tiktok.mutable_metadata()->set_height(1080);
+  std::string why = Refusal(Request(tiktok.id(), "t1"));
+  EXPECT_TRUE(absl::StrContains(why, "at most 600 s")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "1920x1080")) << why;
+  tiktok.mutable_metadata()->set_duration_seconds(30);
+  tiktok.mutable_metadata()->set_width(1080);
+  tiktok.mutable_metadata()->set_height(1920);
+  // The creator's own limits (creator_info): an unaudited app may only post privately.
+  tiktok_.limits = {{"private"}, absl::Seconds(20)};
+  why = Refusal(Request(tiktok.id(), "t2"));
+  EXPECT_TRUE(absl::StrContains(why, "privacy public is not offered")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "at most 20s")) << why;
+
+  assembly::v1::Assembly& instagram = Ready("instagram");
+  for (int i = 0; i < 30; ++i) instagram.add_hashtags("tag" + std::to_string(i));
+  v1::PublishContentRequest friends = Request(instagram.id(), "i1");
+  friends.set_privacy(v1::PRIVACY_FRIENDS);
+  why = Refusal(friends);
+  EXPECT_TRUE(absl::StrContains(why, "31 hashtags")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "privacy friends")) << why;
+
+  assembly::v1::Assembly& youtube = Ready("youtube");
+  youtube.set_title(std::string(101, 'x'));
+  why = Refusal(Request(youtube.id(), "y1"));
+  EXPECT_TRUE(absl::StrContains(why, "title")) << why;
+  EXPECT_EQ(PublishRows(), 0);
+}
+
+TEST_F(PublishingTest, InstagramNeedsAVideoUrlItCanFetch) {
+  Publishing local(&store_, &assemblies_, {{"instagram", &instagram_}}, &affiliate_, &media_,
+                   PublishingOptions{});  // loopback URLs not allowed: a real platform
+  const std::string why = [&] {
+    auto publish = local.PublishContent(Request(Ready("instagram").id(), "i"), {});
+    return std::string(publish.status().message());
+  }();
+  EXPECT_TRUE(absl::StrContains(why, "CF_MEDIA_BASE_URL")) << why;
+  EXPECT_TRUE(publishing_.PublishContent(Request(Ready("instagram").id(), "j"), {}).ok());
+}
+
+TEST_F(PublishingTest, YouTubeUploadsStopAtTheDailyQuota) {
+  EXPECT_TRUE(publishing_.PublishContent(Request(Ready("youtube").id(), "y1"), {}).ok());
+  EXPECT_TRUE(publishing_.PublishContent(Request(Ready("youtube").id(), "y2"), {}).ok());
+  const std::string why = Refusal(Request(Ready("youtube").id(), "y3"));
+  EXPECT_TRUE(absl::StrContains(why, "3200 of 3200 units")) << why;
+}
+
+TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {
+  assembly::v1::Assembly& assembly = Ready("tiktok");
+  v1::Publish publish = publishing_.PublishContent(Request(assembly.id(), "s"), {}).value();
+  jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(store_.queue()
+                  ->Complete(lease, CompletionSql(), {"730001", "https://t/730001", "0", ""})
+                  .value());
+  const std::string posted = store_.Get(publish.id())->published_content_id();
+  v1::GetPostStatsRequest request;
+  request.set_published_content_id(posted);
+  absl::StatusOr<v1::PostStats> stats = publishing_.GetPostStats(request);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->views(), 1200);
+  EXPECT_EQ(stats->likes(), 80);
+  EXPECT_EQ(stats->platform_post_id(), "730001");
+  EXPECT_EQ(stats->spend(), "0.00");
+  EXPECT_EQ(tiktok_.figures_asked, std::vector<std::string>{"730001"});
+  EXPECT_TRUE(std::find(stats->unavailable().begin(), stats->unavailable().end(), "clicks") !=
+              stats->unavailable().end());
+
+  // The assembly is marked published through its API, once.
+  EXPECT_EQ(publishing_.MarkPublishedAssemblies(), 1);
+  EXPECT_EQ(publishing_.MarkPublishedAssemblies(), 0);
+  EXPECT_EQ(assemblies_.marked, std::vector<std::string>{assembly.id()});
+
+  // A private TikTok post has no public id: nothing to ask the platform.
+  v1::Publish hidden = publishing_.PublishContent(Request(Ready("tiktok").id(), "p"), {}).value();
+  jobs::Lease second = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(store_.queue()->Complete(second, CompletionSql(), {"", "", "0", "private"}).value());
+  request.set_published_content_id(store_.Get(hidden.id())->published_content_id());
+  EXPECT_EQ(publishing_.GetPostStats(request).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace cf::publishing
