@@ -1,0 +1,401 @@
+#include "services/sandbox/api_support.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log/log.h"
+#include "services/sandbox/videos.h"
+
+namespace cf::sandbox {
+namespace {
+
+// A short id for a platform's trace field (TikTok's log_id, Meta's fbtrace_id).
+std::string TraceId() {
+  static std::atomic<uint64_t> counter{0};
+  return absl::StrFormat("SBX%d%06d", absl::ToUnixSeconds(absl::Now()), ++counter % 1000000);
+}
+
+std::string GoogleStatus(int status) {
+  switch (status) {
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 503:
+      return "UNAVAILABLE";
+    default:
+      return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+  }
+}
+
+void SetRetryAfter(httplib::Response& res, absl::Duration wait) {
+  const int64_t seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+  res.set_header("Retry-After", std::to_string(seconds));
+}
+
+}  // namespace
+
+AudienceClock Env::audience() const {
+  AudienceClock audience;
+  audience.day = absl::Seconds(options.day_seconds);
+  audience.cpm_cents = options.cpm_cents;
+  return audience;
+}
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  // Replacement characters instead of an exception for text that is not UTF-8.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=UTF-8");
+}
+
+void SendTikTokError(httplib::Response& res, int status, const std::string& code,
+                     const std::string& message) {
+  SendJson(res, status,
+           {{"data", nlohmann::json::object()},
+            {"error", {{"code", code}, {"message", message}, {"log_id", TraceId()}}}});
+}
+
+void SendTikTokData(httplib::Response& res, const nlohmann::json& data) {
+  SendJson(res, 200,
+           {{"data", data}, {"error", {{"code", "ok"}, {"message", ""}, {"log_id", TraceId()}}}});
+}
+
+void SendGraphError(httplib::Response& res, int status, int code, int subcode,
+                    const std::string& message) {
+  nlohmann::json error = {
+      {"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", TraceId()}};
+  if (subcode != 0) error["error_subcode"] = subcode;
+  SendJson(res, status, {{"error", error}});
+}
+
+void SendGoogleError(httplib::Response& res, int status, const std::string& reason,
+                     const std::string& message, const std::string& domain) {
+  SendJson(res, status,
+           {{"error",
+             {{"code", status},
+              {"message", message},
+              {"errors", {{{"reason", reason}, {"domain", domain}, {"message", message}}}},
+              {"status", GoogleStatus(status)}}}});
+}
+
+void SendStandardError(httplib::Response& res, Flavor flavor, int status,
+                       const std::string& message, absl::Duration retry_after) {
+  switch (flavor) {
+    case Flavor::kTikTok: {
+      std::string code = "internal_error";
+      if (status == 400 || status == 404) code = "invalid_params";
+      if (status == 401) code = "access_token_invalid";
+      if (status == 403) code = "scope_not_authorized";
+      if (status == 429) code = "rate_limit_exceeded";
+      SendTikTokError(res, status, code, message);
+      break;
+    }
+    case Flavor::kGraph: {
+      int code = 2;
+      int subcode = 0;
+      if (status == 400 || status == 404) code = 100;
+      if (status == 401) code = 190, subcode = 463;
+      if (status == 403) code = 10;
+      if (status == 429) code = 4;
+      SendGraphError(res, status, code, subcode, message);
+      break;
+    }
+    case Flavor::kGoogle: {
+      std::string reason = "backendError";
+      if (status == 400) reason = "badRequest";
+      if (status == 401) reason = "authError";
+      if (status == 403) reason = "forbidden";
+      if (status == 404) reason = "notFound";
+      if (status == 429) reason = "rateLimitExceeded";
+      SendGoogleError(res, status, reason, message);
+      break;
+    }
+  }
+  if (status == 429 || status == 503) SetRetryAfter(res, retry_after);
+}
+
+void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::string& operation,
+             const httplib::Request& req, httplib::Response& res, const Handler& handler) {
+  std::optional<Fault> fault = env.faults->Take(platform, operation);
+  const std::string injected = absl::StrCat("sandbox fault on ", platform, " ", operation);
+  if (fault.has_value()) {
+    switch (fault->kind) {
+      case FaultKind::kError500:
+        SendStandardError(res, flavor, 500, injected);
+        return;
+      case FaultKind::kError503:
+        SendStandardError(res, flavor, 503, injected, fault->delay);
+        return;
+      case FaultKind::kRateLimit:
+        SendStandardError(res, flavor, 429, injected, fault->delay);
+        return;
+      case FaultKind::kTokenExpired:
+        SendStandardError(
+            res, flavor, 401,
+            "Error validating access token: the session has expired (" + injected + ")");
+        return;
+      case FaultKind::kSlow:
+        // Nothing is locked here: only this request waits.
+        // In steps, so a stopping server does not wait out a long delay.
+        for (const absl::Time until = absl::Now() + fault->delay;
+             absl::Now() < until && !(env.stopping != nullptr && *env.stopping);) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        break;
+      case FaultKind::kLostAnswer:
+        break;
+    }
+  }
+  try {
+    handler(req, res);
+  } catch (const std::exception& error) {
+    Log(LogLevel::kError, "handler failed",
+        {{"platform", platform}, {"operation", operation}, {"error", error.what()}});
+    res.headers.clear();
+    SendStandardError(res, flavor, 500, "internal error");
+  }
+  if (fault.has_value() && fault->kind == FaultKind::kLostAnswer) {
+    // The call went through; the answer is lost on the way back, as behind a broken proxy.
+    res.status = 502;
+    res.headers.clear();
+    res.body.clear();
+  }
+}
+
+httplib::Server::HandlerWithContentReader WithFullBody(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+    httplib::Request full = req;
+    if (req.is_multipart_form_data()) {
+      std::vector<httplib::MultipartFormData> parts;
+      const bool read = reader(
+          [&](const httplib::MultipartFormData& part) {
+            parts.push_back(part);
+            return true;
+          },
+          [&](const char* data, size_t size) {
+            parts.back().content.append(data, size);
+            return true;
+          });
+      if (!read) return SendJson(res, 400, {{"error", "the request body could not be read"}});
+      for (httplib::MultipartFormData& part : parts) full.files.emplace(part.name, part);
+    } else {
+      const bool read = reader([&](const char* data, size_t size) {
+        full.body.append(data, size);
+        return true;
+      });
+      if (!read) return SendJson(res, 400, {{"error", "the request body could not be read"}});
+      if (absl::StartsWith(req.get_header_value("Content-Type"),
+                           "application/x-www-form-urlencoded")) {
+        httplib::detail::parse_query_text(full.body, full.params);
+      }
+    }
+    handler(full, res);
+  };
+}
+
+std::string AccessTokenOf(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  if (absl::StartsWithIgnoreCase(header, "Bearer ")) {
+    return std::string(absl::StripAsciiWhitespace(header.substr(7)));
+  }
+  return Param(req, "access_token");
+}
+
+bool Authorize(Env& env, Flavor flavor, const std::string& account, const httplib::Request& req,
+               httplib::Response& res) {
+  const std::string token = AccessTokenOf(req);
+  bool valid = false;
+  bool expired = false;
+  {
+    auto lock = env.store->Lock();
+    TokenAccount& tokens = env.store->state().Tokens(account);
+    for (const std::string& live : tokens.valid) valid |= !token.empty() && live == token;
+    for (const std::string& old : tokens.expired) expired |= !token.empty() && old == token;
+  }
+  if (valid) return true;
+  std::string message = token.empty() ? "No access token was given"
+                        : expired     ? "Error validating access token: the session has expired"
+                                      : "The access token is invalid";
+  SendStandardError(res, flavor, 401, message);
+  return false;
+}
+
+bool WithinRate(Env& env, Flavor flavor, const std::string& key, int64_t limit,
+                absl::Duration window, httplib::Response& res) {
+  std::optional<absl::Duration> wait = env.limiter->Take(key, limit, window, env.Now());
+  if (!wait.has_value()) return true;
+  SendStandardError(res, flavor, 429,
+                    absl::StrCat("Rate limit reached: ", env.limiter->Scaled(limit), " calls per ",
+                                 absl::FormatDuration(window)),
+                    *wait);
+  return false;
+}
+
+std::string IssueToken(State& state, const std::string& account) {
+  TokenAccount& tokens = state.Tokens(account);
+  const std::string token = absl::StrCat("sbx-", account, "-", ++tokens.issued);
+  tokens.valid.push_back(token);
+  return token;
+}
+
+void SendOAuthError(httplib::Response& res, int status, const std::string& code,
+                    const std::string& description) {
+  SendJson(res, status, {{"error", code}, {"error_description", description}});
+}
+
+std::string Param(const httplib::Request& req, const std::string& name) {
+  if (req.has_param(name.c_str())) return req.get_param_value(name.c_str());
+  if (req.has_file(name.c_str())) return req.get_file_value(name.c_str()).content;
+  return "";
+}
+
+bool HasParam(const httplib::Request& req, const std::string& name) {
+  return req.has_param(name.c_str()) || req.has_file(name.c_str());
+}
+
+std::optional<nlohmann::json> JsonObjectBody(const httplib::Request& req) {
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  return body;
+}
+
+std::string TextAt(const nlohmann::json& object, const std::string& name) {
+  if (!object.is_object()) return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::optional<int64_t> IntAt(const nlohmann::json& object, const std::string& name) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
+}
+
+std::optional<bool> BoolAt(const nlohmann::json& object, const std::string& name) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+std::optional<ContentRange> ParseContentRange(const std::string& header) {
+  std::string text(absl::StripAsciiWhitespace(header));
+  if (!absl::StartsWithIgnoreCase(text, "bytes ")) return std::nullopt;
+  text = std::string(absl::StripAsciiWhitespace(text.substr(6)));
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  const std::string range = text.substr(0, slash);
+  const std::string total = text.substr(slash + 1);
+  ContentRange parsed;
+  if (total != "*" && (!absl::SimpleAtoi(total, &parsed.total) || parsed.total < 0)) {
+    return std::nullopt;
+  }
+  if (range == "*") {
+    if (parsed.total < 0) return std::nullopt;  // "bytes */*" says nothing
+    return parsed;
+  }
+  const size_t dash = range.find('-');
+  if (dash == std::string::npos || !absl::SimpleAtoi(range.substr(0, dash), &parsed.first) ||
+      !absl::SimpleAtoi(range.substr(dash + 1), &parsed.last) || parsed.first < 0 ||
+      parsed.last < parsed.first || (parsed.total >= 0 && parsed.last >= parsed.total)) {
+    return std::nullopt;
+  }
+  parsed.has_range = true;
+  return parsed;
+}
+
+std::string BaseUrl(const httplib::Request& req, const Env& env) {
+  std::string host = req.get_header_value("Host");
+  if (host.empty()) host = absl::StrCat(env.options.host, ":", env.options.port);
+  return "http://" + host;
+}
+
+std::string FormatTime(int64_t ms, bool zulu) {
+  return absl::FormatTime(zulu ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%z",
+                          absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+Processing ProcessingOf(const Env& env, const Post& post) {
+  if (!post.probed || env.NowMs() < post.created_ms + env.options.processing_ms) {
+    return Processing::kProcessing;
+  }
+  return post.fail_reason.empty() ? Processing::kReady : Processing::kFailed;
+}
+
+std::string VisiblePostId(const Env& env, const Post& post) {
+  if (post.platform != "tiktok") return post.key;
+  const bool visible =
+      post.privacy != "SELF_ONLY" && ProcessingOf(env, post) == Processing::kReady &&
+      env.NowMs() >= post.created_ms + env.options.processing_ms + env.options.post_id_delay_ms;
+  return visible ? post.key : "";
+}
+
+Figures FiguresOf(const Env& env, const Post& post) {
+  Promotion promotion;
+  if (!post.promotion_daily_budget.empty()) {
+    absl::StatusOr<int64_t> budget = ParseCents(post.promotion_daily_budget);
+    if (budget.ok()) {
+      promotion.daily_budget_cents = *budget;
+      promotion.started_at = absl::FromUnixMillis(post.promotion_started_ms);
+    }
+  }
+  return FiguresAt(post.platform, post.key, absl::FromUnixMillis(post.created_ms), env.Now(),
+                   env.audience(), promotion);
+}
+
+absl::StatusOr<Post*> CreatePost(Env& env, State& state, const std::string& platform,
+                                 const std::string& key, const std::string& file) {
+  const std::string video = env.store->VideoPath(platform, key);
+  if (file != video) {
+    absl::Status moved = MoveFile(file, video);
+    if (!moved.ok()) return moved;
+  }
+  absl::StatusOr<std::string> sha = Sha256OfFile(video);
+  if (!sha.ok()) return sha.status();
+  Post post;
+  post.platform = platform;
+  post.key = key;
+  post.video_sha256 = *sha;
+  post.video_bytes = FileSize(video);
+  post.created_ms = env.NowMs();
+  state.posts.push_back(post);
+  return &state.posts.back();
+}
+
+void ProbePost(Env& env, const std::string& platform, const std::string& key, double max_duration_s,
+               const std::string& too_long_reason) {
+  const VideoCheck check = CheckVideo(env.store->VideoPath(platform, key));
+  auto lock = env.store->Lock();
+  Post* post = env.store->state().FindPost(platform, key);
+  if (post == nullptr) return;
+  post->probed = true;
+  post->duration_s = check.duration_s;
+  if (!check.readable) {
+    post->fail_reason = "file_format_check_failed";
+    Log(LogLevel::kWarning, "unreadable video",
+        {{"platform", platform}, {"key", key}, {"reason", check.reason}});
+  } else if (max_duration_s > 0 && check.duration_s > max_duration_s) {
+    post->fail_reason = too_long_reason;
+  }
+  absl::Status saved = env.store->Save();
+  if (!saved.ok())
+    Log(LogLevel::kError, "cannot save the sandbox state",
+        {{"error", std::string(saved.message())}});
+}
+
+}  // namespace cf::sandbox

@@ -1,0 +1,59 @@
+// The audience model behind every metric the sandbox reports (README.md, "Audience model").
+// Reproducible: a post's figures depend only on its platform, id, age and promotion, drawn from
+// a generator seeded by a hash of (platform, post id), so two reads at the same moment agree
+// and totals never go down.
+#ifndef CF_SERVICES_SANDBOX_AUDIENCE_H_
+#define CF_SERVICES_SANDBOX_AUDIENCE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace cf::sandbox {
+
+// What is fixed per post, drawn once from its seed.
+struct AudienceTraits {
+  double reach = 0;  // organic views the post levels off at (log-normal, median 2,000)
+  double like_rate = 0;
+  double comment_rate = 0;
+  double share_rate = 0;
+  double save_rate = 0;
+  double reach_rate = 0;  // unique accounts per view
+  double click_rate = 0;
+  double conversion_rate = 0;  // of clicks
+};
+
+AudienceTraits TraitsOf(const std::string& platform, const std::string& post_id);
+
+struct Promotion {
+  int64_t daily_budget_cents = 0;  // 0: not promoted
+  absl::Time started_at = absl::InfinitePast();
+};
+
+struct AudienceClock {
+  absl::Duration day = absl::Hours(24);  // --day_seconds
+  int64_t cpm_cents = 1000;              // --cpm
+};
+
+// Lifetime totals at `now` of a post that came to exist at `created_at`.
+struct Figures {
+  int64_t organic_views = 0;
+  int64_t paid_views = 0;
+  int64_t views = 0;
+  int64_t likes = 0;
+  int64_t comments = 0;
+  int64_t shares = 0;
+  int64_t saves = 0;
+  int64_t reach = 0;
+  int64_t clicks = 0;
+  int64_t conversions = 0;
+  int64_t spend_cents = 0;
+};
+
+Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
+                  absl::Time now, const AudienceClock& clock, const Promotion& promotion = {});
+
+}  // namespace cf::sandbox
+
+#endif  // CF_SERVICES_SANDBOX_AUDIENCE_H_

@@ -1,0 +1,259 @@
+#include "services/sandbox/control_api.h"
+
+#include <map>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/sandbox/options.h"
+
+namespace cf::sandbox {
+namespace {
+
+const std::vector<std::string>& Platforms() {
+  static const auto* platforms =
+      new std::vector<std::string>{"tiktok", "instagram", "facebook", "youtube"};
+  return *platforms;
+}
+
+void ControlError(httplib::Response& res, int status, const std::string& message) {
+  SendJson(res, status, {{"error", message}});
+}
+
+std::string VideoLink(const Post& post) {
+  return absl::StrCat("/_sandbox/videos/", post.platform, "/", post.key, ".mp4");
+}
+
+nlohmann::json PostJson(const Env& env, const httplib::Request& req, const Post& post) {
+  return {{"platform", post.platform},
+          {"key", post.key},
+          {"post_id", VisiblePostId(env, post)},
+          {"publish_id", post.publish_id},
+          {"caption", post.caption},
+          {"title", post.title},
+          {"privacy", post.privacy},
+          {"flags", post.flags},
+          {"video_sha256", post.video_sha256},
+          {"video_bytes", post.video_bytes},
+          {"video_path", env.store->VideoPath(post.platform, post.key)},
+          {"video_url", BaseUrl(req, env) + VideoLink(post)},
+          {"duration_s", post.duration_s},
+          {"created_at", FormatTime(post.created_ms, true)},
+          {"status", PostStatus(env, post)},
+          {"fail_reason", post.fail_reason},
+          {"promotion_daily_budget", post.promotion_daily_budget}};
+}
+
+void ListPosts(Env& env, const httplib::Request& req, httplib::Response& res) {
+  const std::string platform = Param(req, "platform");
+  nlohmann::json posts = nlohmann::json::array();
+  auto lock = env.store->Lock();
+  for (const Post& post : env.store->state().posts) {
+    if (platform.empty() || post.platform == platform) posts.push_back(PostJson(env, req, post));
+  }
+  SendJson(res, 200, {{"posts", posts}});
+}
+
+void Stats(Env& env, const httplib::Request&, httplib::Response& res) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const std::string& platform : Platforms()) counts[platform] = 0;
+  // A duplicate: a later post on the same platform with the same caption, title and video.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> seen;
+  nlohmann::json duplicate_keys = nlohmann::json::array();
+  auto lock = env.store->Lock();
+  for (const Post& post : env.store->state().posts) {
+    counts[post.platform] = counts.value(post.platform, 0) + 1;
+    if (seen[{post.platform, post.caption, post.title, post.video_sha256}]++ > 0) {
+      duplicate_keys.push_back(post.platform + "/" + post.key);
+    }
+  }
+  SendJson(res, 200,
+           {{"posts", counts},
+            {"duplicates", duplicate_keys.size()},
+            {"duplicate_keys", duplicate_keys}});
+}
+
+void Tokens(Env& env, const httplib::Request& req, httplib::Response& res, bool revoke) {
+  const std::string platform = Param(req, "platform");
+  const std::string account = TokenAccountOf(platform);
+  if (account.empty()) {
+    return ControlError(res, 400,
+                        "platform must be tiktok, instagram, facebook, meta, youtube or google");
+  }
+  auto lock = env.store->Lock();
+  TokenAccount& tokens = env.store->state().Tokens(account);
+  nlohmann::json answer = {{"platform", platform}, {"account", account}};
+  if (revoke) {
+    tokens.refresh_revoked = true;
+    answer["refresh_revoked"] = true;
+  } else {
+    answer["expired"] = tokens.valid.size();
+    tokens.expired.insert(tokens.expired.end(), tokens.valid.begin(), tokens.valid.end());
+    tokens.valid.clear();
+  }
+  absl::Status saved = env.store->Save();
+  if (!saved.ok()) return ControlError(res, 500, std::string(saved.message()));
+  SendJson(res, 200, answer);
+}
+
+void AffiliateReport(Env& env, const httplib::Request& req, httplib::Response& res) {
+  const std::string platform = Param(req, "platform");
+  const std::string post_id = Param(req, "post_id");
+  auto lock = env.store->Lock();
+  const Post* post = env.store->state().FindPost(platform, post_id);
+  if (post == nullptr) {
+    return ControlError(res, 404, absl::StrCat("no ", platform, " post ", post_id));
+  }
+  const Figures figures = FiguresOf(env, *post);
+  SendJson(res, 200,
+           {{"platform", platform},
+            {"post_id", post_id},
+            {"clicks", figures.clicks},
+            {"conversions", figures.conversions},
+            {"spend", FormatCents(figures.spend_cents)},
+            {"currency", "USD"}});
+}
+
+std::string FlagsText(const nlohmann::json& flags) {
+  std::string text;
+  if (!flags.is_object()) return text;
+  for (const auto& [name, value] : flags.items()) {
+    if ((value.is_boolean() && value.get<bool>()) ||
+        (value.is_string() && !value.get<std::string>().empty())) {
+      absl::StrAppend(&text, text.empty() ? "" : ", ", name,
+                      value.is_string() ? "=" + value.get<std::string>() : "");
+    }
+  }
+  return text.empty() ? "none" : text;
+}
+
+void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
+  std::string html = absl::StrCat(
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Sandbox feed</title>"
+      "<style>body{font-family:sans-serif;margin:1em}section{margin-bottom:2em}"
+      ".post{display:inline-block;vertical-align:top;width:260px;margin:0 1em 1em 0}"
+      "video{width:240px;max-height:427px;background:#000}.meta{font-size:12px;color:#555}"
+      "</style></head><body>\n<h1>Sandbox feed</h1>\n",
+      absl::StrFormat("<p class=\"meta\">processing %d ms, post id delay %d ms, day %g s, "
+                      "rate scale %g, cpm %s, TikTok audited: %s</p>\n",
+                      env.options.processing_ms, env.options.post_id_delay_ms,
+                      env.options.day_seconds, env.options.rate_scale,
+                      FormatCents(env.options.cpm_cents),
+                      env.options.tiktok_audited ? "yes" : "no"));
+  auto lock = env.store->Lock();
+  const std::vector<Post>& posts = env.store->state().posts;
+  for (const std::string& platform : Platforms()) {
+    absl::StrAppend(&html, "<section><h2>", platform, "</h2>\n");
+    int shown = 0;
+    for (auto it = posts.rbegin(); it != posts.rend(); ++it) {  // newest first
+      const Post& post = *it;
+      if (post.platform != platform) continue;
+      ++shown;
+      absl::StrAppend(
+          &html, "<div class=\"post\"><video controls preload=\"metadata\" src=\"",
+          HtmlEscape(VideoLink(post)), "\"></video>\n",
+          post.title.empty() ? "" : "<p><b>" + HtmlEscape(post.title) + "</b></p>",
+          "<p class=\"caption\">", HtmlEscape(post.caption), "</p>\n<p class=\"meta\">id ",
+          HtmlEscape(VisiblePostId(env, post).empty() ? "(none yet)" : VisiblePostId(env, post)),
+          " &middot; ", HtmlEscape(PostStatus(env, post)), " &middot; ", HtmlEscape(post.privacy),
+          "<br>flags: ", HtmlEscape(FlagsText(post.flags)), "<br>key ", HtmlEscape(post.key),
+          " &middot; ", HtmlEscape(FormatTime(post.created_ms, true)), "</p></div>\n");
+    }
+    if (shown == 0) absl::StrAppend(&html, "<p class=\"meta\">no posts</p>\n");
+    absl::StrAppend(&html, "</section>\n");
+  }
+  absl::StrAppend(&html, "</body></html>\n");
+  res.status = 200;
+  res.set_content(html, "text/html; charset=utf-8");
+}
+
+}  // namespace
+
+std::string TokenAccountOf(const std::string& platform) {
+  if (platform == "tiktok") return "tiktok";
+  if (platform == "instagram" || platform == "facebook" || platform == "meta") return "meta";
+  if (platform == "youtube" || platform == "google") return "google";
+  return "";
+}
+
+std::string PostStatus(const Env& env, const Post& post) {
+  const Processing processing = ProcessingOf(env, post);
+  if (post.platform == "tiktok") {
+    return processing == Processing::kProcessing ? "PROCESSING_DOWNLOAD"
+           : processing == Processing::kReady    ? "PUBLISH_COMPLETE"
+                                                 : "FAILED";
+  }
+  if (post.platform == "instagram") return "PUBLISHED";
+  if (post.platform == "facebook") {
+    return processing == Processing::kProcessing ? "processing"
+           : processing == Processing::kReady    ? "ready"
+                                                 : "error";
+  }
+  return processing == Processing::kProcessing ? "uploaded"
+         : processing == Processing::kReady    ? "processed"
+                                               : "failed";
+}
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void RegisterControl(httplib::Server& server, Env& env) {
+  // The stored videos, with Range support (browsers seek with it).
+  server.set_mount_point("/_sandbox/videos", env.store->data_dir() + "/videos");
+  server.Get("/",
+             [&env](const httplib::Request& req, httplib::Response& res) { Feed(env, req, res); });
+  server.Get("/_sandbox/posts", [&env](const httplib::Request& req, httplib::Response& res) {
+    ListPosts(env, req, res);
+  });
+  server.Get("/_sandbox/stats",
+             [&env](const httplib::Request& req, httplib::Response& res) { Stats(env, req, res); });
+  server.Get("/_sandbox/faults", [&env](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, env.faults->ToJson());
+  });
+  server.Post("/_sandbox/faults", [&env](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return ControlError(res, 400, "the body is not JSON");
+    absl::Status added = env.faults->Add(body);
+    if (!added.ok()) return ControlError(res, 400, std::string(added.message()));
+    SendJson(res, 200, env.faults->ToJson());
+  });
+  server.Delete("/_sandbox/faults", [&env](const httplib::Request&, httplib::Response& res) {
+    env.faults->Clear();
+    SendJson(res, 200, env.faults->ToJson());
+  });
+  server.Post("/_sandbox/tokens/expire",
+              [&env](const httplib::Request& req, httplib::Response& res) {
+                Tokens(env, req, res, false);
+              });
+  server.Post(
+      "/_sandbox/tokens/revoke_refresh",
+      [&env](const httplib::Request& req, httplib::Response& res) { Tokens(env, req, res, true); });
+  server.Get("/affiliate/v1/report", [&env](const httplib::Request& req, httplib::Response& res) {
+    AffiliateReport(env, req, res);
+  });
+}
+
+}  // namespace cf::sandbox

@@ -1,0 +1,170 @@
+#include "services/sandbox/control_api.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "common/testing/subprocess.h"
+#include "services/sandbox/sandbox_testing.h"
+#include "services/sandbox/videos.h"
+
+namespace cf::sandbox {
+namespace {
+
+using testing::JsonOf;
+using testing::TestSandbox;
+
+class ControlApiTest : public ::testing::Test {
+ protected:
+  // A post made straight in the store, with a copy of `video` as its file.
+  std::string AddPost(const std::string& platform, const std::string& key,
+                      const std::string& caption, const std::string& video) {
+    const std::string copy = cf::testing::TestTempPath("copy-" + key + ".mp4");
+    EXPECT_TRUE(WriteFileAtomically(copy, testing::ReadFile(video)).ok());
+    Env& env = sandbox_.env();
+    auto lock = env.store->Lock();
+    absl::StatusOr<Post*> post = CreatePost(env, env.store->state(), platform, key, copy);
+    EXPECT_TRUE(post.ok()) << post.status();
+    (*post)->caption = caption;
+    (*post)->privacy = "PUBLIC_TO_EVERYONE";
+    (*post)->flags = {{"is_aigc", true}, {"brand_content_toggle", false}};
+    (*post)->probed = true;
+    EXPECT_TRUE(env.store->Save().ok());
+    return key;
+  }
+
+  TestSandbox sandbox_;
+};
+
+TEST_F(ControlApiTest, StatsCountPostsAndDuplicates) {
+  const std::string a = testing::MakeVideo("a.mp4", 1);
+  const std::string b = testing::MakeVideo("b.mp4", 2);
+  AddPost("tiktok", "1", "same", a);
+  AddPost("tiktok", "2", "same", a);     // duplicate
+  AddPost("tiktok", "3", "other", a);    // another caption
+  AddPost("tiktok", "4", "same", b);     // another video
+  AddPost("instagram", "5", "same", a);  // another platform
+  AddPost("tiktok", "6", "same", a);     // duplicate again
+  nlohmann::json stats = JsonOf(sandbox_.Call("GET", "/_sandbox/stats"));
+  EXPECT_EQ(stats["posts"]["tiktok"], 5);
+  EXPECT_EQ(stats["posts"]["instagram"], 1);
+  EXPECT_EQ(stats["posts"]["facebook"], 0);
+  EXPECT_EQ(stats["posts"]["youtube"], 0);
+  EXPECT_EQ(stats["duplicates"], 2);
+  EXPECT_EQ(stats["duplicate_keys"], nlohmann::json::array({"tiktok/2", "tiktok/6"}));
+
+  nlohmann::json posts =
+      JsonOf(sandbox_.Call("GET", "/_sandbox/posts?platform=instagram"))["posts"];
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0]["key"], "5");
+  EXPECT_EQ(posts[0]["post_id"], "5");
+  EXPECT_EQ(posts[0]["video_sha256"], Sha256Hex(testing::ReadFile(a)));
+  EXPECT_EQ(posts[0]["status"], "PUBLISHED");
+  EXPECT_EQ(JsonOf(sandbox_.Call("GET", "/_sandbox/posts"))["posts"].size(), 6u);
+}
+
+TEST_F(ControlApiTest, TheFeedShowsPostsNewestFirstWithPlayableVideos) {
+  const std::string video = testing::MakeVideo("feed.mp4");
+  AddPost("youtube", "old", "first post", video);
+  AddPost("youtube", "new", "<script>alert('x')</script> & more", video);
+  http::Response page = sandbox_.Call("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(absl::StartsWith(page.headers["content-type"], "text/html"));
+  const std::string& html = page.body;
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"),
+            std::string::npos);
+  const size_t newer = html.find("/_sandbox/videos/youtube/new.mp4");
+  const size_t older = html.find("/_sandbox/videos/youtube/old.mp4");
+  ASSERT_NE(newer, std::string::npos);
+  ASSERT_NE(older, std::string::npos);
+  EXPECT_LT(newer, older);
+  EXPECT_NE(html.find("<video controls"), std::string::npos);
+  EXPECT_NE(html.find("is_aigc"), std::string::npos);
+
+  http::Response served = sandbox_.Call("GET", "/_sandbox/videos/youtube/new.mp4");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.body, testing::ReadFile(video));
+  http::Response range =
+      sandbox_.Call("GET", "/_sandbox/videos/youtube/new.mp4", "", {{"Range", "bytes=0-99"}});
+  EXPECT_EQ(range.status, 206);
+  EXPECT_EQ(range.body, testing::ReadFile(video).substr(0, 100));
+}
+
+TEST_F(ControlApiTest, FaultRulesAreAddedListedAndCleared) {
+  EXPECT_EQ(sandbox_.Call("POST", "/_sandbox/faults", "not json").status, 400);
+  http::Response bad = sandbox_.Call("POST", "/_sandbox/faults",
+                                     R"({"faults": [{"platform": "tiktok", "operation": "nope",
+                                                     "kind": "error_500"}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(JsonOf(bad)["error"].get<std::string>().find("nope"), std::string::npos);
+  http::Response added = sandbox_.Call(
+      "POST", "/_sandbox/faults",
+      R"({"faults": [{"platform": "youtube", "operation": "insert", "kind": "error_503",
+                      "times": 2}], "seed": 3})");
+  ASSERT_EQ(added.status, 200) << added.body;
+  nlohmann::json listed = JsonOf(sandbox_.Call("GET", "/_sandbox/faults"));
+  ASSERT_EQ(listed["faults"].size(), 1u);
+  EXPECT_EQ(listed["faults"][0]["times"], 2);
+  EXPECT_EQ(sandbox_.Call("DELETE", "/_sandbox/faults").status, 200);
+  EXPECT_TRUE(JsonOf(sandbox_.Call("GET", "/_sandbox/faults"))["faults"].empty());
+}
+
+TEST_F(ControlApiTest, TokenControlsNameAPlatform) {
+  EXPECT_EQ(sandbox_.Call("POST", "/_sandbox/tokens/expire?platform=myspace").status, 400);
+  EXPECT_EQ(sandbox_.Call("POST", "/_sandbox/tokens/expire").status, 400);
+  nlohmann::json expired =
+      JsonOf(sandbox_.Call("POST", "/_sandbox/tokens/expire?platform=facebook"));
+  EXPECT_EQ(expired["account"], "meta");
+  EXPECT_EQ(expired["expired"], 1);
+  EXPECT_EQ(TokenAccountOf("youtube"), "google");
+  EXPECT_EQ(TokenAccountOf("tiktok"), "tiktok");
+}
+
+TEST_F(ControlApiTest, AffiliateReportCountsClicksAndPromotionSpend) {
+  AddPost("tiktok", "7300000000000000009", "promo", testing::MakeVideo("aff.mp4"));
+  EXPECT_EQ(sandbox_.Call("GET", "/affiliate/v1/report?platform=tiktok&post_id=1").status, 404);
+  sandbox_.Advance(absl::Hours(24 * 10));
+  nlohmann::json report = JsonOf(
+      sandbox_.Call("GET", "/affiliate/v1/report?platform=tiktok&post_id=7300000000000000009"));
+  EXPECT_EQ(report["platform"], "tiktok");
+  EXPECT_EQ(report["spend"], "0.00");
+  EXPECT_EQ(report["currency"], "USD");
+  EXPECT_GE(report["clicks"].get<int64_t>(), report["conversions"].get<int64_t>());
+  {
+    Env& env = sandbox_.env();
+    auto lock = env.store->Lock();
+    Post* post = env.store->state().FindPost("tiktok", "7300000000000000009");
+    post->promotion_daily_budget = "5.00";
+    post->promotion_started_ms = absl::ToUnixMillis(sandbox_.Now());
+  }
+  sandbox_.Advance(absl::Hours(48));
+  report = JsonOf(
+      sandbox_.Call("GET", "/affiliate/v1/report?platform=tiktok&post_id=7300000000000000009"));
+  EXPECT_EQ(report["spend"], "10.00");
+}
+
+TEST(PostStatusTest, TikTokIdsAppearAfterProcessingAndTheDelay) {
+  TestSandbox sandbox;
+  Post post;
+  post.platform = "tiktok";
+  post.key = "7300000000000000001";
+  post.privacy = "PUBLIC_TO_EVERYONE";
+  post.probed = true;
+  post.created_ms = absl::ToUnixMillis(sandbox.Now());
+  EXPECT_EQ(PostStatus(sandbox.env(), post), "PROCESSING_DOWNLOAD");
+  EXPECT_EQ(VisiblePostId(sandbox.env(), post), "");
+  sandbox.Advance(absl::Milliseconds(1500));
+  EXPECT_EQ(PostStatus(sandbox.env(), post), "PUBLISH_COMPLETE");
+  EXPECT_EQ(VisiblePostId(sandbox.env(), post), "");
+  sandbox.Advance(absl::Milliseconds(600));
+  EXPECT_EQ(VisiblePostId(sandbox.env(), post), post.key);
+  post.privacy = "SELF_ONLY";
+  EXPECT_EQ(VisiblePostId(sandbox.env(), post), "");
+  post.fail_reason = "file_format_check_failed";
+  EXPECT_EQ(PostStatus(sandbox.env(), post), "FAILED");
+  EXPECT_EQ(HtmlEscape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+}
+
+}  // namespace
+}  // namespace cf::sandbox

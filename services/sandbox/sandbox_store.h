@@ -1,0 +1,131 @@
+// Everything the sandbox remembers: posts, Instagram containers, upload sessions, tokens. One
+// mutex guards it; after each change the whole state is rewritten to <data_dir>/state.json
+// (temp file, fsync, rename), so a restart finds exactly what was answered. Videos live beside
+// it under <data_dir>/videos/<platform>/<key>.mp4.
+#ifndef CF_SERVICES_SANDBOX_SANDBOX_STORE_H_
+#define CF_SERVICES_SANDBOX_SANDBOX_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace cf::sandbox {
+
+// A post as the platform holds it once it exists (counted by /_sandbox/stats).
+struct Post {
+  std::string platform;  // tiktok, instagram, facebook, youtube
+  // The platform's id of the post (TikTok's 19-digit video id, Instagram's media id, Facebook's
+  // video id, YouTube's video id): unique per platform, and the video's file name.
+  std::string key;
+  std::string account;
+  std::string caption;  // TikTok's title, Instagram's caption, the description elsewhere
+  std::string title;    // Facebook's and YouTube's title ("" elsewhere)
+  std::string privacy;
+  nlohmann::json flags = nlohmann::json::object();  // disclosure and AI-label fields as sent
+  std::string video_sha256;
+  int64_t video_bytes = 0;
+  int64_t created_ms = 0;  // when the post came to exist
+  // ffprobe's verdict (made just after the post exists; redone at start when missing).
+  bool probed = false;
+  std::string fail_reason;  // "" when the video is readable and within limits
+  double duration_s = 0;
+  std::string publish_id;    // TikTok's publish id
+  std::string container_id;  // Instagram's container
+  // Promotion (paid views at --cpm): a decimal daily budget ("" = none) and its start.
+  std::string promotion_daily_budget;
+  int64_t promotion_started_ms = 0;
+};
+
+// An upload in progress or done: a TikTok init, a Facebook upload session, a YouTube resumable
+// session. Bytes go to PartPath until complete, then the post's video file.
+struct Upload {
+  std::string platform;
+  std::string id;          // upload id / session id
+  std::string publish_id;  // TikTok
+  std::string post_key;    // Facebook: the video id from start; others: set on completion
+  std::string account;
+  int64_t total_bytes = 0;  // 0: not known yet (YouTube without X-Upload-Content-Length)
+  int64_t chunk_size = 0;
+  int64_t chunk_count = 0;
+  int64_t received_bytes = 0;
+  int64_t created_ms = 0;
+  int64_t completed_ms = 0;                           // 0 until the post exists
+  nlohmann::json request = nlohmann::json::object();  // the metadata the client sent
+};
+
+// An Instagram media container. IN_PROGRESS until the background fetch ends in FINISHED or
+// ERROR; EXPIRED and PUBLISHED are derived (24 h unpublished; media_key set).
+struct Container {
+  std::string id;
+  std::string account;
+  std::string video_url;
+  std::string caption;
+  nlohmann::json params = nlohmann::json::object();  // share_to_feed, is_ai_generated, ...
+  int64_t created_ms = 0;
+  std::string status_code = "IN_PROGRESS";
+  std::string status;
+  std::string media_key;
+  std::string video_sha256;
+  int64_t video_bytes = 0;
+  double duration_s = 0;
+};
+
+// The access tokens of one account ("tiktok", "meta", "google").
+struct TokenAccount {
+  std::vector<std::string> valid = {"sandbox-access"};
+  std::vector<std::string> expired;  // issued, expired through the control API
+  bool refresh_revoked = false;
+  int64_t issued = 0;  // tokens issued so far: sbx-<account>-<n>
+};
+
+struct State {
+  int64_t next_number = 1;  // for ids
+  std::vector<Post> posts;  // in the order they came to exist
+  std::map<std::string, Upload> uploads;
+  std::map<std::string, Container> containers;
+  std::map<std::string, TokenAccount> tokens;
+
+  Post* FindPost(const std::string& platform, const std::string& key);
+  TokenAccount& Tokens(const std::string& account);
+  int64_t NextNumber() { return next_number++; }
+};
+
+nlohmann::json ToJson(const State& state);
+// INVALID_ARGUMENT when the document is not a state this code wrote.
+absl::StatusOr<State> StateFromJson(const nlohmann::json& json);
+
+class SandboxStore {
+ public:
+  // Creates the folders, loads state.json when present.
+  static absl::StatusOr<std::unique_ptr<SandboxStore>> Open(const std::string& data_dir);
+
+  // Every read and change of state() happens with this lock held.
+  std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mutex_); }
+  State& state() { return state_; }
+  // Writes state.json atomically. Call with the lock held, after each change.
+  absl::Status Save();
+
+  const std::string& data_dir() const { return data_dir_; }
+  // <data_dir>/videos/<platform>/<key>.mp4
+  std::string VideoPath(const std::string& platform, const std::string& key) const;
+  // <data_dir>/uploads/<upload id>.part
+  std::string PartPath(const std::string& upload_id) const;
+  // <data_dir>/containers/<container id>.mp4
+  std::string ContainerPath(const std::string& container_id) const;
+
+ private:
+  explicit SandboxStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+  std::string data_dir_;
+  std::mutex mutex_;
+  State state_;
+};
+
+}  // namespace cf::sandbox
+
+#endif  // CF_SERVICES_SANDBOX_SANDBOX_STORE_H_
