@@ -28,7 +28,8 @@ absl::Status WithCode(absl::Status status, int code) {
 }
 
 absl::Status StatusOfGraphError(const http::Response& response) {
-  const nlohmann::json& error = ObjectAt(JsonOf(response.body), "error");
+  const nlohmann::json body = JsonOf(response.body);
+  const nlohmann::json& error = ObjectAt(body, "error");
   const int64_t code = CountAt(error, "code");
   const std::string message = TextAt(error, "message");
   const std::string said =

@@ -1,0 +1,298 @@
+// From a dossier to posts on all four platforms, through the gateway, against the real
+// binaries: catalog, generation, assembly, publishing, the gateway, the sandbox platform and the
+// media server (tools/up's stack). Each assembly is rendered, published and watched until the
+// platform confirms it; then the post is found on the sandbox's feed page, and its video fetched.
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "cf/assembly/v1/assembly.grpc.pb.h"
+#include "cf/catalog/v1/catalog.grpc.pb.h"
+#include "cf/generation/v1/generation.grpc.pb.h"
+#include "cf/publishing/v1/publishing.grpc.pb.h"
+#include "common/http/http_client.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+
+namespace cf {
+namespace {
+
+using std::chrono::seconds;
+
+class PublishFlowTest : public ::testing::Test {
+ protected:
+  PublishFlowTest() {
+    const std::string media = testing::TestTempPath("media");
+    const std::string sandbox_data = testing::TestTempPath("sandbox");
+    testing::CommandOutput("mkdir -p '" + media + "' '" + sandbox_data + "'");
+    const int media_port = testing::FreePort();
+    media_url_ = "http://127.0.0.1:" + std::to_string(media_port);
+    media_server_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath("services/sandbox/media_server"),
+                                 "--listen=127.0.0.1:" + std::to_string(media_port),
+                                 "--dir=" + media},
+        std::map<std::string, std::string>{}, testing::TestTempPath("media.log"));
+    const int sandbox_port = testing::FreePort();
+    sandbox_url_ = "http://127.0.0.1:" + std::to_string(sandbox_port);
+    sandbox_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath("services/sandbox/sandbox_server"),
+                                 "--listen=127.0.0.1:" + std::to_string(sandbox_port),
+                                 "--data_dir=" + sandbox_data, "--processing_ms=300",
+                                 "--post_id_delay_ms=200"},
+        std::map<std::string, std::string>{}, testing::TestTempPath("sandbox.log"));
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return Fetch(sandbox_url_ + "/_sandbox/stats").status == 200; }, seconds(30)));
+
+    catalog_ = Start("catalog", "services/catalog/catalog_server",
+                     {{"CF_DATABASE_URL", database_.RoleConninfo("cf_catalog")}});
+    generation_ = Start("generation", "services/generation/generation_server",
+                        {{"CF_DATABASE_URL", database_.RoleConninfo("cf_generation")},
+                         {"CF_CATALOG_ADDR", addresses_["catalog"]},
+                         {"CF_MEDIA_DIR", media},
+                         {"CF_MEDIA_BASE_URL", media_url_},
+                         {"CF_JOB_POLL_MS", "200"}});
+    assembly_ = Start("assembly", "services/assembly/assembly_server",
+                      {{"CF_DATABASE_URL", database_.RoleConninfo("cf_assembly")},
+                       {"CF_CATALOG_ADDR", addresses_["catalog"]},
+                       {"CF_GENERATION_ADDR", addresses_["generation"]},
+                       {"CF_MEDIA_DIR", media},
+                       {"CF_MEDIA_BASE_URL", media_url_},
+                       {"CF_RENDER_WORKERS", "2"},
+                       {"CF_JOB_POLL_MS", "200"}});
+    publishing_ = Start("publishing", "services/publishing/publishing_server",
+                        {{"CF_DATABASE_URL", database_.RoleConninfo("cf_publishing")},
+                         {"CF_ASSEMBLY_ADDR", addresses_["assembly"]},
+                         {"CF_MEDIA_DIR", media},
+                         {"CF_MEDIA_BASE_URL", media_url_},
+                         {"CF_SANDBOX_URL", sandbox_url_},
+                         {"CF_POLL_INTERVAL_MS", "200"},
+                         {"CF_MARK_INTERVAL_MS", "200"},
+                         {"CF_JOB_POLL_MS", "200"}});
+    gateway_ = Start("gateway", "services/gateway/gateway_server",
+                     {{"CF_CATALOG_ADDR", addresses_["catalog"]},
+                      {"CF_GENERATION_ADDR", addresses_["generation"]},
+                      {"CF_ASSEMBLY_ADDR", addresses_["assembly"]},
+                      {"CF_PUBLISHING_ADDR", addresses_["publishing"]}});
+    auto channel = grpc::CreateChannel(addresses_["gateway"], grpc::InsecureChannelCredentials());
+    catalog_stub_ = catalog::v1::CatalogService::NewStub(channel);
+    generation_stub_ = generation::v1::GenerationService::NewStub(channel);
+    assembly_stub_ = assembly::v1::AssemblyService::NewStub(channel);
+    publishing_stub_ = publishing::v1::PublishingService::NewStub(channel);
+  }
+
+  std::unique_ptr<testing::Subprocess> Start(const std::string& name, const std::string& binary,
+                                             std::map<std::string, std::string> env) {
+    addresses_[name] = "127.0.0.1:" + std::to_string(testing::FreePort());
+    env["CF_LISTEN"] = addresses_[name];
+    auto process = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath(binary)}, env,
+        testing::TestTempPath(name + ".log"));
+    EXPECT_TRUE(testing::WaitForServing(addresses_[name], seconds(60))) << name;
+    return process;
+  }
+
+  static http::Response Fetch(const std::string& url) {
+    http::Request request;
+    request.url = url;
+    absl::StatusOr<http::Response> response = http::Send(request);
+    return response.ok() ? *response : http::Response{};
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + seconds(30));
+    return context;
+  }
+
+  // A dossier with a script, a completed image and a completed clip made from it.
+  void MakeAssets() {
+    catalog::v1::CreateDossierRequest create_dossier;
+    create_dossier.mutable_dossier()->set_name("Glow Serum");
+    create_dossier.mutable_dossier()->set_category("Skin Care");
+    create_dossier.mutable_dossier()->add_benefits("Glow in a week");
+    create_dossier.mutable_dossier()->add_pain_points("Dull skin");
+    create_dossier.mutable_dossier()->set_affiliate_link("https://example.com/ref/glow");
+    ASSERT_TRUE(catalog_stub_->CreateDossier(Context().get(), create_dossier, &dossier_).ok());
+    generation::v1::GenerateScriptsRequest generate;
+    generate.set_dossier_id(dossier_.id());
+    generation::v1::GenerateScriptsResponse scripts;
+    ASSERT_TRUE(generation_stub_->GenerateScripts(Context().get(), generate, &scripts).ok());
+    script_id_ = scripts.scripts(0).id();
+
+    generation::v1::CreateImageRequest create_image;
+    create_image.set_dossier_id(dossier_.id());
+    create_image.set_type(generation::v1::IMAGE_TYPE_PRODUCT);
+    create_image.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
+    generation::v1::CreateImageResponse images;
+    ASSERT_TRUE(generation_stub_->CreateImage(Context().get(), create_image, &images).ok());
+    image_id_ = images.images(0).id();
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          generation::v1::GetImageRequest get;
+          get.set_id(image_id_);
+          generation::v1::Image image;
+          generation_stub_->GetImage(Context().get(), get, &image);
+          return image.state() == generation::v1::JOB_STATE_COMPLETED;
+        },
+        std::chrono::minutes(2)));
+    generation::v1::CreateVideoRequest create_video;
+    create_video.set_dossier_id(dossier_.id());
+    create_video.set_type(generation::v1::VIDEO_TYPE_DEMO);
+    create_video.set_source_image_id(image_id_);
+    create_video.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
+    generation::v1::CreateVideoResponse videos;
+    ASSERT_TRUE(generation_stub_->CreateVideo(Context().get(), create_video, &videos).ok());
+    video_id_ = videos.videos(0).id();
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          generation::v1::GetVideoRequest get;
+          get.set_id(video_id_);
+          generation::v1::Video video;
+          generation_stub_->GetVideo(Context().get(), get, &video);
+          return video.state() == generation::v1::JOB_STATE_COMPLETED;
+        },
+        std::chrono::minutes(3)));
+  }
+
+  assembly::v1::Assembly GetAssembly(const std::string& id) {
+    assembly::v1::GetAssemblyRequest get;
+    get.set_id(id);
+    assembly::v1::Assembly assembly;
+    assembly_stub_->GetAssembly(Context().get(), get, &assembly);
+    return assembly;
+  }
+
+  cf::testing::TestDatabase database_;
+  std::string media_url_, sandbox_url_;
+  std::unique_ptr<testing::Subprocess> media_server_, sandbox_;
+  std::map<std::string, std::string> addresses_;
+  std::unique_ptr<testing::Subprocess> catalog_, generation_, assembly_, publishing_, gateway_;
+  std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_stub_;
+  std::unique_ptr<generation::v1::GenerationService::Stub> generation_stub_;
+  std::unique_ptr<assembly::v1::AssemblyService::Stub> assembly_stub_;
+  std::unique_ptr<publishing::v1::PublishingService::Stub> publishing_stub_;
+  catalog::v1::Dossier dossier_;
+  std::string script_id_, image_id_, video_id_;
+};
+
+TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
+  MakeAssets();
+  if (HasFatalFailure()) return;
+  const std::vector<assembly::v1::Platform> platforms = {
+      assembly::v1::PLATFORM_TIKTOK, assembly::v1::PLATFORM_INSTAGRAM,
+      assembly::v1::PLATFORM_FACEBOOK, assembly::v1::PLATFORM_YOUTUBE};
+  std::vector<std::string> assembly_ids;
+  for (assembly::v1::Platform platform : platforms) {
+    assembly::v1::CreateAssemblyRequest create;
+    create.set_dossier_id(dossier_.id());
+    create.set_script_id(script_id_);
+    create.add_video_ids(video_id_);
+    create.add_image_ids(image_id_);
+    create.set_platform(platform);
+    create.set_request_id("assemble-" + assembly::v1::Platform_Name(platform));
+    assembly::v1::Assembly draft;
+    grpc::Status status = assembly_stub_->CreateAssembly(Context().get(), create, &draft);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    assembly::v1::RenderAssemblyRequest render;
+    render.set_id(draft.id());
+    assembly::v1::Assembly rendering;
+    ASSERT_TRUE(assembly_stub_->RenderAssembly(Context().get(), render, &rendering).ok());
+    assembly_ids.push_back(draft.id());
+  }
+  for (const std::string& id : assembly_ids) {
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return GetAssembly(id).state() != assembly::v1::ASSEMBLY_STATE_RENDERING; },
+        std::chrono::minutes(5)));
+    ASSERT_EQ(GetAssembly(id).state(), assembly::v1::ASSEMBLY_STATE_READY)
+        << GetAssembly(id).error();
+  }
+
+  std::vector<publishing::v1::Publish> published;
+  for (const std::string& id : assembly_ids) {
+    publishing::v1::PublishContentRequest request;
+    request.set_assembled_content_id(id);
+    request.set_request_id("publish-" + id);
+    publishing::v1::Publish publish;
+    grpc::Status status = publishing_stub_->PublishContent(Context().get(), request, &publish);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // A retry answers the same publish.
+    publishing::v1::Publish again;
+    ASSERT_TRUE(publishing_stub_->PublishContent(Context().get(), request, &again).ok());
+    EXPECT_EQ(again.id(), publish.id());
+
+    grpc::ClientContext watch_context;
+    watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
+    publishing::v1::WatchPublishRequest watch;
+    watch.set_id(publish.id());
+    auto stream = publishing_stub_->WatchPublish(&watch_context, watch);
+    publishing::v1::Publish update, last;
+    while (stream->Read(&update)) last = update;
+    ASSERT_TRUE(stream->Finish().ok());
+    ASSERT_EQ(last.state(), publishing::v1::PUBLISH_STATE_PUBLISHED) << last.error();
+    EXPECT_FALSE(last.platform_post_id().empty());
+    EXPECT_FALSE(last.platform_url().empty());
+    EXPECT_FALSE(last.published_content_id().empty());
+    published.push_back(last);
+  }
+
+  // Each assembly is marked published, and cannot be published again.
+  for (const std::string& id : assembly_ids) {
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return GetAssembly(id).state() == assembly::v1::ASSEMBLY_STATE_PUBLISHED; },
+        seconds(30)));
+    publishing::v1::PublishContentRequest request;
+    request.set_assembled_content_id(id);
+    request.set_request_id("publish-again-" + id);
+    publishing::v1::Publish refused;
+    EXPECT_EQ(publishing_stub_->PublishContent(Context().get(), request, &refused).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  publishing::v1::ListPublishedContentRequest list;
+  list.set_page_size(2);
+  publishing::v1::ListPublishedContentResponse page;
+  ASSERT_TRUE(publishing_stub_->ListPublishedContent(Context().get(), list, &page).ok());
+  EXPECT_EQ(page.published_content_size(), 2);
+  EXPECT_FALSE(page.next_page_token().empty());
+  for (const publishing::v1::Publish& publish : published) {
+    publishing::v1::GetPostStatsRequest stats_request;
+    stats_request.set_published_content_id(publish.published_content_id());
+    publishing::v1::PostStats stats;
+    grpc::Status status = publishing_stub_->GetPostStats(Context().get(), stats_request, &stats);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(stats.platform_post_id(), publish.platform_post_id());
+    EXPECT_FALSE(stats.spend().empty());
+  }
+
+  // The sandbox's feed shows every post with its video, which plays (it is the rendered file).
+  http::Response page_html = Fetch(sandbox_url_ + "/");
+  ASSERT_EQ(page_html.status, 200);
+  for (const publishing::v1::Publish& publish : published) {
+    EXPECT_TRUE(absl::StrContains(page_html.body, publish.platform_post_id()))
+        << publish.platform_post_id();
+  }
+  EXPECT_TRUE(absl::StrContains(page_html.body, "Commission earned"));
+  std::smatch video;
+  ASSERT_TRUE(std::regex_search(page_html.body, video, std::regex("src=\"(/[^\"]+\\.mp4)\"")))
+      << page_html.body.substr(0, 2000);
+  http::Response file = Fetch(sandbox_url_ + video[1].str());
+  ASSERT_EQ(file.status, 200);
+  const std::string copy = testing::TestTempPath("posted.mp4");
+  std::ofstream(copy, std::ios::binary) << file.body;
+  EXPECT_TRUE(absl::StrContains(
+      testing::CommandOutput("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 '" +
+                             copy + "'"),
+      "h264"));
+  nlohmann::json stats =
+      nlohmann::json::parse(Fetch(sandbox_url_ + "/_sandbox/stats").body, nullptr, false);
+  EXPECT_EQ(stats.value("duplicates", -1), 0) << stats.dump();
+}
+
+}  // namespace
+}  // namespace cf
