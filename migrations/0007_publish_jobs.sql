@@ -60,25 +60,13 @@ CREATE TRIGGER update_publish_jobs_updated_at BEFORE UPDATE ON cf_publish_jobs
 CREATE TRIGGER notify_publish_job AFTER INSERT OR UPDATE OF job_state ON cf_publish_jobs
   FOR EACH ROW WHEN (NEW.job_state = 'queued') EXECUTE FUNCTION cf_jobs_notify('cf_publish_jobs');
 
--- The post a publish made, and at most one per publish and per platform post: a recovery that
--- found a post already made can never record it twice.
+-- The post a publish made (inserted by the publish's fenced completion, in the same statement,
+-- with the publish's own id), and at most one per publish and per platform post: a recovery
+-- that found a post already made can never record it twice. platform_handle holds capability
+-- URLs (an upload URL, a session URL): no other service's role may read this table.
 ALTER TABLE cf_published_content
   ADD COLUMN publish_job_id UUID UNIQUE REFERENCES cf_publish_jobs(id) ON DELETE SET NULL;
 CREATE UNIQUE INDEX idx_published_one_per_post ON cf_published_content(platform, platform_post_id)
   WHERE platform_post_id IS NOT NULL;
 
--- The confirmed post, inserted from inside the publish's fenced completion (its SET calls
--- this), so the row and the publish's state change commit together, and only for the lease
--- that still holds the job.
-CREATE FUNCTION cf_record_published(job_id UUID, post_id TEXT, post_url TEXT,
-                                    posted_at TIMESTAMPTZ) RETURNS UUID AS $$
-  INSERT INTO cf_published_content (assembled_content_id, platform, platform_post_id,
-                                    platform_url, promotion_status, published_at, publish_job_id)
-  SELECT assembled_content_id, platform, NULLIF(post_id, ''), NULLIF(post_url, ''), 'none',
-         COALESCE(posted_at, NOW()), id
-  FROM cf_publish_jobs WHERE id = job_id
-  RETURNING id
-$$ LANGUAGE sql;
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON cf_publish_jobs TO cf_publishing;
-GRANT SELECT ON cf_publish_jobs TO cf_catalog, cf_analytics;

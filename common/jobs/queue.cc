@@ -96,7 +96,9 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
                                       ", attempts = attempts - 1, lease_owner = NULL, "
                                       "lease_expires_at = NULL, "
                                       "next_attempt_at = NOW() + $3 * interval '1 millisecond', "
-                                      "next_poll_at = NOW() + $3 * interval '1 millisecond'"));
+                                      "next_poll_at = NOW() + $3 * interval '1 millisecond', "
+                                      "phase = COALESCE(NULLIF($4::text, ''), phase), "
+                                      "progress = GREATEST(progress, $5::int)"));
   release_sql_ = FencedSql(absl::StrCat(SetState(JobState::kQueued),
                                         ", attempts = attempts - 1, lease_owner = NULL, "
                                         "lease_expires_at = NULL, progress = 0, phase = NULL"));
@@ -253,16 +255,20 @@ absl::StatusOr<bool> JobQueue::RecordExternalJob(const Lease& lease,
   return Fenced(record_external_sql_, lease, {external_id});
 }
 
-std::string JobQueue::CompleteSql(const std::string& set_sql) const {
-  return FencedSql(absl::StrCat(SetState(JobState::kDone),
-                                ", progress = 100, phase = NULL, lease_owner = NULL, "
-                                "lease_expires_at = NULL, last_error = NULL",
-                                set_sql.empty() ? "" : ", ", set_sql));
+std::string JobQueue::CompleteSql(const std::string& set_sql, const std::string& then_sql) const {
+  std::string update = FencedSql(absl::StrCat(SetState(JobState::kDone),
+                                              ", progress = 100, phase = NULL, lease_owner = NULL, "
+                                              "lease_expires_at = NULL, last_error = NULL",
+                                              set_sql.empty() ? "" : ", ", set_sql));
+  if (then_sql.empty()) return update;
+  constexpr absl::string_view kReturningOne = "RETURNING 1";
+  update.replace(update.size() - kReturningOne.size(), kReturningOne.size(), "RETURNING *");
+  return absl::StrCat("WITH done AS (", update, ") ", then_sql);
 }
 
 absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& set_sql,
-                                        const SqlArgs& args) {
-  absl::StatusOr<bool> done = Fenced(CompleteSql(set_sql), lease, args);
+                                        const SqlArgs& args, const std::string& then_sql) {
+  absl::StatusOr<bool> done = Fenced(CompleteSql(set_sql, then_sql), lease, args);
   if (!done.ok() || *done) return done;
   // Refused: unless this very token already completed it (a retry after the answer to a
   // committed completion was lost). Tokens never repeat, so that can be no one else.
@@ -282,8 +288,10 @@ absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error
       {CleanText(error), retryable ? "true" : "false", std::to_string(Millis(retry_after))});
 }
 
-absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after) {
-  return Fenced(defer_sql_, lease, {std::to_string(Millis(after))});
+absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after,
+                                     const std::string& phase, int progress) {
+  return Fenced(defer_sql_, lease,
+                {std::to_string(Millis(after)), phase, std::to_string(progress)});
 }
 
 absl::StatusOr<bool> JobQueue::Release(const Lease& lease) {

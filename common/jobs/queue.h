@@ -95,14 +95,21 @@ class JobQueue {
                                            absl::Duration lease);
   absl::StatusOr<bool> RecordExternalJob(const Lease& lease, const std::string& external_id);
   // running -> done, with the service's `set_sql` (parameters from $3, in `args`).
-  absl::StatusOr<bool> Complete(const Lease& lease, const std::string& set_sql,
-                                const SqlArgs& args);
+  // `then_sql`, when given, is a statement over `done` (the completed row, as RETURNING *
+  // gives it), run in the same statement and so only when the fence held: e.g. an INSERT ...
+  // SELECT ... FROM done of what the job produced. It must return a row when it wrote one.
+  // (Side effects in `set_sql` itself are unsafe: PostgreSQL may compute SET twice, or for a
+  // row it then skips, when a heartbeat touches the row meanwhile.)
+  absl::StatusOr<bool> Complete(const Lease& lease, const std::string& set_sql, const SqlArgs& args,
+                                const std::string& then_sql = "");
   // running -> queued after `retry_after` while attempts remain and `retryable`; else failed.
   absl::StatusOr<bool> Fail(const Lease& lease, const std::string& error, bool retryable,
                             absl::Duration retry_after);
   // running -> queued until `after` without using up the attempt, keeping the external job id:
-  // an external job is still running and will be polled again then.
-  absl::StatusOr<bool> Defer(const Lease& lease, absl::Duration after);
+  // an external job is still running and will be polled again then. The job's phase ("" keeps
+  // it) and progress so far are stored with it, so a reader sees where it waits.
+  absl::StatusOr<bool> Defer(const Lease& lease, absl::Duration after,
+                             const std::string& phase = "", int progress = 0);
   // running -> queued now, in its old place in the queue, without using up the attempt (the
   // worker is shutting down).
   absl::StatusOr<bool> Release(const Lease& lease);
@@ -120,7 +127,7 @@ class JobQueue {
   // The claim and completion statements, for the queue benchmark to drive raw. The completion
   // takes the lease's id and token as $1 and $2, then the service's `set_sql` parameters.
   const std::string& claim_sql() const { return claim_sql_; }
-  std::string CompleteSql(const std::string& set_sql) const;
+  std::string CompleteSql(const std::string& set_sql, const std::string& then_sql = "") const;
 
  private:
   // Applies `set` when the row is in one of `from` (and meets `only_if`, when given);

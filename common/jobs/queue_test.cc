@@ -82,8 +82,11 @@ TEST_F(QueueTest, AStaleWorkerCannotCompleteAfterDefer) {
   Insert();
   Lease stale = ClaimOne();
   ASSERT_TRUE(queue_.RecordExternalJob(stale, "op-1").value());
-  ASSERT_TRUE(queue_.Defer(stale, absl::ZeroDuration()).value());
+  ASSERT_TRUE(queue_.Defer(stale, absl::ZeroDuration(), "processing", 40).value());
   EXPECT_EQ(Column("attempts"), "0");
+  // Where it waits shows while it waits.
+  EXPECT_EQ(Column("phase"), "processing");
+  EXPECT_EQ(Column("progress"), "40");
   Lease fresh = ClaimOne();
   ASSERT_EQ(fresh.attempt, stale.attempt);
   EXPECT_EQ(fresh.external_job_id, "op-1");  // polled again, never resubmitted

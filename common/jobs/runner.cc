@@ -266,8 +266,9 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
   if (result.ok()) {
     // Logged first, so a kill between the commit and the next line still shows who completed.
     LogAttempt("complete-try", queue, lease);
-    absl::StatusOr<bool> accepted = Persist(
-        "complete", lease, [&] { return jobs->Complete(lease, result->set_sql, result->args); });
+    absl::StatusOr<bool> accepted = Persist("complete", lease, [&] {
+      return jobs->Complete(lease, result->set_sql, result->args, result->then_sql);
+    });
     if (accepted.ok() && *accepted) {
       LogAttempt("complete-accepted", queue, lease);
       Log(LogLevel::kInfo, "job completed", fields);
@@ -312,8 +313,10 @@ void JobRunner::Settle(int queue, Running& running, const absl::StatusOr<Complet
   }
   if (IsPollLater(status)) {
     // An external job still running: let go of the thread and come back on schedule.
-    absl::StatusOr<bool> deferred =
-        Persist("defer", lease, [&] { return jobs->Defer(lease, RetryAfterOf(status)); });
+    absl::StatusOr<bool> deferred = Persist("defer", lease, [&] {
+      const Beat beat = running.beat();
+      return jobs->Defer(lease, RetryAfterOf(status), beat.phase, beat.progress);
+    });
     log("defer", deferred);
     return;
   }

@@ -46,6 +46,9 @@ struct Completion {
   std::string set_sql;
   SqlArgs args;
   std::vector<std::string> files;
+  // Optional: what else the job made, written in the same statement as the fenced completion
+  // and only when it holds (JobQueue::Complete).
+  std::string then_sql;
 };
 
 // What a running job may use and tell.

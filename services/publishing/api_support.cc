@@ -31,6 +31,9 @@ absl::StatusOr<std::string> TokenSource::RenewAfter(const std::string& seen) {
                      "new one"));
   }
   absl::StatusOr<std::string> renewed = renew_(access_token_, &refresh_token_);
+  if (!renewed.ok() && renewed.status().code() != absl::StatusCode::kPermissionDenied) {
+    return renewed.status();  // the token endpoint is down or busy: retried later
+  }
   if (!renewed.ok()) {
     return absl::PermissionDeniedError(
         absl::StrCat(platform_, "'s access token expired and renewing it failed (",
@@ -120,6 +123,15 @@ absl::StatusOr<std::string> ReadFileRange(const std::string& path, int64_t offse
         absl::StrCat("the video ", path, " is shorter than expected"));
   }
   return bytes;
+}
+
+absl::Status RenewalRefused(const std::string& endpoint, const http::Response& response,
+                            const std::string& error) {
+  const std::string said = absl::StrCat(endpoint, " answered HTTP ", response.status,
+                                        error.empty() ? "" : absl::StrCat(" ", error));
+  if (response.status >= 500) return absl::UnavailableError(said);
+  if (response.status == 429) return absl::ResourceExhaustedError(said);
+  return absl::PermissionDeniedError(said);
 }
 
 std::string Answered(const http::Response& response) {

@@ -28,7 +28,8 @@ class TokenSource {
 
   std::string Current() const;
   // A token newer than `seen`: renewed now, unless another call already did. A refusal is
-  // PERMISSION_DENIED saying what to do; it never carries a token.
+  // PERMISSION_DENIED saying what to do (it never carries a token); a token endpoint that is
+  // down or busy answers UNAVAILABLE or RESOURCE_EXHAUSTED, retried like any other call.
   absl::StatusOr<std::string> RenewAfter(const std::string& seen);
 
  private:
@@ -60,6 +61,11 @@ std::string UrlEncode(const std::string& text);
 
 // `length` bytes of `path` from `offset`.
 absl::StatusOr<std::string> ReadFileRange(const std::string& path, int64_t offset, int64_t length);
+
+// A renewal answer that is not a grant: 5xx UNAVAILABLE, 429 RESOURCE_EXHAUSTED (both
+// retried later), anything else PERMISSION_DENIED naming `endpoint`, the code and `error`.
+absl::Status RenewalRefused(const std::string& endpoint, const http::Response& response,
+                            const std::string& error);
 
 // "... (HTTP 500: <snippet of the body>)" for messages; never includes request data.
 std::string Answered(const http::Response& response);

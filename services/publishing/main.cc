@@ -282,7 +282,8 @@ int main(int argc, char** argv) {
   cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name, &affiliate,
                                         &*media, publishing_options);
   cf::publishing::PublishWatcher watcher(&store);
-  cf::publishing::PublishJobHandler handler(&*media, platforms->by_name);
+  cf::publishing::PublishJobHandler handler(&*media, platforms->by_name,
+                                            absl::Milliseconds(*poll_ms));
   cf::jobs::JobRunner workers({{store.queue(), &handler, *workers_count}}, *worker_options);
   Marker marker(&publishing, absl::Milliseconds(*mark_ms));
 

@@ -19,6 +19,10 @@ constexpr int kTokenExpired = 190;
 constexpr int kParameter = 100;
 constexpr int kAlreadyPublished = 9007;
 constexpr int kSessionFinished = 6000;
+constexpr int kWrongOffset = 6001;
+// Added to a code that came with a subcode: 9007/2207027 ("not ready") is not 9007 ("already
+// published").
+constexpr int kHasSubcode = 1 << 24;
 
 bool IsRateLimit(int code) { return code == 4 || code == 17 || code == 32 || code == 613; }
 
@@ -40,6 +44,9 @@ absl::Status StatusOfGraphError(const http::Response& response) {
     absl::Duration wait = http::RetryAfter(response);
     status = WithRetryAfter(absl::ResourceExhaustedError("Meta's rate limit" + said),
                             wait > absl::ZeroDuration() ? wait : absl::Minutes(5));
+  } else if (code == kWrongOffset) {
+    // Another attempt moved the upload on: resume from what Facebook has.
+    status = absl::UnavailableError("Facebook expected another chunk" + said);
   } else if (code == kTokenExpired || response.status == 401) {
     status = absl::PermissionDeniedError("Meta refused the access token" + said);
   } else if (response.status >= 500 || code == 1 || code == 2) {
@@ -49,7 +56,9 @@ absl::Status StatusOfGraphError(const http::Response& response) {
   } else {
     status = absl::FailedPreconditionError("Meta refused the request" + said);
   }
-  return WithCode(status, static_cast<int>(std::max<int64_t>(0, code)));
+  const int64_t subcode = CountAt(error, "error_subcode");
+  return WithCode(status,
+                  static_cast<int>(std::max<int64_t>(0, code)) + (subcode > 0 ? kHasSubcode : 0));
 }
 
 bool TokenExpired(const http::Response& response) {
@@ -82,9 +91,9 @@ TokenSource::Renew MetaExchange(const MetaConfig& config) {
     if (!response.ok()) return response.status();
     const std::string token = TextAt(JsonOf(response->body), "access_token");
     if (response->status != 200 || token.empty()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("Meta's token exchange answered HTTP ", response->status, ", code ",
-                       CountAt(ObjectAt(JsonOf(response->body), "error"), "code")));
+      return RenewalRefused(
+          "Meta's token exchange", *response,
+          absl::StrCat("code ", CountAt(ObjectAt(JsonOf(response->body), "error"), "code")));
     }
     return token;
   };
@@ -196,9 +205,8 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
     context.SetPhase("processing");
     return Advanced{false, {}, config.poll_interval};
   }
-  if (code == "FINISHED" || code == "PUBLISHED") {
-    return Publish(container, started_ms, post, context);
-  }
+  if (code == "FINISHED") return Publish(container, started_ms, post, context);
+  if (code == "PUBLISHED") return FindPublished(started_ms, post, context);
   if (code == "EXPIRED") {
     // Never published: a new container cannot make a second post.
     if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
@@ -220,6 +228,12 @@ absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int
     return Found(media);
   }
   if (GraphErrorCode(published.status()) != kAlreadyPublished) return published.status();
+  return FindPublished(started_ms, post, context);
+}
+
+absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const PostRequest& post,
+                                                     PublishContext& context) {
+  const MetaConfig& config = graph_->config();
   // The container was published by an earlier attempt whose answer was lost: find that post
   // among the account's newest media, by its caption, made after this publish began.
   absl::StatusOr<nlohmann::json> media = graph_->Call(
@@ -232,8 +246,8 @@ absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int
       absl::Time at;
       std::string error;
       const bool recent =
-          !absl::ParseTime("%Y-%m-%dT%H:%M:%S%z", TextAt(item, "timestamp"), &at, &error) ||
-          at >= absl::FromUnixMillis(started_ms) - absl::Minutes(5);
+          absl::ParseTime("%Y-%m-%dT%H:%M:%S%z", TextAt(item, "timestamp"), &at, &error) &&
+          at >= absl::FromUnixMillis(started_ms) - absl::Minutes(1);
       if (TextAt(item, "caption") == post.caption && recent) return Found(TextAt(item, "id"));
     }
   }
@@ -347,8 +361,12 @@ absl::StatusOr<Advanced> FacebookApi::Advance(const PostRequest& post, const std
     }
     return done;
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("Facebook could not process the video (status ", state, ")"));
+  if (state == "error") {
+    return absl::FailedPreconditionError("Facebook could not process the video");
+  }
+  // A status this adapter does not know: the post exists; keep asking (bounded by the
+  // publish's deadline).
+  return absl::UnavailableError(absl::StrCat("Facebook's video status is \"", state, "\""));
 }
 
 absl::Status FacebookApi::TransferAndFinish(const PostRequest& post, const std::string& session,

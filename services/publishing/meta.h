@@ -78,6 +78,11 @@ class InstagramApi final : public PlatformApi {
  private:
   absl::StatusOr<Advanced> Publish(const std::string& container_id, int64_t started_ms,
                                    const PostRequest& post, PublishContext& context);
+  // The post an earlier attempt made from this publish's container: among the account's
+  // newest media, the one with this caption made since the publish began (UNAVAILABLE, asked
+  // again later, while it is not listed).
+  absl::StatusOr<Advanced> FindPublished(int64_t started_ms, const PostRequest& post,
+                                         PublishContext& context);
   absl::StatusOr<Advanced> Found(const std::string& media_id);
   std::shared_ptr<GraphClient> graph_;
 };

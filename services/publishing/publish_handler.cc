@@ -16,13 +16,19 @@ namespace {
 class JobPublishContext final : public PublishContext {
  public:
   explicit JobPublishContext(jobs::JobContext& job) : job_(job) {}
-  bool RecordHandle(const std::string& handle) override { return job_.RecordExternalJob(handle); }
+  bool RecordHandle(const std::string& handle) override {
+    recorded_ = recorded_ || !handle.empty();
+    return job_.RecordExternalJob(handle);
+  }
+  // Whether a handle was recorded during this run.
+  bool recorded() const { return recorded_; }
   void SetPhase(const std::string& phase) override { job_.SetPhase(phase); }
   void SetProgress(int percent) override { job_.SetProgress(percent); }
   const std::atomic<bool>* cancel() const override { return job_.cancel(); }
 
  private:
   jobs::JobContext& job_;
+  bool recorded_ = false;
 };
 
 bool BoolAt(const nlohmann::json& object, const char* key) {
@@ -70,9 +76,10 @@ absl::StatusOr<PostRequest> PostFromSnapshot(const std::string& snapshot_text,
   post.video_path = *path;
   struct stat info;
   if (stat(post.video_path.c_str(), &info) != 0 || info.st_size <= 0) {
-    return absl::FailedPreconditionError(absl::StrCat("the video ", post.video_path, " is gone"));
+    post.video_bytes = 0;  // gone: what needs its bytes refuses (PublishJobHandler)
+  } else {
+    post.video_bytes = info.st_size;
   }
-  post.video_bytes = info.st_size;
   return post;
 }
 
@@ -88,27 +95,38 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
   absl::StatusOr<PostRequest> post = PostFromSnapshot(row[first].as<std::string>(), platform,
                                                       row[first + 2].as<std::string>(), *media_);
   if (!post.ok()) return post.status();
+  const bool started = !lease.external_job_id.empty();
+  if (post->video_bytes == 0 && !started) {
+    return absl::FailedPreconditionError(absl::StrCat("the video ", post->video_path, " is gone"));
+  }
+  const absl::Time created = absl::FromUnixSeconds(row[first + 3].as<int64_t>());
 
   JobPublishContext publish(context);
   absl::StatusOr<Advanced> advanced = api->second->Advance(*post, lease.external_job_id, publish);
   if (!advanced.ok()) {
+    const absl::Status& status = advanced.status();
     // A rate limit is no failure: wait as long as the platform says, without spending an
     // attempt, and keep the handle.
-    if (advanced.status().code() == absl::StatusCode::kResourceExhausted) {
-      return jobs::PollLater(std::max(absl::Seconds(1), RetryAfterOf(advanced.status())));
+    if (status.code() == absl::StatusCode::kResourceExhausted) {
+      return jobs::PollLater(std::max(absl::Seconds(1), RetryAfterOf(status)));
     }
-    return advanced.status();
+    // Once the platform has the handle, the post may exist: a passing failure never spends
+    // the attempts (running out would end the publish as failed, and a publish again would
+    // post twice). It keeps asking by the handle until the publish's deadline.
+    if ((started || publish.recorded()) && jobs::IsRetryable(status)) {
+      if (absl::Now() - created > give_up_after_) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(kOutcomeUnknown, ": the platform has had this post's handle for over ",
+                         absl::FormatDuration(give_up_after_), " without confirming it (last: ",
+                         status.message(), "); check the platform before publishing again"));
+      }
+      return jobs::PollLater(recheck_after_);
+    }
+    return status;
   }
   if (!advanced->done) return jobs::PollLater(advanced->poll_after);
   const PostResult& result = advanced->result;
-  jobs::Completion completion;
-  completion.set_sql = CompletionSql();
-  completion.args = {result.post_id, result.url,
-                     std::to_string(result.posted_at == absl::InfinitePast()
-                                        ? 0
-                                        : absl::ToUnixMicros(result.posted_at)),
-                     result.note};
-  return completion;
+  return PublishedCompletion(result.post_id, result.url, result.posted_at, result.note);
 }
 
 }  // namespace cf::publishing

@@ -21,14 +21,23 @@ absl::StatusOr<PostRequest> PostFromSnapshot(const std::string& snapshot_text,
 class PublishJobHandler final : public jobs::JobHandler {
  public:
   // `platforms` by name ("tiktok", ...); they outlive the handler.
-  PublishJobHandler(const media::MediaStore* media, std::map<std::string, PlatformApi*> platforms)
-      : media_(media), platforms_(std::move(platforms)) {}
+  // `recheck_after`: how soon a publish whose platform has its handle asks again after a
+  // passing failure; `give_up_after`: when such a publish ends failed, as outcome unknown.
+  PublishJobHandler(const media::MediaStore* media, std::map<std::string, PlatformApi*> platforms,
+                    absl::Duration recheck_after = absl::Seconds(5),
+                    absl::Duration give_up_after = absl::Hours(24))
+      : media_(media),
+        platforms_(std::move(platforms)),
+        recheck_after_(recheck_after),
+        give_up_after_(give_up_after) {}
 
   absl::StatusOr<jobs::Completion> Run(jobs::JobContext& context) override;
 
  private:
   const media::MediaStore* media_;
   std::map<std::string, PlatformApi*> platforms_;
+  absl::Duration recheck_after_;
+  absl::Duration give_up_after_;
 };
 
 }  // namespace cf::publishing

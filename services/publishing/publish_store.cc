@@ -139,13 +139,25 @@ jobs::QueueSpec PublishQueueSpec() {
                     {jobs::JobState::kFailed, "failed"},
                     {jobs::JobState::kCancelled, "cancelled"}};
   spec.external_job_column = "platform_handle";
-  spec.claim_columns = "j.publish_snapshot::text, j.platform, j.privacy";
+  spec.claim_columns =
+      "j.publish_snapshot::text, j.platform, j.privacy, extract(epoch FROM j.created_at)::bigint";
   return spec;
 }
 
-std::string CompletionSql() {
-  return "published_content_id = cf_record_published(id, $3, $4, CASE WHEN $5::bigint = 0 THEN "
-         "NULL ELSE to_timestamp($5::bigint / 1e6) END), note = NULLIF($6::text, '')";
+jobs::Completion PublishedCompletion(const std::string& post_id, const std::string& url,
+                                     absl::Time posted_at, const std::string& note) {
+  jobs::Completion completion;
+  completion.set_sql = "published_content_id = id, note = NULLIF($6::text, '')";
+  completion.then_sql =
+      "INSERT INTO cf_published_content (id, assembled_content_id, platform, platform_post_id, "
+      "platform_url, promotion_status, published_at, publish_job_id) SELECT id, "
+      "assembled_content_id, platform, NULLIF($3::text, ''), NULLIF($4::text, ''), 'none', "
+      "CASE WHEN $5::bigint = 0 THEN NOW() ELSE to_timestamp($5::bigint / 1e6) END, id FROM done "
+      "ON CONFLICT (id) DO NOTHING RETURNING 1";
+  completion.args = {
+      post_id, url,
+      std::to_string(posted_at == absl::InfinitePast() ? 0 : absl::ToUnixMicros(posted_at)), note};
+  return completion;
 }
 
 PublishStore::PublishStore(db::ConnectionPool* pool)
@@ -162,15 +174,25 @@ absl::StatusOr<v1::Publish> PublishStore::Create(const NewPublish& publish) {
     return true;
   };
   absl::Status status = db::CreateOnce(pool_, publish.request_id, find, [&](pqxx::work& txn) {
-    // The unfinished publish of this assembly, if any: named in the refusal.
-    pqxx::result open = txn.exec_params(
-        "SELECT id::text FROM cf_publish_jobs WHERE assembled_content_id = $1::uuid AND "
-        "job_state IN ('queued', 'running')",
-        publish.assembled_content_id);
-    if (!open.empty()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("assembly ", publish.assembled_content_id,
-                       " already has an unfinished publish: ", open[0][0].as<std::string>()));
+    // What this assembly's publishes say: an unfinished one is named in the refusal; a
+    // published one, or one whose outcome is unknown, means it may not be posted again (the
+    // assembly may not be marked published yet).
+    pqxx::result earlier = txn.exec_params(
+        "SELECT id::text, job_state FROM cf_publish_jobs WHERE assembled_content_id = $1::uuid "
+        "AND (job_state IN ('queued', 'running', 'done') OR (job_state = 'failed' AND "
+        "last_error LIKE $2)) ORDER BY job_state = 'done' DESC LIMIT 1",
+        publish.assembled_content_id, absl::StrCat(kOutcomeUnknown, "%"));
+    if (!earlier.empty()) {
+      const std::string id = earlier[0][0].as<std::string>();
+      const std::string state = earlier[0][1].as<std::string>();
+      if (state == "queued" || state == "running") {
+        return absl::AlreadyExistsError(absl::StrCat("assembly ", publish.assembled_content_id,
+                                                     " already has an unfinished publish: ", id));
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "assembly ", publish.assembled_content_id,
+          state == "done" ? " is already published (publish " : " may already be posted (publish ",
+          id, state == "done" ? ")" : " ended with its outcome unknown: check the platform)"));
     }
     const std::string scheduled =
         publish.scheduled_time ? std::to_string(absl::ToUnixMicros(*publish.scheduled_time)) : "";

@@ -14,6 +14,7 @@
 #include "cf/publishing/v1/publishing.pb.h"
 #include "common/db/pool.h"
 #include "common/jobs/queue.h"
+#include "common/jobs/runner.h"
 #include "common/paging/page_token.h"
 
 namespace cf::publishing {
@@ -46,6 +47,10 @@ struct Page {
   std::vector<T> items;
   std::optional<CreatedCursor> next;
 };
+
+// How a publish that may have posted, but was never confirmed, ends: its error starts so, and
+// its assembly takes no new publish while it stands (Create).
+inline constexpr char kOutcomeUnknown[] = "outcome unknown";
 
 // The queue of publishes: job_state onto status (done is published).
 jobs::QueueSpec PublishQueueSpec();
@@ -84,10 +89,11 @@ class PublishStore {
   jobs::JobQueue queue_;
 };
 
-// What a publish's completion writes: the confirmed post (cf_record_published, inside the
-// fenced UPDATE) and the note. Parameters from $3: post id, URL, the platform's time (micros
-// since the epoch, 0 for unknown), note.
-std::string CompletionSql();
+// A publish's completion: done, and the confirmed post inserted in the same statement (only
+// when the lease still holds), under the publish's own id. `posted_at` InfinitePast: the
+// platform did not say, so now.
+jobs::Completion PublishedCompletion(const std::string& post_id, const std::string& url,
+                                     absl::Time posted_at, const std::string& note);
 
 }  // namespace cf::publishing
 

@@ -4,6 +4,7 @@
 #include "services/publishing/publish_store.h"
 
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <pqxx/pqxx>
 
@@ -84,6 +85,11 @@ class PublishStoreTest : public ::testing::Test {
                       {{"video_url", media_.UrlFor(video_path_)}, {"caption", "Glow #skin"}}};
   }
 
+  absl::StatusOr<bool> Complete(const jobs::Lease& lease, const jobs::Completion& completion) {
+    return store_.queue()->Complete(lease, completion.set_sql, completion.args,
+                                    completion.then_sql);
+  }
+
   int PublishedRows() {
     pqxx::connection connection(database_.OwnerConninfo());
     pqxx::nontransaction txn(connection);
@@ -161,10 +167,17 @@ TEST_F(PublishStoreTest, TheCompletionRecordsThePostOnce) {
     EXPECT_EQ(store_.queue()->RescueExpired(maintenance), 1);
   }
   jobs::Lease current = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
-  const jobs::SqlArgs args = {"post-1", "https://example/1", "0", ""};
-  EXPECT_FALSE(store_.queue()->Complete(stale, CompletionSql(), args).value());
+  const jobs::Completion completion =
+      PublishedCompletion("post-1", "https://example/1", absl::InfinitePast(), "");
+  EXPECT_FALSE(Complete(stale, completion).value());
   EXPECT_EQ(PublishedRows(), 0);
-  EXPECT_TRUE(store_.queue()->Complete(current, CompletionSql(), args).value());
+  EXPECT_TRUE(Complete(current, completion).value());
+  EXPECT_TRUE(Complete(current, completion).value());  // a retry after a lost answer
+  EXPECT_EQ(PublishedRows(), 1);
+  // Published: no second publish of the assembly, even before it is marked published.
+  absl::StatusOr<v1::Publish> again = store_.Create(Publish(0, "once-more"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
+  EXPECT_TRUE(absl::StrContains(again.status().message(), "already published"));
   EXPECT_EQ(PublishedRows(), 1);
   v1::Publish done = store_.Get(publish.id()).value();
   EXPECT_EQ(done.state(), v1::PUBLISH_STATE_PUBLISHED);
@@ -179,6 +192,34 @@ TEST_F(PublishStoreTest, TheCompletionRecordsThePostOnce) {
   EXPECT_EQ(unmarked[0].second, assemblies_[0]);
   ASSERT_TRUE(store_.SetMarked(publish.id()).ok());
   EXPECT_TRUE(store_.Unmarked(10)->empty());
+}
+
+// A heartbeat holds the row while the completion runs: PostgreSQL then re-checks the row and
+// computes the UPDATE again. The post is still inserted exactly once (it used to be inserted
+// from the UPDATE's SET, and this race failed the publish with a duplicate key).
+TEST_F(PublishStoreTest, ACompletionRacingAHeartbeatRecordsThePostOnce) {
+  v1::Publish publish = store_.Create(Publish(0, "race")).value();
+  jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  pqxx::connection heartbeat(database_.RoleConninfo("cf_publishing"));
+  pqxx::work holding(heartbeat);
+  holding.exec(
+      "UPDATE cf_publish_jobs SET lease_expires_at = lease_expires_at + interval '1 second'");
+  const jobs::Completion completion =
+      PublishedCompletion("post-9", "https://example/9", absl::InfinitePast(), "");
+  std::future<absl::StatusOr<bool>> completed =
+      std::async(std::launch::async, [&] { return Complete(lease, completion); });
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+               .as<int>() > 0;
+  }));
+  holding.commit();
+  absl::StatusOr<bool> done = completed.get();
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(PublishedRows(), 1);
+  EXPECT_EQ(store_.Get(publish.id())->published_content_id(), publish.id());
 }
 
 // The runner drives a publish through its handle: recorded on the first call, found on the next,
@@ -201,6 +242,25 @@ TEST_F(PublishStoreTest, TheWorkerResumesByTheRecordedHandle) {
   EXPECT_EQ(platform.handles_seen, (std::vector<std::string>{"", "", "publish-42"}));
   EXPECT_EQ(platform.last_caption, "Glow #skin");
   EXPECT_EQ(PublishedRows(), 1);
+}
+
+// A publish that ended with its outcome unknown (the platform had its handle, nothing
+// confirmed) blocks a new publish of the assembly; one refused outright does not.
+TEST_F(PublishStoreTest, AnUnknownOutcomeBlocksAnotherPublish) {
+  v1::Publish first = store_.Create(Publish(0, "unknown")).value();
+  jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(store_.queue()
+                  ->Fail(lease, absl::StrCat(kOutcomeUnknown, ": no answer for a day"), false,
+                         absl::ZeroDuration())
+                  .value());
+  absl::StatusOr<v1::Publish> blocked = store_.Create(Publish(0, "after-unknown"));
+  EXPECT_EQ(blocked.status().code(), absl::StatusCode::kFailedPrecondition) << blocked.status();
+  EXPECT_TRUE(absl::StrContains(blocked.status().message(), first.id()));
+
+  store_.Create(Publish(1, "refused")).value();
+  jobs::Lease other = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(store_.queue()->Fail(other, "TikTok refused the request", false, {}).value());
+  EXPECT_TRUE(store_.Create(Publish(1, "after-refusal")).ok());
 }
 
 TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {

@@ -143,7 +143,11 @@ absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
   std::vector<std::string> privacy_options = FixedPrivacyOptions(platform_name);
   if (platform_name == "tiktok") {
     // The creator's own rules, asked now (creator_info), as TikTok requires before a post.
-    absl::StatusOr<CreatorLimits> limits = platforms_.at("tiktok")->Limits();
+    auto tiktok = platforms_.find("tiktok");
+    if (tiktok == platforms_.end()) {
+      return absl::FailedPreconditionError("no adapter for platform tiktok");
+    }
+    absl::StatusOr<CreatorLimits> limits = tiktok->second->Limits();
     if (!limits.ok()) return limits.status();
     privacy_options = limits->privacy_options;
     if (absl::Seconds(rendered.duration_seconds()) > limits->max_duration) {

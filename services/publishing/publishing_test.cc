@@ -249,8 +249,10 @@ TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {
   assembly::v1::Assembly& assembly = Ready("tiktok");
   v1::Publish publish = publishing_.PublishContent(Request(assembly.id(), "s"), {}).value();
   jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  const jobs::Completion confirmed =
+      PublishedCompletion("730001", "https://t/730001", absl::InfinitePast(), "");
   ASSERT_TRUE(store_.queue()
-                  ->Complete(lease, CompletionSql(), {"730001", "https://t/730001", "0", ""})
+                  ->Complete(lease, confirmed.set_sql, confirmed.args, confirmed.then_sql)
                   .value());
   const std::string posted = store_.Get(publish.id())->published_content_id();
   v1::GetPostStatsRequest request;
@@ -273,7 +275,9 @@ TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {
   // A private TikTok post has no public id: nothing to ask the platform.
   v1::Publish hidden = publishing_.PublishContent(Request(Ready("tiktok").id(), "p"), {}).value();
   jobs::Lease second = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
-  ASSERT_TRUE(store_.queue()->Complete(second, CompletionSql(), {"", "", "0", "private"}).value());
+  const jobs::Completion unlisted = PublishedCompletion("", "", absl::InfinitePast(), "private");
+  ASSERT_TRUE(
+      store_.queue()->Complete(second, unlisted.set_sql, unlisted.args, unlisted.then_sql).value());
   request.set_published_content_id(store_.Get(hidden.id())->published_content_id());
   EXPECT_EQ(publishing_.GetPostStats(request).status().code(),
             absl::StatusCode::kFailedPrecondition);

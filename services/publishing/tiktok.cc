@@ -45,9 +45,9 @@ absl::Status StatusOfError(const http::Response& response, const nlohmann::json&
                           wait > absl::ZeroDuration() ? wait : absl::Seconds(60));
   }
   if (code == "spam_risk_too_many_pending_share") {
-    return WithRetryAfter(
-        absl::ResourceExhaustedError("too many posts are waiting for the creator" + said),
-        absl::Minutes(10));
+    // Only the creator can clear it (in the app): waiting would never end.
+    return absl::FailedPreconditionError(
+        "too many posts are waiting for the creator to finish them in TikTok" + said);
   }
   if (code == "unaudited_client_can_only_post_to_private_accounts") {
     return absl::FailedPreconditionError(
@@ -94,10 +94,7 @@ TokenSource::Renew TikTokRenewal(const TikTokConfig& config) {
     nlohmann::json body = JsonOf(response->body);
     const std::string token = TextAt(body, "access_token");
     if (response->status != 200 || token.empty()) {
-      const std::string error = TextAt(body, "error");
-      return absl::PermissionDeniedError(
-          absl::StrCat("TikTok's token endpoint answered HTTP ", response->status,
-                       error.empty() ? "" : absl::StrCat(" ", error)));
+      return RenewalRefused("TikTok's token endpoint", *response, TextAt(body, "error"));
     }
     const std::string rotated = TextAt(body, "refresh_token");
     if (!rotated.empty()) *refresh_token = rotated;
@@ -214,6 +211,11 @@ absl::Status TikTokApi::Upload(const PostRequest& post, const std::string& uploa
     request.body = std::move(*bytes);
     absl::StatusOr<http::Response> response = http::Send(request);
     if (!response.ok()) return response.status();
+    if (response->status == 404) {
+      // The upload URL expired: the next attempt's status fetch says upload_expired and starts
+      // again (that publish made no post).
+      return absl::UnavailableError("TikTok no longer knows the upload URL");
+    }
     if (response->status == 416) {
       // TikTok has other bytes than we thought: the next attempt asks it where it stands.
       return absl::UnavailableError("TikTok expected another chunk; resuming from its count");

@@ -80,8 +80,7 @@ TokenSource::Renew GoogleRenewal(const YouTubeConfig& config) {
     nlohmann::json body = JsonOf(response->body);
     const std::string token = TextAt(body, "access_token");
     if (response->status != 200 || token.empty()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "Google's token endpoint answered HTTP ", response->status, " ", TextAt(body, "error")));
+      return RenewalRefused("Google's token endpoint", *response, TextAt(body, "error"));
     }
     return token;
   };
@@ -151,13 +150,15 @@ absl::StatusOr<Advanced> YouTubeApi::Processing(const std::string& video_id,
   nlohmann::json body = JsonOf(response->body);
   auto items = body.find("items");
   if (items == body.end() || !items->is_array() || items->empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("YouTube no longer has video ", video_id, " (removed or rejected)"));
+    // Listing can lag just after an upload; the handle keeps asking (bounded by the publish's
+    // deadline).
+    return absl::UnavailableError(absl::StrCat("YouTube does not list video ", video_id, " yet"));
   }
   const nlohmann::json& video = (*items)[0];
   const std::string upload = TextAt(ObjectAt(video, "status"), "uploadStatus");
   const std::string processing = TextAt(ObjectAt(video, "processingDetails"), "processingStatus");
-  if (upload == "failed" || upload == "rejected" || processing == "failed") {
+  if (upload == "failed" || upload == "rejected" || upload == "deleted" || processing == "failed" ||
+      processing == "terminated") {
     return absl::FailedPreconditionError(
         absl::StrCat("YouTube could not process the video (", upload, ", ", processing, ")"));
   }
@@ -229,6 +230,11 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
       return absl::UnavailableError("YouTube's answer has no upload session (Location)");
     }
     session = std::string(absl::StripAsciiWhitespace(location->second));
+    if (http::OriginOf(session) != http::OriginOf(config_.base_url)) {
+      // The access token goes with every PUT: never to a host other than YouTube's.
+      return absl::UnavailableError(absl::StrCat("YouTube's upload session is on another host (",
+                                                 http::OriginOf(session), ")"));
+    }
     // Recorded before any byte: the video exists only once the last one is in.
     if (!context.RecordHandle(nlohmann::json{{"session", session}}.dump())) {
       return absl::CancelledError("the lease was lost");

@@ -1,0 +1,276 @@
+// Never twice: publishing killed with SIGKILL at every step of a publish (before the platform
+// call, during the upload, after the platform made the post but before the commit, and at random
+// moments), again and again, while the sandbox injects 5xx, timeouts, rate limits and lost
+// answers. Over 300 publishes spread across the four platforms, the sandbox (which never
+// deduplicates) counts no duplicate post, every publish ends published or failed with a reason,
+// and every post the sandbox holds belongs to exactly one published publish.
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <random>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/http/http_client.h"
+#include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
+#include "gtest/gtest.h"
+
+namespace cf {
+namespace {
+
+constexpr int kPublishes = 300;
+constexpr int kKillsPerStep = 6;
+const char* const kPlatforms[] = {"tiktok", "instagram", "facebook", "youtube"};
+
+class PublishCrashTest : public ::testing::Test {
+ protected:
+  PublishCrashTest() {
+    media_dir_ = testing::TestTempPath("media");
+    const std::string sandbox_data = testing::TestTempPath("sandbox");
+    testing::CommandOutput("mkdir -p '" + media_dir_ + "/assemblies' '" + sandbox_data + "'");
+    const int media_port = testing::FreePort();
+    media_url_ = absl::StrCat("http://127.0.0.1:", media_port);
+    media_server_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath("services/sandbox/media_server"),
+                                 absl::StrCat("--listen=127.0.0.1:", media_port),
+                                 "--dir=" + media_dir_},
+        std::map<std::string, std::string>{}, testing::TestTempPath("media.log"));
+    const int sandbox_port = testing::FreePort();
+    sandbox_url_ = absl::StrCat("http://127.0.0.1:", sandbox_port);
+    sandbox_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath("services/sandbox/sandbox_server"),
+                                 absl::StrCat("--listen=127.0.0.1:", sandbox_port),
+                                 "--data_dir=" + sandbox_data, "--processing_ms=150",
+                                 "--post_id_delay_ms=100", "--rate_scale=100"},
+        std::map<std::string, std::string>{}, testing::TestTempPath("sandbox.log"));
+    EXPECT_TRUE(testing::WaitUntil([&] { return Sandbox("GET", "/_sandbox/stats").status == 200; },
+                                   std::chrono::seconds(30)));
+  }
+
+  http::Response Sandbox(const std::string& method, const std::string& path,
+                         const std::string& body = "") {
+    http::Request request;
+    request.method = method;
+    request.url = sandbox_url_ + path;
+    request.body = body;
+    request.headers = {{"Content-Type", "application/json"}};
+    absl::StatusOr<http::Response> response = http::Send(request);
+    return response.ok() ? *response : http::Response{};
+  }
+
+  nlohmann::json Stats() {
+    return nlohmann::json::parse(Sandbox("GET", "/_sandbox/stats").body, nullptr, false);
+  }
+  int SandboxPosts() {
+    nlohmann::json stats = Stats();
+    int total = 0;
+    if (stats.contains("posts") && stats["posts"].is_object()) {
+      for (const auto& [platform, count] : stats["posts"].items()) total += count.get<int>();
+    }
+    return total;
+  }
+
+  pqxx::result Owner(const std::string& sql) {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    return txn.exec(sql);
+  }
+  int Count(const std::string& where) {
+    return Owner("SELECT count(*) FROM cf_publish_jobs WHERE " + where)[0][0].as<int>();
+  }
+
+  // Ready assemblies and their publishes, queued as PublishContent would leave them; one small
+  // video, each post with its own caption (the sandbox tells duplicates by caption and bytes).
+  void QueuePublishes() {
+    testing::CommandOutput(
+        "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -f lavfi -i "
+        "sine=d=1 -shortest -pix_fmt yuv420p '" +
+        media_dir_ + "/assemblies/clip.mp4'");
+    const std::string dossier =
+        Owner("INSERT INTO cf_product_dossiers (slug, name) VALUES ('crash', 'Crash') RETURNING id")
+            [0][0]
+                .as<std::string>();
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::work txn(connection);
+    for (int i = 0; i < kPublishes; ++i) {
+      const std::string platform = kPlatforms[i % 4];
+      const std::string assembly =
+          txn.exec_params(
+                 "INSERT INTO cf_assembled_content (dossier_id, platform, status, "
+                 "job_state) VALUES ($1::uuid, $2, 'ready', 'done') RETURNING id",
+                 dossier, platform)[0][0]
+              .as<std::string>();
+      nlohmann::json snapshot = {{"video_url", media_url_ + "/assemblies/clip.mp4"},
+                                 {"caption", absl::StrCat("#ad Glow number ", i, "\n\n#glow")},
+                                 {"title", absl::StrCat("Glow number ", i)},
+                                 {"hashtags", {"glow"}},
+                                 {"disclosure", true},
+                                 {"ai_generated", true},
+                                 {"duration", 1},
+                                 {"width", 320},
+                                 {"height", 568}};
+      txn.exec_params(
+          "INSERT INTO cf_publish_jobs (assembled_content_id, platform, request_id, "
+          "publish_snapshot, max_attempts) VALUES ($1::uuid, $2, $3, $4::jsonb, 30)",
+          assembly, platform, absl::StrCat("crash-", i), snapshot.dump());
+    }
+    txn.commit();
+  }
+
+  // Faults on every call the adapters make, more on the calls that make a post.
+  void InjectFaults() {
+    const std::map<std::string, std::vector<std::string>> operations = {
+        {"tiktok", {"init", "upload", "status"}},
+        {"instagram", {"create_container", "container_status", "publish", "list_media"}},
+        {"facebook", {"start", "transfer", "finish", "video_status"}},
+        {"youtube", {"insert", "upload", "status"}}};
+    const std::set<std::string> post_steps = {"upload", "publish", "finish"};
+    nlohmann::json faults = nlohmann::json::array();
+    for (const auto& [platform, names] : operations) {
+      for (const std::string& operation : names) {
+        const double more = post_steps.count(operation) ? 2.0 : 1.0;
+        faults.push_back({{"platform", platform},
+                          {"operation", operation},
+                          {"kind", "error_500"},
+                          {"probability", 0.03}});
+        faults.push_back({{"platform", platform},
+                          {"operation", operation},
+                          {"kind", "lost_answer"},
+                          {"probability", 0.04 * more}});
+        faults.push_back({{"platform", platform},
+                          {"operation", operation},
+                          {"kind", "slow"},
+                          {"probability", 0.03},
+                          {"delay_ms", 2500}});
+        faults.push_back({{"platform", platform},
+                          {"operation", operation},
+                          {"kind", "rate_limit"},
+                          {"probability", 0.02},
+                          {"delay_ms", 500}});
+        if (operation == "upload" || operation == "transfer") {
+          // Slow uploads (within the timeout): a kill often lands inside one.
+          faults.push_back({{"platform", platform},
+                            {"operation", operation},
+                            {"kind", "slow"},
+                            {"probability", 0.5},
+                            {"delay_ms", 700}});
+        }
+      }
+    }
+    ASSERT_EQ(Sandbox("POST", "/_sandbox/faults",
+                      nlohmann::json{{"faults", faults}, {"seed", 20261125}}.dump())
+                  .status,
+              200);
+  }
+
+  std::unique_ptr<testing::Subprocess> StartPublishing(const std::string& worker) {
+    const std::string address = absl::StrCat("127.0.0.1:", testing::FreePort());
+    auto server = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::RunfilePath("services/publishing/publishing_server")},
+        std::map<std::string, std::string>{
+            {"CF_DATABASE_URL", database_.RoleConninfo("cf_publishing")},
+            {"CF_ASSEMBLY_ADDR", "127.0.0.1:1"},  // marking assemblies is not under test here
+            {"CF_LISTEN", address},
+            {"CF_MEDIA_DIR", media_dir_},
+            {"CF_MEDIA_BASE_URL", media_url_},
+            {"CF_SANDBOX_URL", sandbox_url_},
+            {"CF_WORKER_ID", worker},
+            {"CF_PUBLISH_WORKERS", "2"},
+            {"CF_PLATFORM_TIMEOUT_S", "2"},
+            {"CF_UPLOAD_TIMEOUT_S", "2"},
+            {"CF_POLL_INTERVAL_MS", "100"},
+            {"CF_JOB_LEASE_S", "3"},
+            {"CF_JOB_RESCUE_S", "1"},
+            {"CF_JOB_POLL_MS", "100"},
+            {"CF_JOB_BACKOFF_MS", "100"},
+            {"CF_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "1000"}},
+        testing::TestTempPath("publishing.log"));
+    EXPECT_TRUE(testing::WaitForServing(address, std::chrono::seconds(60)));
+    return server;
+  }
+
+  int Terminal() { return Count("job_state IN ('done', 'failed')"); }
+
+  cf::testing::TestDatabase database_;
+  std::string media_dir_, media_url_, sandbox_url_;
+  std::unique_ptr<testing::Subprocess> media_server_, sandbox_;
+};
+
+TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
+  QueuePublishes();
+  InjectFaults();
+  if (HasFatalFailure()) return;
+  std::mt19937 random(20261125);
+  std::map<std::string, int> kills;  // by the step it interrupted
+  int total_kills = 0;
+  const auto killed_enough = [&] {
+    if (kills.size() < 4) return false;
+    for (const auto& [step, count] : kills) {
+      if (count < kKillsPerStep) return false;
+    }
+    return true;
+  };
+  // Killed until every publish has ended, and at least until each step was hit often enough.
+  for (int round = 0; (Terminal() < kPublishes || !killed_enough()) && round < 400; ++round) {
+    const std::string worker = absl::StrCat("crash-", round);
+    auto server = StartPublishing(worker);
+    const std::string mine = absl::StrCat("job_state = 'running' AND lease_owner = '", worker, "'");
+    std::string step;
+    // The step this round waits for, in turn: then the process dies at once.
+    switch (round % 4) {
+      case 0:  // claimed, nothing sent yet (no handle)
+        step = "before the call";
+        testing::WaitUntil([&] { return Count(mine + " AND platform_handle IS NULL") > 0; },
+                           std::chrono::seconds(5));
+        break;
+      case 1:  // the platform has a handle; bytes are going up (uploads are slowed)
+        step = "during the upload";
+        testing::WaitUntil([&] { return Count(mine + " AND platform_handle <> ''") > 0; },
+                           std::chrono::seconds(5));
+        break;
+      case 2:  // the platform made a post that no commit has recorded yet
+        step = "after the post, before the commit";
+        testing::WaitUntil([&] { return SandboxPosts() > Count("job_state = 'done'"); },
+                           std::chrono::seconds(5));
+        break;
+      default:
+        step = "at a random moment";
+        testing::WaitUntil(
+            [] { return false; },
+            std::chrono::milliseconds(std::uniform_int_distribution<>(50, 1500)(random)));
+    }
+    server->Signal(SIGKILL);
+    server->Wait(std::chrono::seconds(10));
+    ++kills[step];
+    ++total_kills;
+  }
+
+  auto last = StartPublishing("final");
+  ASSERT_TRUE(testing::WaitUntil([&] { return Terminal() == kPublishes; }, std::chrono::minutes(8)))
+      << Terminal() << " of " << kPublishes << " ended";
+  last->Signal(SIGTERM);
+  EXPECT_EQ(last->Wait(std::chrono::seconds(30)), 0);
+
+  for (const auto& [step, count] : kills) std::printf("killed %s: %d\n", step.c_str(), count);
+  const int published = Count("job_state = 'done'");
+  const int failed = Count("job_state = 'failed'");
+  std::printf("publishes: %d published, %d failed; sandbox posts: %d\n", published, failed,
+              SandboxPosts());
+  EXPECT_TRUE(killed_enough()) << total_kills << " kills";
+  nlohmann::json stats = Stats();
+  EXPECT_EQ(stats.value("duplicates", -1), 0) << stats.dump();
+  // Every post the platforms hold is one published publish, and the other way round.
+  EXPECT_EQ(SandboxPosts(), published);
+  EXPECT_EQ(Count("job_state = 'failed' AND coalesce(last_error, '') = ''"), 0);
+  EXPECT_EQ(Owner("SELECT count(*) FROM cf_published_content")[0][0].as<int>(), published);
+  EXPECT_GE(published, kPublishes * 9 / 10);
+  for (const pqxx::row& row : Owner(
+           "SELECT platform, last_error FROM cf_publish_jobs WHERE job_state = 'failed' LIMIT 5")) {
+    std::printf("failed on %s: %s\n", row[0].c_str(), row[1].c_str());
+  }
+}
+
+}  // namespace
+}  // namespace cf
