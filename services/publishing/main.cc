@@ -15,6 +15,8 @@
 //   meta_app_secret*, meta_access_token*, instagram_user_id, facebook_page_id,
 //   meta_sponsor_id. YouTube: youtube_base_url, google_token_url, google_client_id,
 //   google_client_secret*, youtube_access_token*, youtube_refresh_token*.
+//   TikTok promotion (Spark Ads): tiktok_ads_base_url, tiktok_advertiser_id,
+//   tiktok_identity_id, tiktok_ads_access_token*.
 //   (* secrets: from the environment or a *_FILE, never a flag.) A platform without an access
 //   token takes no publishes (FAILED_PRECONDITION saying what to set).
 //   The job runner's settings (common/jobs/runner_config.h), db_pool_size, db_queue,
@@ -40,12 +42,13 @@
 #include "services/publishing/publishing.h"
 #include "services/publishing/publishing_service.h"
 #include "services/publishing/tiktok.h"
+#include "services/publishing/tiktok_ads.h"
 #include "services/publishing/youtube.h"
 
 namespace {
 
-// The newest migration this build relies on (0007: publish jobs).
-constexpr int kSchemaVersion = 7;
+// The newest migration this build relies on (0008: promotions).
+constexpr int kSchemaVersion = 8;
 
 // A platform with no access token configured: every publish to it is refused, saying why.
 class Unconfigured final : public cf::publishing::PlatformApi {
@@ -99,6 +102,8 @@ absl::Status CheckBaseUrl(const std::string& url, const char* setting) {
 struct Platforms {
   std::vector<std::unique_ptr<cf::publishing::PlatformApi>> owned;
   std::map<std::string, cf::publishing::PlatformApi*> by_name;
+  std::unique_ptr<cf::publishing::PromotionApi> tiktok_ads;
+  std::map<std::string, cf::publishing::PromotionApi*> promotions;
   void Add(std::unique_ptr<cf::publishing::PlatformApi> api) {
     by_name[api->name()] = api.get();
     owned.push_back(std::move(api));
@@ -129,6 +134,23 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
     auto tokens = std::make_shared<cf::publishing::TokenSource>(
         "TikTok", *tiktok_access, *tiktok_refresh, cf::publishing::TikTokRenewal(tiktok));
     platforms.Add(std::make_unique<cf::publishing::TikTokApi>(tiktok, tokens));
+  }
+  // TikTok promotion: Spark Ads through the Marketing API (its own long-lived token).
+  cf::publishing::TikTokAdsConfig ads;
+  ads.base_url =
+      settings.Url("tiktok_ads_base_url", ads.base_url, "/tiktok-business/open_api/v1.3");
+  ads.advertiser_id = settings.Plain("tiktok_advertiser_id", "7000000000000000001");
+  ads.identity_id = settings.Plain("tiktok_identity_id", "sandbox-creator");
+  ads.timeout = timeout;
+  auto ads_token = settings.Secret("tiktok_ads_access_token", "sandbox-access");
+  if (!ads_token.ok()) return ads_token.status();
+  if (absl::Status url = CheckBaseUrl(ads.base_url, "CF_TIKTOK_ADS_BASE_URL"); !url.ok()) {
+    return url;
+  }
+  if (!ads_token->empty() && !ads.advertiser_id.empty()) {
+    platforms.tiktok_ads = std::make_unique<cf::publishing::TikTokSparkAds>(
+        ads, std::make_shared<cf::publishing::TokenSource>("TikTok Ads", *ads_token, "", nullptr));
+    platforms.promotions["tiktok"] = platforms.tiktok_ads.get();
   }
   // Instagram and Facebook (one Graph client, one token).
   cf::publishing::MetaConfig meta;
@@ -279,8 +301,9 @@ int main(int argc, char** argv) {
   // Loopback video URLs are for the local media server, which only a local sandbox can reach.
   publishing_options.allow_loopback_urls = !sandbox.empty() && cf::http::IsLoopbackHttp(sandbox);
   cf::publishing::PublishStore store(database->pool.get());
-  cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name, &affiliate,
-                                        &*media, publishing_options);
+  cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name,
+                                        platforms->promotions, &affiliate, &*media,
+                                        publishing_options);
   cf::publishing::PublishWatcher watcher(&store);
   cf::publishing::PublishJobHandler handler(&*media, platforms->by_name,
                                             absl::Milliseconds(*poll_ms));

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,6 +97,21 @@ class PlatformApi {
   virtual absl::StatusOr<CreatorLimits> Limits() {
     return CreatorLimits{{"public"}, absl::InfiniteDuration()};
   }
+};
+
+// Paid promotion of a published post (on TikTok, a Spark Ad). Whatever it makes on the
+// platform is recorded as it is made (`record`, into `handle`), so a start that is retried
+// after a crash or a lost answer continues from there instead of making it all again.
+class PromotionApi {
+ public:
+  virtual ~PromotionApi() = default;
+  // The smallest daily budget the platform takes, in cents of the account's currency.
+  virtual int64_t MinimumDailyBudgetCents() const = 0;
+  virtual absl::Status Start(const std::string& post_id, int64_t daily_budget_cents,
+                             std::string* handle,
+                             const std::function<absl::Status(const std::string&)>& record) = 0;
+  // Stops the spend of what `handle` names.
+  virtual absl::Status Stop(const std::string& handle) = 0;
 };
 
 }  // namespace cf::publishing

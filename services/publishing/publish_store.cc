@@ -10,7 +10,7 @@ namespace cf::publishing {
 namespace {
 
 constexpr int kPublishCreatedAtText = 19;
-constexpr int kPublishedCreatedAtText = 11;
+constexpr int kPublishedCreatedAtText = 12;
 
 const std::string& PublishColumns() {
   static const std::string* columns = new std::string(absl::StrCat(
@@ -37,7 +37,8 @@ const std::string& PublishedColumns() {
       "COALESCE(promotion_status, 'none'), COALESCE(",
       db::MicrosOf("promotion_started_at"), ", 0), COALESCE(", db::MicrosOf("promotion_ended_at"),
       ", 0), COALESCE(", db::MicrosOf("published_at"),
-      ", 0), COALESCE(publish_job_id::text, ''), COALESCE(published_at, 'epoch')::text"));
+      ", 0), COALESCE(publish_job_id::text, ''), COALESCE(promotion_note, ''), "
+      "COALESCE(published_at, 'epoch')::text"));
   return *columns;
 }
 
@@ -118,6 +119,7 @@ v1::PublishedContent RowToPublished(const pqxx::row& row) {
   }
   db::SetTimestamp(row[9].as<int64_t>(), content.mutable_published_at());
   content.set_publish_id(row[10].as<std::string>());
+  content.set_promotion_note(row[11].as<std::string>());
   return content;
 }
 
@@ -335,6 +337,86 @@ absl::StatusOr<Page<v1::PublishedContent>> PublishStore::ListPublished(
         CreatedCursor{last[kPublishedCreatedAtText].as<std::string>(), last[0].as<std::string>()};
   }
   return page;
+}
+
+absl::StatusOr<std::string> PublishStore::BeginPromotion(const std::string& id,
+                                                         int64_t budget_cents) {
+  std::string handle;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    pqxx::result rows = txn.exec_params(
+        "SELECT COALESCE(promotion_status, 'none'), COALESCE(promotion_handle, ''), "
+        "COALESCE((promotion_budget * 100)::bigint, -1), COALESCE(platform_post_id, '') FROM "
+        "cf_published_content WHERE id = $1::uuid FOR UPDATE",
+        id);
+    if (rows.empty())
+      return absl::NotFoundError(absl::StrCat("published content ", id, " not found"));
+    const std::string state = rows[0][0].as<std::string>();
+    if (rows[0][3].as<std::string>().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "published content ", id, " has no public post id (a private post): nothing to promote"));
+    }
+    if (state == "active") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("published content ", id, " is already promoted: stop it first"));
+    }
+    if (state == "pending") {
+      // A start that was interrupted: continued, at the budget it began with.
+      if (rows[0][2].as<int64_t>() != budget_cents) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("a promotion of ", id, " at ", rows[0][2].as<int64_t>() / 100.0,
+                         " a day is being started: call again with that budget, or stop it"));
+      }
+      handle = rows[0][1].as<std::string>();
+      return absl::OkStatus();
+    }
+    txn.exec_params(
+        "UPDATE cf_published_content SET promotion_status = 'pending', promotion_budget = "
+        "$2::bigint / 100.0, promotion_handle = NULL, promotion_note = NULL, "
+        "promotion_started_at = NULL, promotion_ended_at = NULL WHERE id = $1::uuid",
+        id, budget_cents);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return handle;
+}
+
+absl::Status PublishStore::RecordPromotionHandle(const std::string& id, const std::string& handle) {
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("promotion_handle",
+                  "UPDATE cf_published_content SET promotion_handle = $2 WHERE id = $1::uuid AND "
+                  "promotion_status = 'pending' RETURNING 1",
+                  id, handle);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::AbortedError("the promotion is no longer being started");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PublishedContent> PublishStore::SetPromotion(const std::string& id,
+                                                                const std::string& state,
+                                                                const std::string& note) {
+  // pending -> active (started now) | failed (ended now) | pending (a note);
+  // pending or active -> completed (ended now).
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotion_state",
+      "UPDATE cf_published_content SET promotion_status = $2, promotion_note = NULLIF($3, ''), "
+      "promotion_started_at = CASE WHEN $2 = 'active' THEN NOW() ELSE promotion_started_at END, "
+      "promotion_ended_at = CASE WHEN $2 IN ('failed', 'completed') THEN NOW() ELSE "
+      "promotion_ended_at END WHERE id = $1::uuid AND (promotion_status = 'pending' OR "
+      "($2 = 'completed' AND promotion_status = 'active')) RETURNING 1",
+      id, state, note);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<v1::PublishedContent> content = GetPublished(id);
+  if (!content.ok() || !rows->empty()) return content;
+  return absl::FailedPreconditionError(
+      absl::StrCat("published content ", id, "'s promotion is ",
+                   v1::PromotionStatus_Name(content->promotion_status())));
+}
+
+std::string PublishStore::PromotionHandle(const std::string& id) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotion_handle_of",
+      "SELECT COALESCE(promotion_handle, '') FROM cf_published_content WHERE id = $1::uuid", id);
+  return rows.ok() && !rows->empty() ? (*rows)[0][0].as<std::string>() : "";
 }
 
 absl::StatusOr<int> PublishStore::YouTubeUploadsSince(absl::Time since) {

@@ -75,6 +75,18 @@ class PublishStore {
   absl::StatusOr<Page<v1::PublishedContent>> ListPublished(
       const PublishedFilter& filter, const std::optional<CreatedCursor>& after, int page_size);
 
+  // Promotion (cf_published_content's promotion_* columns). BeginPromotion: none, failed or
+  // completed -> pending at `budget_cents` a day, answering "" ; an interrupted start (pending
+  // at the same budget) answers the handle it recorded so far. FAILED_PRECONDITION when
+  // active, or pending at another budget, or the post has no public id.
+  absl::StatusOr<std::string> BeginPromotion(const std::string& id, int64_t budget_cents);
+  absl::Status RecordPromotionHandle(const std::string& id, const std::string& handle);
+  // pending -> `state` ("active", "failed", or "pending" again with a note); pending or
+  // active -> "completed".
+  absl::StatusOr<v1::PublishedContent> SetPromotion(const std::string& id, const std::string& state,
+                                                    const std::string& note);
+  std::string PromotionHandle(const std::string& id);
+
   // YouTube publishes queued or started since `since` (each costs an upload's quota).
   absl::StatusOr<int> YouTubeUploadsSince(absl::Time since);
 

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/db/values.h"
 #include "common/http/http_client.h"
+#include "common/jobs/runner.h"
 #include "common/log/log.h"
 #include "common/paging/page_token.h"
 #include "common/platforms/platforms.h"
@@ -381,6 +382,71 @@ absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsReq
     for (const char* missing : {"clicks", "conversions", "spend"}) stats.add_unavailable(missing);
   }
   return stats;
+}
+
+absl::StatusOr<v1::PublishedContent> Publishing::StartPromotion(
+    const v1::StartPromotionRequest& request) {
+  FieldViolations violations;
+  CheckUuidField(request.id(), "id", &violations);
+  const int64_t cents = CentsOf(request.budget());
+  if (cents <= 0) {
+    violations.Add("budget", "is a daily budget above 0, a decimal with at most two places");
+  }
+  if (!violations.empty()) return violations.Build();
+  absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(request.id());
+  if (!content.ok()) return content.status();
+  const std::string platform = PlatformName(content->platform());
+  auto promotion = promotions_.find(platform);
+  if (promotion == promotions_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "promotion on ", platform, " is not offered by this service's ", platform,
+        " adapter (only TikTok's Spark Ads are); promote it in the platform's own tools"));
+  }
+  const int64_t minimum = promotion->second->MinimumDailyBudgetCents();
+  if (cents < minimum) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(platform, " promotes a post at ", MoneyText(minimum),
+                     " a day at least (the ad account's currency); asked for ", MoneyText(cents)));
+  }
+  absl::StatusOr<std::string> handle = store_->BeginPromotion(request.id(), cents);
+  if (!handle.ok()) return handle.status();
+  absl::Status started = promotion->second->Start(
+      content->platform_post_id(), cents, &*handle,
+      [&](const std::string& made) { return store_->RecordPromotionHandle(request.id(), made); });
+  if (started.ok()) return store_->SetPromotion(request.id(), "active", "");
+  if (jobs::IsRetryable(started)) {
+    // Still pending: what was made is recorded, and calling again continues from it.
+    absl::StatusOr<v1::PublishedContent> pending = store_->SetPromotion(
+        request.id(), "pending", absl::StrCat("interrupted: ", started.message()));
+    if (!pending.ok()) return pending.status();
+    return started;
+  }
+  // Refused: nothing may keep spending; what was made is stopped (best effort).
+  promotion->second->Stop(store_->PromotionHandle(request.id())).IgnoreError();
+  absl::StatusOr<v1::PublishedContent> failed =
+      store_->SetPromotion(request.id(), "failed", std::string(started.message()));
+  if (!failed.ok()) return failed.status();
+  return started;
+}
+
+absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
+    const v1::StopPromotionRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(request.id());
+  if (!content.ok()) return content.status();
+  if (content->promotion_status() != v1::PROMOTION_STATUS_ACTIVE &&
+      content->promotion_status() != v1::PROMOTION_STATUS_PENDING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("published content ", request.id(), " is not being promoted (",
+                     v1::PromotionStatus_Name(content->promotion_status()), ")"));
+  }
+  auto promotion = promotions_.find(PlatformName(content->platform()));
+  if (promotion != promotions_.end()) {
+    absl::Status stopped = promotion->second->Stop(store_->PromotionHandle(request.id()));
+    if (!stopped.ok()) return stopped;  // still spending: say so, and let the caller retry
+  }
+  return store_->SetPromotion(request.id(), "completed", "");
 }
 
 int Publishing::MarkPublishedAssemblies(int limit) {

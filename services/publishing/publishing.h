@@ -30,12 +30,15 @@ struct PublishingOptions {
 
 class Publishing {
  public:
+  // `promotions`: the platforms whose adapter can promote a post (by name).
   Publishing(PublishStore* store, assembly::AssemblySource* assemblies,
-             std::map<std::string, PlatformApi*> platforms, AffiliateReport* affiliate,
+             std::map<std::string, PlatformApi*> platforms,
+             std::map<std::string, PromotionApi*> promotions, AffiliateReport* affiliate,
              const media::MediaStore* media, PublishingOptions options)
       : store_(store),
         assemblies_(assemblies),
         platforms_(std::move(platforms)),
+        promotions_(std::move(promotions)),
         affiliate_(affiliate),
         media_(media),
         options_(options) {}
@@ -50,6 +53,8 @@ class Publishing {
   absl::StatusOr<v1::ListPublishedContentResponse> ListPublishedContent(
       const v1::ListPublishedContentRequest& request);
   absl::StatusOr<v1::PostStats> GetPostStats(const v1::GetPostStatsRequest& request);
+  absl::StatusOr<v1::PublishedContent> StartPromotion(const v1::StartPromotionRequest& request);
+  absl::StatusOr<v1::PublishedContent> StopPromotion(const v1::StopPromotionRequest& request);
 
   // Marks the assemblies of confirmed posts published (through the assembly API); returns how
   // many. Run after each publish and on a timer, so a crash between the post and the mark
@@ -64,6 +69,7 @@ class Publishing {
   PublishStore* store_;
   assembly::AssemblySource* assemblies_;
   std::map<std::string, PlatformApi*> platforms_;
+  std::map<std::string, PromotionApi*> promotions_;
   AffiliateReport* affiliate_;
   const media::MediaStore* media_;
   PublishingOptions options_;

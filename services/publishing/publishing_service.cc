@@ -30,6 +30,8 @@ CF_PUBLISHING_METHOD(GetPublishedContent, v1::GetPublishedContentRequest, v1::Pu
 CF_PUBLISHING_METHOD(ListPublishedContent, v1::ListPublishedContentRequest,
                      v1::ListPublishedContentResponse)
 CF_PUBLISHING_METHOD(GetPostStats, v1::GetPostStatsRequest, v1::PostStats)
+CF_PUBLISHING_METHOD(StartPromotion, v1::StartPromotionRequest, v1::PublishedContent)
+CF_PUBLISHING_METHOD(StopPromotion, v1::StopPromotionRequest, v1::PublishedContent)
 
 #undef CF_PUBLISHING_METHOD
 

@@ -48,6 +48,12 @@ class PublishingService final : public v1::PublishingService::CallbackService {
   grpc::ServerUnaryReactor* GetPostStats(grpc::CallbackServerContext* context,
                                          const v1::GetPostStatsRequest* request,
                                          v1::PostStats* response) override;
+  grpc::ServerUnaryReactor* StartPromotion(grpc::CallbackServerContext* context,
+                                           const v1::StartPromotionRequest* request,
+                                           v1::PublishedContent* response) override;
+  grpc::ServerUnaryReactor* StopPromotion(grpc::CallbackServerContext* context,
+                                          const v1::StopPromotionRequest* request,
+                                          v1::PublishedContent* response) override;
   grpc::ServerWriteReactor<v1::Publish>* WatchPublish(
       grpc::CallbackServerContext* context, const v1::WatchPublishRequest* request) override;
 

@@ -57,6 +57,37 @@ class FakePlatform final : public PlatformApi {
   std::string name_;
 };
 
+// A promotion that makes two things (as a Spark Ad makes a campaign, then an ad group and an
+// ad) and can be told to fail after the first, or to be refused.
+class FakePromotion final : public PromotionApi {
+ public:
+  int64_t MinimumDailyBudgetCents() const override { return 2000; }
+  absl::Status Start(const std::string& post_id, int64_t cents, std::string* handle,
+                     const std::function<absl::Status(const std::string&)>& record) override {
+    handles_seen.push_back(*handle);
+    budgets.push_back(cents);
+    if (handle->empty()) {
+      *handle = "campaign-" + post_id;
+      if (absl::Status kept = record(*handle); !kept.ok()) return kept;
+    }
+    if (interrupt_once) {
+      interrupt_once = false;
+      return absl::UnavailableError("the ads API timed out");
+    }
+    if (refuse) return absl::FailedPreconditionError("the ad account is suspended");
+    *handle += "+ad";
+    return record(*handle);
+  }
+  absl::Status Stop(const std::string& handle) override {
+    stopped.push_back(handle);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> handles_seen, stopped;
+  std::vector<int64_t> budgets;
+  bool interrupt_once = false;
+  bool refuse = false;
+};
+
 class PublishingTest : public ::testing::Test {
  protected:
   PublishingTest() {
@@ -130,6 +161,7 @@ class PublishingTest : public ::testing::Test {
   FakePlatform tiktok_{"tiktok"}, instagram_{"instagram"}, facebook_{"facebook"},
       youtube_{"youtube"};
   AffiliateReport affiliate_{"", absl::Seconds(5)};
+  FakePromotion promotion_;
   PublishingOptions options_ = [] {
     PublishingOptions options;
     options.youtube_daily_quota = 3200;  // two uploads
@@ -142,6 +174,7 @@ class PublishingTest : public ::testing::Test {
                           {"instagram", &instagram_},
                           {"facebook", &facebook_},
                           {"youtube", &youtube_}},
+                         {{"tiktok", &promotion_}},
                          &affiliate_,
                          &media_,
                          options_};
@@ -228,7 +261,7 @@ TEST_F(PublishingTest, APostThePlatformWouldRefuseIsRefusedUpFront) {
 }
 
 TEST_F(PublishingTest, InstagramNeedsAVideoUrlItCanFetch) {
-  Publishing local(&store_, &assemblies_, {{"instagram", &instagram_}}, &affiliate_, &media_,
+  Publishing local(&store_, &assemblies_, {{"instagram", &instagram_}}, {}, &affiliate_, &media_,
                    PublishingOptions{});  // loopback URLs not allowed: a real platform
   const std::string why = [&] {
     auto publish = local.PublishContent(Request(Ready("instagram").id(), "i"), {});
@@ -281,6 +314,101 @@ TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {
   request.set_published_content_id(store_.Get(hidden.id())->published_content_id());
   EXPECT_EQ(publishing_.GetPostStats(request).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// A confirmed post of `platform`, as a publish's completion leaves it.
+std::string Posted(PublishStore& store, Publishing& publishing, const std::string& assembly_id,
+                   const std::string& post_id) {
+  v1::Publish publish = publishing
+                            .PublishContent(
+                                [&] {
+                                  v1::PublishContentRequest request;
+                                  request.set_assembled_content_id(assembly_id);
+                                  request.set_request_id("post-" + assembly_id);
+                                  return request;
+                                }(),
+                                {})
+                            .value();
+  jobs::Lease lease = store.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  const jobs::Completion done = PublishedCompletion(post_id, "", absl::InfinitePast(), "");
+  EXPECT_TRUE(store.queue()->Complete(lease, done.set_sql, done.args, done.then_sql).value());
+  return store.Get(publish.id())->published_content_id();
+}
+
+TEST_F(PublishingTest, PromotionGoesPendingActiveCompletedWithExactBudgets) {
+  const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7301");
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  for (const char* bad : {"", "abc", "0", "-5", "25.123"}) {
+    start.set_budget(bad);
+    EXPECT_EQ(publishing_.StartPromotion(start).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  start.set_budget("19.99");
+  absl::StatusOr<v1::PublishedContent> low = publishing_.StartPromotion(start);
+  EXPECT_EQ(low.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(low.status().message(), "20.00 a day")) << low.status();
+  EXPECT_TRUE(promotion_.budgets.empty());  // refused before anything was made
+
+  start.set_budget("25.5");
+  absl::StatusOr<v1::PublishedContent> active = publishing_.StartPromotion(start);
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_EQ(active->promotion_status(), v1::PROMOTION_STATUS_ACTIVE);
+  EXPECT_EQ(active->promotion_budget(), "25.50");
+  EXPECT_TRUE(active->has_promotion_started_at());
+  EXPECT_EQ(promotion_.budgets, std::vector<int64_t>{2550});
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // already active
+
+  v1::StopPromotionRequest stop;
+  stop.set_id(post);
+  absl::StatusOr<v1::PublishedContent> completed = publishing_.StopPromotion(stop);
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  EXPECT_EQ(completed->promotion_status(), v1::PROMOTION_STATUS_COMPLETED);
+  EXPECT_TRUE(completed->has_promotion_ended_at());
+  EXPECT_EQ(promotion_.stopped, std::vector<std::string>{"campaign-7301+ad"});
+  EXPECT_EQ(publishing_.StopPromotion(stop).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A start cut short stays pending with what it made recorded; calling again continues from
+// there (nothing is made twice). A refusal ends failed, with the reason, and stops the spend.
+TEST_F(PublishingTest, AnInterruptedPromotionContinuesAndARefusedOneFails) {
+  const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7302");
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  start.set_budget("30");
+  promotion_.interrupt_once = true;
+  absl::StatusOr<v1::PublishedContent> cut = publishing_.StartPromotion(start);
+  EXPECT_EQ(cut.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.GetPublished(post)->promotion_status(), v1::PROMOTION_STATUS_PENDING);
+  EXPECT_TRUE(absl::StrContains(store_.GetPublished(post)->promotion_note(), "timed out"));
+  start.set_budget("40");  // another budget while one is being started: refused
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  start.set_budget("30.00");
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  EXPECT_EQ(promotion_.handles_seen, (std::vector<std::string>{"", "campaign-7302"}));
+
+  const std::string other = Posted(store_, publishing_, Ready("tiktok").id(), "7303");
+  start.set_id(other);
+  promotion_.refuse = true;
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::PublishedContent failed = store_.GetPublished(other).value();
+  EXPECT_EQ(failed.promotion_status(), v1::PROMOTION_STATUS_FAILED);
+  EXPECT_TRUE(absl::StrContains(failed.promotion_note(), "suspended")) << failed.promotion_note();
+  EXPECT_EQ(promotion_.stopped.back(), "campaign-7303");
+}
+
+TEST_F(PublishingTest, PromotionWhereTheAdapterOffersNoneIsRefused) {
+  const std::string post = Posted(store_, publishing_, Ready("facebook").id(), "fb-1");
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  start.set_budget("50.00");
+  absl::StatusOr<v1::PublishedContent> refused = publishing_.StartPromotion(start);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "not offered")) << refused.status();
+  EXPECT_EQ(store_.GetPublished(post)->promotion_status(), v1::PROMOTION_STATUS_NONE);
 }
 
 }  // namespace
