@@ -17,6 +17,7 @@
 #include "services/publishing/meta.h"
 #include "services/publishing/platform_api.h"
 #include "services/publishing/tiktok.h"
+#include "services/publishing/tiktok_ads.h"
 #include "services/publishing/youtube.h"
 
 namespace cf::publishing {
@@ -41,18 +42,21 @@ class MemoryContext final : public PublishContext {
 // One sandbox (and a media server for Instagram's pull) per test suite.
 class Sandbox {
  public:
-  Sandbox() {
+  explicit Sandbox(std::vector<std::string> extra_flags = {}) {
     const std::string data = testing::TestTempPath("sandbox-data");
     media_dir = testing::TestTempPath("sandbox-media");
     testing::CommandOutput("rm -rf '" + data + "' && mkdir -p '" + data + "' '" + media_dir + "'");
     port = testing::FreePort();
     url = absl::StrCat("http://127.0.0.1:", port);
-    server = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/sandbox_server"),
-                                 absl::StrCat("--listen=127.0.0.1:", port), "--data_dir=" + data,
-                                 "--processing_ms=200", "--post_id_delay_ms=100",
-                                 "--rate_scale=1000"},
-        std::map<std::string, std::string>{}, testing::TestTempPath("sandbox.log"));
+    std::vector<std::string> argv = {testing::RunfilePath("services/sandbox/sandbox_server"),
+                                     absl::StrCat("--listen=127.0.0.1:", port),
+                                     "--data_dir=" + data,
+                                     "--processing_ms=200",
+                                     "--post_id_delay_ms=100",
+                                     "--rate_scale=1000"};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    server = std::make_unique<testing::Subprocess>(argv, std::map<std::string, std::string>{},
+                                                   testing::TestTempPath("sandbox.log"));
     media_port = testing::FreePort();
     media_url = absl::StrCat("http://127.0.0.1:", media_port);
     media = std::make_unique<testing::Subprocess>(

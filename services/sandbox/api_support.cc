@@ -73,6 +73,18 @@ void SendTikTokData(httplib::Response& res, const nlohmann::json& data) {
            {{"data", data}, {"error", {{"code", "ok"}, {"message", ""}, {"log_id", TraceId()}}}});
 }
 
+void SendTikTokAdsData(httplib::Response& res, const nlohmann::json& data) {
+  SendJson(res, 200, {{"code", 0}, {"message", "OK"}, {"request_id", TraceId()}, {"data", data}});
+}
+
+void SendTikTokAdsError(httplib::Response& res, int code, const std::string& message, int status) {
+  SendJson(res, status,
+           {{"code", code},
+            {"message", message},
+            {"request_id", TraceId()},
+            {"data", nlohmann::json::object()}});
+}
+
 void SendGraphError(httplib::Response& res, int status, int code, int subcode,
                     const std::string& message) {
   nlohmann::json error = {
@@ -123,6 +135,18 @@ void SendStandardError(httplib::Response& res, Flavor flavor, int status,
       SendGoogleError(res, status, reason, message);
       break;
     }
+    case Flavor::kTikTokAds: {
+      int code = kAdsInternalError;
+      int http_status = 200;
+      if (status == 400 || status == 404) code = kAdsInvalidParameter;
+      if (status == 401) code = kAdsInvalidToken;
+      if (status == 403) code = kAdsNoPermission;
+      if (status == 429) code = kAdsTooManyRequests;
+      // Only the 5xx faults change the HTTP status; everything else is 200 with a code.
+      if (status == 500 || status == 503) http_status = status;
+      SendTikTokAdsError(res, code, message, http_status);
+      break;
+    }
   }
   if (status == 429 || status == 503) SetRetryAfter(res, retry_after);
 }
@@ -165,7 +189,11 @@ void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::st
     Log(LogLevel::kError, "handler failed",
         {{"platform", platform}, {"operation", operation}, {"error", error.what()}});
     res.headers.clear();
-    SendStandardError(res, flavor, 500, "internal error");
+    if (flavor == Flavor::kTikTokAds) {
+      SendTikTokAdsError(res, kAdsInternalError, "internal error");  // HTTP 200, code 50000
+    } else {
+      SendStandardError(res, flavor, 500, "internal error");
+    }
   }
   if (fault.has_value() && fault->kind == FaultKind::kLostAnswer) {
     // The call went through; the answer is lost on the way back, as behind a broken proxy.
@@ -345,17 +373,46 @@ std::string VisiblePostId(const Env& env, const Post& post) {
   return visible ? post.key : "";
 }
 
-Figures FiguresOf(const Env& env, const Post& post) {
+Promotion PromotionOf(const Post& post) {
   Promotion promotion;
+  promotion.earlier_spend_cents = post.promotion_earlier_spend_cents;
   if (!post.promotion_daily_budget.empty()) {
     absl::StatusOr<int64_t> budget = ParseCents(post.promotion_daily_budget);
     if (budget.ok()) {
       promotion.daily_budget_cents = *budget;
       promotion.started_at = absl::FromUnixMillis(post.promotion_started_ms);
+      if (post.promotion_ended_ms != 0) {
+        promotion.ended_at = absl::FromUnixMillis(post.promotion_ended_ms);
+      }
     }
   }
+  return promotion;
+}
+
+Figures FiguresOf(const Env& env, const Post& post) {
   return FiguresAt(post.platform, post.key, absl::FromUnixMillis(post.created_ms), env.Now(),
-                   env.audience(), promotion);
+                   env.audience(), PromotionOf(post));
+}
+
+void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms,
+                        absl::Duration day) {
+  const Promotion current = PromotionOf(post);
+  const bool running = post.promoted() && current.daily_budget_cents > 0;
+  if (daily_budget_cents <= 0) {
+    if (running) post.promotion_ended_ms = std::max(now_ms, post.promotion_started_ms);
+    return;
+  }
+  if (running && current.daily_budget_cents == daily_budget_cents) return;
+  // The period so far (running, or ended) becomes earlier spend: the same figure the audience
+  // model shows at this moment, so nothing jumps.
+  if (current.daily_budget_cents > 0) {
+    const int64_t end_ms = running ? now_ms : post.promotion_ended_ms;
+    post.promotion_earlier_spend_cents += SpendCents(
+        current.daily_budget_cents, absl::Milliseconds(end_ms - post.promotion_started_ms), day);
+  }
+  post.promotion_daily_budget = FormatCents(daily_budget_cents);
+  post.promotion_started_ms = now_ms;
+  post.promotion_ended_ms = 0;
 }
 
 absl::StatusOr<Post*> CreatePost(Env& env, State& state, const std::string& platform,

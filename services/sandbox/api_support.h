@@ -41,8 +41,9 @@ struct Env {
   AudienceClock audience() const;
 };
 
-// Whose error bodies a call answers with.
-enum class Flavor { kTikTok, kGraph, kGoogle };
+// Whose error bodies a call answers with. kTikTokAds is TikTok's Marketing API: HTTP 200 with a
+// numeric `code` for most errors.
+enum class Flavor { kTikTok, kGraph, kGoogle, kTikTokAds };
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
 // {"data": {}, "error": {"code", "message", "log_id"}}
@@ -50,6 +51,18 @@ void SendTikTokError(httplib::Response& res, int status, const std::string& code
                      const std::string& message);
 // {"data": data, "error": {"code": "ok", "message": "", "log_id"}}
 void SendTikTokData(httplib::Response& res, const nlohmann::json& data);
+// TikTok's Marketing API: {"code": 0, "message": "OK", "request_id", "data": data}.
+void SendTikTokAdsData(httplib::Response& res, const nlohmann::json& data);
+// {"code": code, "message", "request_id", "data": {}} with HTTP `status` (200 but for the
+// error_500 and error_503 faults).
+void SendTikTokAdsError(httplib::Response& res, int code, const std::string& message,
+                        int status = 200);
+// The Marketing API's codes.
+inline constexpr int kAdsInvalidToken = 40105;
+inline constexpr int kAdsTooManyRequests = 40100;
+inline constexpr int kAdsInvalidParameter = 40002;
+inline constexpr int kAdsNoPermission = 40001;
+inline constexpr int kAdsInternalError = 50000;
 // {"error": {"message", "type": "OAuthException", "code", "error_subcode", "fbtrace_id"}};
 // error_subcode only when nonzero.
 void SendGraphError(httplib::Response& res, int status, int code, int subcode,
@@ -60,7 +73,8 @@ void SendGoogleError(httplib::Response& res, int status, const std::string& reas
 // The platform's usual answer for an HTTP status (400, 401, 403, 404, 429, 500, 503): TikTok
 // invalid_params / access_token_invalid / rate_limit_exceeded / internal_error; Graph codes
 // 100 / 190 (subcode 463) / 4 / 2; Google badRequest / authError / rateLimitExceeded /
-// backendError. A 429 (and a 503) carries Retry-After.
+// backendError; the Marketing API's HTTP 200 with 40002 / 40105 / 40001 / 40100, and 50000
+// with HTTP 500 or 503. A 429 (and a 503) carries Retry-After.
 void SendStandardError(httplib::Response& res, Flavor flavor, int status,
                        const std::string& message, absl::Duration retry_after = absl::Seconds(1));
 
@@ -130,8 +144,16 @@ Processing ProcessingOf(const Env& env, const Post& post);
 // before its public id appears (processed, then --post_id_delay_ms) or a SELF_ONLY one ("").
 std::string VisiblePostId(const Env& env, const Post& post);
 
+// A post's promotion as the audience model takes it (none without a readable budget).
+Promotion PromotionOf(const Post& post);
 // A post's lifetime figures now.
 Figures FiguresOf(const Env& env, const Post& post);
+
+// Sets what a post's promotion spends a day from `now_ms` on (0: stop). A period that ran, or
+// ran and ended, is folded into the earlier spend before a new one starts, so the spend never
+// goes back; stopping records the end, so the spend stops growing. The same budget as the
+// running one changes nothing. `day` is the sandbox day (--day_seconds).
+void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms, absl::Duration day);
 
 // With the store locked: moves `file` to the post's video path, records its size and SHA-256
 // and appends a post created now. The caller fills in the platform's fields and saves.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "services/sandbox/sandbox_testing.h"
 
@@ -58,6 +61,30 @@ TEST(ApiSupportTest, EachPlatformHasItsOwnErrorBody) {
   SendStandardError(bad, Flavor::kGraph, 400, "bad");
   EXPECT_EQ(Body(bad)["error"]["code"], 100);
   EXPECT_FALSE(Body(bad)["error"].contains("error_subcode"));
+
+  // TikTok's Marketing API: HTTP 200 with a code, but for the 5xx faults.
+  for (const auto& [status, code, http_status] :
+       std::vector<std::tuple<int, int, int>>{{400, 40002, 200},
+                                              {401, 40105, 200},
+                                              {403, 40001, 200},
+                                              {429, 40100, 200},
+                                              {500, 50000, 500},
+                                              {503, 50000, 503}}) {
+    httplib::Response ads;
+    SendStandardError(ads, Flavor::kTikTokAds, status, "m", absl::Seconds(4));
+    EXPECT_EQ(ads.status, http_status) << status;
+    EXPECT_EQ(Body(ads)["code"], code) << status;
+    EXPECT_EQ(Body(ads)["message"], "m");
+    EXPECT_TRUE(Body(ads)["request_id"].is_string());
+    EXPECT_TRUE(Body(ads)["data"].is_object());
+    EXPECT_EQ(ads.get_header_value("Retry-After"), status == 429 || status == 503 ? "4" : "");
+  }
+  httplib::Response data;
+  SendTikTokAdsData(data, {{"campaign_id", "1"}});
+  EXPECT_EQ(data.status, 200);
+  EXPECT_EQ(Body(data)["code"], 0);
+  EXPECT_EQ(Body(data)["message"], "OK");
+  EXPECT_EQ(Body(data)["data"]["campaign_id"], "1");
 }
 
 class RunCallTest : public ::testing::Test {
@@ -125,6 +152,60 @@ TEST_F(RunCallTest, AnExceptionBecomesThePlatforms500) {
           [](const httplib::Request&, httplib::Response&) { throw std::runtime_error("bug"); });
   EXPECT_EQ(res.status, 500);
   EXPECT_EQ(Body(res)["error"]["code"], 2);
+}
+
+TEST_F(RunCallTest, AnExceptionIsTheMarketingApis50000WithHttp200) {
+  httplib::Request req;
+  httplib::Response res;
+  RunCall(sandbox_.env(), Flavor::kTikTokAds, "tiktok_ads", "ad", req, res,
+          [](const httplib::Request&, httplib::Response&) { throw std::runtime_error("bug"); });
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(Body(res)["code"], 50000);
+}
+
+TEST(PromotionTest, PeriodsStartStopAndResumeWithoutTheSpendGoingBack) {
+  const absl::Duration day = absl::Hours(24);
+  const int64_t hour = 3600 * 1000;
+  const int64_t start = 1700000000000;
+  Post post;
+  EXPECT_FALSE(post.promoted());
+  SetPromotionBudget(post, 0, start, day);  // nothing to stop
+  EXPECT_EQ(post.promotion_daily_budget, "");
+  SetPromotionBudget(post, 2400, start, day);
+  EXPECT_TRUE(post.promoted());
+  EXPECT_EQ(post.promotion_daily_budget, "24.00");
+  EXPECT_EQ(post.promotion_started_ms, start);
+  auto spend = [&](int64_t now_ms) {
+    const Promotion promotion = PromotionOf(post);
+    const Figures figures = FiguresAt("tiktok", "p", absl::FromUnixMillis(start),
+                                      absl::FromUnixMillis(now_ms), AudienceClock{}, promotion);
+    return figures.spend_cents;
+  };
+  EXPECT_EQ(spend(start + 6 * hour), 600);
+  SetPromotionBudget(post, 2400, start + 6 * hour, day);  // the same budget: no new period
+  EXPECT_EQ(post.promotion_started_ms, start);
+  SetPromotionBudget(post, 0, start + 6 * hour, day);  // stop
+  EXPECT_FALSE(post.promoted());
+  EXPECT_EQ(post.promotion_ended_ms, start + 6 * hour);
+  EXPECT_EQ(post.promotion_daily_budget, "24.00");  // the last period's, for the feed
+  EXPECT_EQ(spend(start + 30 * hour), 600);
+  SetPromotionBudget(post, 0, start + 30 * hour, day);  // stopped already: the end stays
+  EXPECT_EQ(post.promotion_ended_ms, start + 6 * hour);
+  SetPromotionBudget(post, 4800, start + 30 * hour, day);  // resume at another budget
+  EXPECT_TRUE(post.promoted());
+  EXPECT_EQ(post.promotion_earlier_spend_cents, 600);
+  EXPECT_EQ(spend(start + 30 * hour), 600);
+  EXPECT_EQ(spend(start + 33 * hour), 1200);
+  SetPromotionBudget(post, 2400, start + 33 * hour, day);  // a change while running
+  EXPECT_EQ(post.promotion_earlier_spend_cents, 1200);
+  EXPECT_EQ(spend(start + 39 * hour), 1800);
+  // Odd amounts round down once per period, never up.
+  Post odd;
+  SetPromotionBudget(odd, 2001, 0, day);
+  SetPromotionBudget(odd, 0, hour, day);
+  EXPECT_EQ(PromotionOf(odd).daily_budget_cents, 2001);
+  SetPromotionBudget(odd, 2001, 2 * hour, day);
+  EXPECT_EQ(odd.promotion_earlier_spend_cents, 83);  // 2001 / 24 = 83.375
 }
 
 TEST(AuthorizeTest, AcceptsLiveTokensOnly) {

@@ -53,21 +53,30 @@ AudienceTraits TraitsOf(const std::string& platform, const std::string& post_id)
   return traits;
 }
 
+int64_t SpendCents(int64_t daily_budget_cents, absl::Duration elapsed, absl::Duration day) {
+  if (daily_budget_cents <= 0 || elapsed <= absl::ZeroDuration()) return 0;
+  const int64_t elapsed_ms = absl::ToInt64Milliseconds(elapsed);
+  const int64_t day_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(day));
+  return static_cast<int64_t>(static_cast<__int128>(daily_budget_cents) * elapsed_ms / day_ms);
+}
+
 Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
                   absl::Time now, const AudienceClock& clock, const Promotion& promotion) {
   const AudienceTraits traits = TraitsOf(platform, post_id);
   Figures figures;
   const double days = std::max(0.0, absl::FDivDuration(now - created_at, clock.day));
   figures.organic_views = Floor(traits.reach * (1 - std::exp(-days / 2)));
-  if (promotion.daily_budget_cents > 0 && now > promotion.started_at) {
-    // The daily budget is spent evenly over each sandbox day: integer cents, never a float.
-    const int64_t elapsed_ms = absl::ToInt64Milliseconds(now - promotion.started_at);
-    const int64_t day_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(clock.day));
-    const __int128 spent =
-        static_cast<__int128>(promotion.daily_budget_cents) * elapsed_ms / day_ms;
-    figures.spend_cents = static_cast<int64_t>(spent);
-    figures.paid_views = static_cast<int64_t>(spent * 1000 / std::max<int64_t>(1, clock.cpm_cents));
+  // Paid views are what the promotion has spent so far, bought at the CPM.
+  figures.spend_cents = promotion.earlier_spend_cents;
+  if (promotion.daily_budget_cents > 0) {
+    const absl::Time end = std::min(now, promotion.ended_at);
+    if (end > promotion.started_at) {
+      figures.spend_cents +=
+          SpendCents(promotion.daily_budget_cents, end - promotion.started_at, clock.day);
+    }
   }
+  figures.paid_views = static_cast<int64_t>(static_cast<__int128>(figures.spend_cents) * 1000 /
+                                            std::max<int64_t>(1, clock.cpm_cents));
   figures.views = figures.organic_views + figures.paid_views;
   const double views = static_cast<double>(figures.views);
   figures.likes = Floor(views * traits.like_rate);

@@ -26,9 +26,13 @@ struct AudienceTraits {
 
 AudienceTraits TraitsOf(const std::string& platform, const std::string& post_id);
 
+// A post's paid promotion: the running (or last) period at `daily_budget_cents` from
+// `started_at` until `ended_at` (InfiniteFuture while it runs), plus what earlier periods spent.
 struct Promotion {
   int64_t daily_budget_cents = 0;  // 0: not promoted
   absl::Time started_at = absl::InfinitePast();
+  absl::Time ended_at = absl::InfiniteFuture();
+  int64_t earlier_spend_cents = 0;
 };
 
 struct AudienceClock {
@@ -50,6 +54,10 @@ struct Figures {
   int64_t conversions = 0;
   int64_t spend_cents = 0;
 };
+
+// What a daily budget spends over `elapsed`, spread evenly over each sandbox `day`: whole cents,
+// rounded down, never a float. Nothing for a period that has not begun.
+int64_t SpendCents(int64_t daily_budget_cents, absl::Duration elapsed, absl::Duration day);
 
 Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
                   absl::Time now, const AudienceClock& clock, const Promotion& promotion = {});

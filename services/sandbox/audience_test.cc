@@ -97,5 +97,29 @@ TEST(AudienceTest, PromotionSpendsItsDailyBudgetEvenlyOnPaidViews) {
   EXPECT_GE(half_day.likes, organic.likes);
 }
 
+TEST(AudienceTest, AnEndedPromotionStopsSpendingAndEarlierSpendCounts) {
+  Promotion promotion;
+  promotion.daily_budget_cents = 2500;
+  promotion.started_at = kCreated;
+  promotion.ended_at = kCreated + absl::Hours(12);
+  promotion.earlier_spend_cents = 100;
+  const Figures ended =
+      FiguresAt("tiktok", "q", kCreated, kCreated + absl::Hours(48), kClock, promotion);
+  EXPECT_EQ(ended.spend_cents, 100 + 1250);
+  EXPECT_EQ(ended.paid_views, 1350);
+  const Figures during =
+      FiguresAt("tiktok", "q", kCreated, kCreated + absl::Hours(6), kClock, promotion);
+  EXPECT_EQ(during.spend_cents, 100 + 625);
+  EXPECT_EQ(SpendCents(2500, absl::Hours(12), absl::Hours(24)), 1250);
+  EXPECT_EQ(SpendCents(2001, absl::Hours(1), absl::Hours(24)), 83);
+  EXPECT_EQ(SpendCents(2500, -absl::Hours(1), absl::Hours(24)), 0);
+  // At a $12.50 CPM, paid views are spend * 1000 / 1250, rounded down.
+  AudienceClock dear;
+  dear.cpm_cents = 1250;
+  EXPECT_EQ(
+      FiguresAt("tiktok", "q", kCreated, kCreated + absl::Hours(48), dear, promotion).paid_views,
+      1080);
+}
+
 }  // namespace
 }  // namespace cf::sandbox

@@ -41,7 +41,25 @@ nlohmann::json PostJson(const Env& env, const httplib::Request& req, const Post&
           {"created_at", FormatTime(post.created_ms, true)},
           {"status", PostStatus(env, post)},
           {"fail_reason", post.fail_reason},
-          {"promotion_daily_budget", post.promotion_daily_budget}};
+          {"promotion_daily_budget", post.promotion_daily_budget},
+          {"promoted", post.promoted()},
+          {"promotion_started_at",
+           post.promotion_daily_budget.empty() ? "" : FormatTime(post.promotion_started_ms, true)},
+          {"promotion_ended_at",
+           post.promotion_ended_ms == 0 ? "" : FormatTime(post.promotion_ended_ms, true)}};
+}
+
+// The feed's line about a post's promotion ("" for a post never promoted).
+std::string PromotionText(const Post& post) {
+  if (post.promotion_daily_budget.empty()) return "";
+  if (post.promoted()) {
+    return absl::StrCat(
+        "<br><span class=\"promoted\">promoted: ", HtmlEscape(post.promotion_daily_budget),
+        " USD a day since ", HtmlEscape(FormatTime(post.promotion_started_ms, true)), "</span>");
+  }
+  return absl::StrCat("<br><span class=\"promotion-ended\">promotion ended ",
+                      HtmlEscape(FormatTime(post.promotion_ended_ms, true)), " (was ",
+                      HtmlEscape(post.promotion_daily_budget), " USD a day)</span>");
 }
 
 void ListPosts(Env& env, const httplib::Request& req, httplib::Response& res) {
@@ -77,8 +95,10 @@ void Tokens(Env& env, const httplib::Request& req, httplib::Response& res, bool 
   const std::string platform = Param(req, "platform");
   const std::string account = TokenAccountOf(platform);
   if (account.empty()) {
-    return ControlError(res, 400,
-                        "platform must be tiktok, instagram, facebook, meta, youtube or google");
+    return ControlError(
+        res, 400,
+        "platform must be tiktok, tiktok_ads, instagram, facebook, meta, youtube or "
+        "google");
   }
   auto lock = env.store->Lock();
   TokenAccount& tokens = env.store->state().Tokens(account);
@@ -133,6 +153,7 @@ void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
       "<style>body{font-family:sans-serif;margin:1em}section{margin-bottom:2em}"
       ".post{display:inline-block;vertical-align:top;width:260px;margin:0 1em 1em 0}"
       "video{width:240px;max-height:427px;background:#000}.meta{font-size:12px;color:#555}"
+      ".promoted{color:#b00;font-weight:bold}"
       "</style></head><body>\n<h1>Sandbox feed</h1>\n",
       absl::StrFormat("<p class=\"meta\">processing %d ms, post id delay %d ms, day %g s, "
                       "rate scale %g, cpm %s, TikTok audited: %s</p>\n",
@@ -157,7 +178,8 @@ void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
           HtmlEscape(VisiblePostId(env, post).empty() ? "(none yet)" : VisiblePostId(env, post)),
           " &middot; ", HtmlEscape(PostStatus(env, post)), " &middot; ", HtmlEscape(post.privacy),
           "<br>flags: ", HtmlEscape(FlagsText(post.flags)), "<br>key ", HtmlEscape(post.key),
-          " &middot; ", HtmlEscape(FormatTime(post.created_ms, true)), "</p></div>\n");
+          " &middot; ", HtmlEscape(FormatTime(post.created_ms, true)), PromotionText(post),
+          "</p></div>\n");
     }
     if (shown == 0) absl::StrAppend(&html, "<p class=\"meta\">no posts</p>\n");
     absl::StrAppend(&html, "</section>\n");
@@ -170,7 +192,7 @@ void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
 }  // namespace
 
 std::string TokenAccountOf(const std::string& platform) {
-  if (platform == "tiktok") return "tiktok";
+  if (platform == "tiktok" || platform == "tiktok_ads") return "tiktok";
   if (platform == "instagram" || platform == "facebook" || platform == "meta") return "meta";
   if (platform == "youtube" || platform == "google") return "google";
   return "";

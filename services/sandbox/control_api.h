@@ -19,8 +19,8 @@ std::string PostStatus(const Env& env, const Post& post);
 
 std::string HtmlEscape(const std::string& text);
 
-// The token account a control API platform name means: instagram and facebook share "meta",
-// youtube is "google". "" for an unknown name.
+// The token account a control API platform name means: tiktok_ads (the Marketing API) is
+// "tiktok", instagram and facebook share "meta", youtube is "google". "" for an unknown name.
 std::string TokenAccountOf(const std::string& platform);
 
 }  // namespace cf::sandbox

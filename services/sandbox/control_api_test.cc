@@ -143,6 +143,46 @@ TEST_F(ControlApiTest, AffiliateReportCountsClicksAndPromotionSpend) {
   EXPECT_EQ(report["spend"], "10.00");
 }
 
+TEST_F(ControlApiTest, PostsAndTheFeedShowThePromotion) {
+  const std::string key =
+      AddPost("tiktok", "7300000000000000011", "promo", testing::MakeVideo("p.mp4"));
+  AddPost("tiktok", "7300000000000000012", "plain", testing::MakeVideo("q.mp4"));
+  auto post_json = [&] {
+    return JsonOf(sandbox_.Call("GET", "/_sandbox/posts?platform=tiktok"))["posts"][0];
+  };
+  EXPECT_FALSE(post_json()["promoted"]);
+  EXPECT_EQ(post_json()["promotion_daily_budget"], "");
+  std::string feed = sandbox_.Call("GET", "/").body;
+  EXPECT_FALSE(absl::StrContains(feed, "promoted:"));
+  EXPECT_FALSE(absl::StrContains(feed, "promotion ended"));
+  {
+    Env& env = sandbox_.env();
+    auto lock = env.store->Lock();
+    SetPromotionBudget(*env.store->state().FindPost("tiktok", key), 2500, env.NowMs(),
+                       env.audience().day);
+  }
+  EXPECT_TRUE(post_json()["promoted"]);
+  EXPECT_EQ(post_json()["promotion_daily_budget"], "25.00");
+  EXPECT_NE(post_json()["promotion_started_at"], "");
+  EXPECT_EQ(post_json()["promotion_ended_at"], "");
+  feed = sandbox_.Call("GET", "/").body;
+  EXPECT_TRUE(absl::StrContains(feed, "promoted: 25.00 USD a day since ")) << feed;
+  EXPECT_EQ(feed.find("promoted:"), feed.rfind("promoted:"));  // the one post only
+  {
+    Env& env = sandbox_.env();
+    auto lock = env.store->Lock();
+    SetPromotionBudget(*env.store->state().FindPost("tiktok", key), 0, env.NowMs(),
+                       env.audience().day);
+  }
+  EXPECT_FALSE(post_json()["promoted"]);
+  EXPECT_NE(post_json()["promotion_ended_at"], "");
+  feed = sandbox_.Call("GET", "/").body;
+  EXPECT_FALSE(absl::StrContains(feed, "promoted:"));
+  EXPECT_TRUE(absl::StrContains(feed, "promotion ended ")) << feed;
+  EXPECT_TRUE(absl::StrContains(feed, "(was 25.00 USD a day)")) << feed;
+  EXPECT_EQ(TokenAccountOf("tiktok_ads"), "tiktok");
+}
+
 TEST(PostStatusTest, TikTokIdsAppearAfterProcessingAndTheDelay) {
   TestSandbox sandbox;
   Post post;

@@ -11,6 +11,7 @@ namespace {
 const std::map<std::string, std::vector<std::string>>& Operations() {
   static const auto* operations = new std::map<std::string, std::vector<std::string>>{
       {"tiktok", {"creator_info", "init", "upload", "status", "video_query", "token"}},
+      {"tiktok_ads", {"campaign", "adgroup", "ad", "status", "get"}},
       {"instagram", {"create_container", "container_status", "publish", "list_media", "insights"}},
       {"facebook", {"start", "transfer", "finish", "video_status", "insights"}},
       {"meta", {"token"}},

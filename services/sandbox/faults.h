@@ -25,7 +25,7 @@ struct Fault {
 };
 
 struct FaultRule {
-  std::string platform;  // tiktok, instagram, facebook, meta, youtube, google
+  std::string platform;  // tiktok, tiktok_ads, instagram, facebook, meta, youtube, google
   std::string operation;
   Fault fault;
   int64_t times = 0;  // calls left to fail; -1: by probability instead

@@ -101,6 +101,10 @@ TEST(FaultsTest, RefusesBadRulesAndAddsNothing) {
   EXPECT_EQ(faults.ToJson()["faults"].size(), 0u);
   EXPECT_TRUE(CheckOperation("google", "token").ok());
   EXPECT_TRUE(CheckOperation("facebook", "transfer").ok());
+  for (const char* operation : {"campaign", "adgroup", "ad", "status", "get"}) {
+    EXPECT_TRUE(CheckOperation("tiktok_ads", operation).ok()) << operation;
+  }
+  EXPECT_FALSE(CheckOperation("tiktok_ads", "init").ok());
 }
 
 TEST(FaultsTest, ClearRemovesEveryRule) {

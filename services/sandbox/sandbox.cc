@@ -5,6 +5,7 @@
 #include "common/log/log.h"
 #include "services/sandbox/control_api.h"
 #include "services/sandbox/meta_api.h"
+#include "services/sandbox/tiktok_ads_api.h"
 #include "services/sandbox/tiktok_api.h"
 #include "services/sandbox/videos.h"
 #include "services/sandbox/youtube_api.h"
@@ -53,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const Options& options,
         SendJson(res, 500, {{"error", "internal error"}});
       });
   RegisterTikTok(server, env);
+  RegisterTikTokAds(server, env);
   RegisterMeta(server, env);
   RegisterYouTube(server, env);
   RegisterControl(server, env);

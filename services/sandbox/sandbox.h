@@ -1,6 +1,6 @@
 // The sandbox server: the store, faults, rate limits and background fetches behind one
-// httplib server that speaks TikTok, Instagram, Facebook and YouTube (README.md). main.cc runs
-// it; tests run it in-process with a clock they move by hand.
+// httplib server that speaks TikTok (posting and Spark Ads), Instagram, Facebook and YouTube
+// (README.md). main.cc runs it; tests run it in-process with a clock they move by hand.
 #ifndef CF_SERVICES_SANDBOX_SANDBOX_H_
 #define CF_SERVICES_SANDBOX_SANDBOX_H_
 

@@ -275,6 +275,180 @@ TEST(SandboxServerTest, TikTokPublishFlow) {
   EXPECT_TRUE(WaitUntil([&] { return TikTokViews(sandbox, id) > first; }, kDeadline));
 }
 
+// --- TikTok Marketing API (Spark Ads) ---
+
+const std::string kAds = "/tiktok-business/open_api/v1.3";
+const std::string kAdvertiser = "7000000000000000001";
+
+http::Response AdsPost(SandboxProcess& sandbox, const std::string& path, const std::string& body,
+                       const std::string& token = "sandbox-access") {
+  return Call("POST", sandbox.Url(kAds + path), body,
+              {{"Access-Token", token}, {"Content-Type", "application/json"}});
+}
+
+// The data of a successful Marketing API answer (HTTP 200, code 0).
+nlohmann::json AdsData(const http::Response& response) {
+  EXPECT_EQ(response.status, 200) << response.body;
+  const nlohmann::json json = JsonOf(response);
+  EXPECT_EQ(json.value("code", int64_t{-1}), 0) << response.body;
+  return json.contains("data") ? json["data"] : nlohmann::json::object();
+}
+
+// An ad group body; `budget` is the JSON number's text as sent.
+std::string AdGroupBody(const std::string& campaign_id, const std::string& budget,
+                        const std::string& name) {
+  nlohmann::json body = {{"advertiser_id", kAdvertiser},
+                         {"campaign_id", campaign_id},
+                         {"adgroup_name", name},
+                         {"placement_type", "PLACEMENT_TYPE_NORMAL"},
+                         {"placements", {"PLACEMENT_TIKTOK"}},
+                         {"budget_mode", "BUDGET_MODE_DAY"},
+                         {"budget", 0},
+                         {"schedule_type", "SCHEDULE_FROM_NOW"},
+                         {"schedule_start_time", "2026-01-01 00:00:00"},
+                         {"optimization_goal", "REACH"},
+                         {"billing_event", "CPM"},
+                         {"bid_type", "BID_TYPE_NO_BID"}};
+  std::string text = body.dump();
+  const std::string zero = "\"budget\":0";
+  text.replace(text.find(zero), zero.size(), "\"budget\":" + budget);
+  return text;
+}
+
+std::string AdBody(const std::string& adgroup_id, const std::string& post_id) {
+  return nlohmann::json{{"advertiser_id", kAdvertiser},
+                        {"adgroup_id", adgroup_id},
+                        {"creatives",
+                         {{{"ad_name", "Spark " + post_id},
+                           {"identity_type", "TT_USER"},
+                           {"identity_id", "sandbox-open-id"},
+                           {"ad_format", "SINGLE_VIDEO"},
+                           {"tiktok_item_id", post_id}}}}}
+      .dump();
+}
+
+// The affiliate report's spend in cents (-1 when unreadable).
+int64_t SpendCents(SandboxProcess& sandbox, const std::string& post_id) {
+  std::string spend = JsonOf(sandbox.Get("/affiliate/v1/report?platform=tiktok&post_id=" + post_id))
+                          .value("spend", "");
+  const size_t dot = spend.find('.');
+  int64_t cents = -1;
+  if (dot == std::string::npos || spend.size() != dot + 3) return -1;
+  spend.erase(dot, 1);
+  return absl::SimpleAtoi(spend, &cents) ? cents : -1;
+}
+
+// adgroup/get filtered to one ad group: its entry (null when not found).
+nlohmann::json FindAdGroup(SandboxProcess& sandbox, const std::string& adgroup_id) {
+  const std::string query =
+      Encode({{"advertiser_id", kAdvertiser},
+              {"filtering", nlohmann::json{{"adgroup_ids", {adgroup_id}}}.dump()}});
+  nlohmann::json list = AdsData(Call("GET", sandbox.Url(kAds + "/adgroup/get/?" + query), "",
+                                     {{"Access-Token", "sandbox-access"}}))["list"];
+  return list.is_array() && list.size() == 1 ? list[0] : nlohmann::json();
+}
+
+bool Promoted(SandboxProcess& sandbox, const std::string& post_id) {
+  const nlohmann::json posts = JsonOf(sandbox.Get("/_sandbox/posts?platform=tiktok"))["posts"];
+  for (const nlohmann::json& post : posts) {
+    if (post.value("key", "") == post_id) return post.value("promoted", false);
+  }
+  return false;
+}
+
+TEST(SandboxServerTest, TikTokSparkAdsPromoteAPostUntilDisabled) {
+  SandboxProcess sandbox(FastFlags());  // a sandbox day is 2 s
+  const std::string video = ReadAll(MakeVideo("spark.mp4"));
+  const std::string post_id = TikTokPostId(sandbox, TikTokPublish(sandbox, video, "Spark #ad"));
+  ASSERT_EQ(post_id.size(), 19u);
+
+  // An invalid token: HTTP 200 with code 40105.
+  const std::string campaign_body = nlohmann::json{
+      {"advertiser_id", kAdvertiser},
+      {"campaign_name", "Spark"},
+      {"objective_type", "VIDEO_VIEWS"},
+      {"budget_mode",
+       "BUDGET_MODE_INFINITE"}}.dump();
+  http::Response invalid = AdsPost(sandbox, "/campaign/create/", campaign_body, "not-a-token");
+  EXPECT_EQ(invalid.status, 200);
+  EXPECT_EQ(JsonOf(invalid)["code"], 40105);
+
+  const std::string campaign =
+      AdsData(AdsPost(sandbox, "/campaign/create/", campaign_body)).value("campaign_id", "");
+  ASSERT_FALSE(campaign.empty());
+  http::Response under =
+      AdsPost(sandbox, "/adgroup/create/", AdGroupBody(campaign, "19.99", "Low"));
+  EXPECT_EQ(under.status, 200);
+  EXPECT_EQ(JsonOf(under)["code"], 40002);
+  EXPECT_EQ(JsonOf(under)["message"], "budget must be at least 20.00 per day");
+  const std::string group =
+      AdsData(AdsPost(sandbox, "/adgroup/create/", AdGroupBody(campaign, "25.00", "Daily")))
+          .value("adgroup_id", "");
+  ASSERT_FALSE(group.empty());
+  EXPECT_EQ(SpendCents(sandbox, post_id), 0);
+  const nlohmann::json ad_ids =
+      AdsData(AdsPost(sandbox, "/ad/create/", AdBody(group, post_id)))["ad_ids"];
+  ASSERT_EQ(ad_ids.size(), 1u);
+  EXPECT_TRUE(Promoted(sandbox, post_id));
+
+  // The spend grows with the sandbox's days.
+  int64_t spend = 0;
+  ASSERT_TRUE(WaitUntil([&] { return (spend = SpendCents(sandbox, post_id)) > 0; }, kDeadline));
+  const int64_t first = spend;
+  ASSERT_TRUE(WaitUntil([&] { return SpendCents(sandbox, post_id) > first; }, kDeadline));
+
+  // DISABLE: the spend stops growing. Watched for most of a sandbox day ($18 of budget).
+  const nlohmann::json disabled = AdsData(AdsPost(
+      sandbox, "/adgroup/status/update/",
+      nlohmann::json{
+          {"advertiser_id", kAdvertiser}, {"adgroup_ids", {group}}, {"operation_status", "DISABLE"}}
+          .dump()));
+  EXPECT_EQ(disabled["adgroup_ids"], nlohmann::json::array({group}));
+  EXPECT_FALSE(Promoted(sandbox, post_id));
+  const int64_t stopped = SpendCents(sandbox, post_id);
+  EXPECT_GT(stopped, first);
+  const absl::Time until = absl::Now() + absl::Milliseconds(1500);
+  int checks = 0;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        EXPECT_EQ(SpendCents(sandbox, post_id), stopped);
+        ++checks;
+        return absl::Now() >= until;
+      },
+      kDeadline));
+  EXPECT_GE(checks, 2);
+  EXPECT_EQ(FindAdGroup(sandbox, group).value("operation_status", ""), "DISABLE");
+
+  // lost_answer on ad: the client sees a 502, yet the ad exists and the post is promoted; the
+  // ad group is found.
+  const std::string second =
+      TikTokPostId(sandbox, TikTokPublish(sandbox, ReadAll(MakeVideo("spark2.mp4", 2)), "Two"));
+  const std::string group2 =
+      AdsData(AdsPost(sandbox, "/adgroup/create/", AdGroupBody(campaign, "20.00", "Second")))
+          .value("adgroup_id", "");
+  sandbox.AddFault({{"platform", "tiktok_ads"}, {"operation", "ad"}, {"kind", "lost_answer"}});
+  http::Response lost = AdsPost(sandbox, "/ad/create/", AdBody(group2, second));
+  EXPECT_EQ(lost.status, 502);
+  EXPECT_TRUE(lost.body.empty());
+  const nlohmann::json found = FindAdGroup(sandbox, group2);
+  EXPECT_EQ(found.value("adgroup_id", ""), group2);
+  EXPECT_EQ(found.value("campaign_id", ""), campaign);
+  EXPECT_EQ(found.value("operation_status", ""), "ENABLE");
+  EXPECT_EQ(found["budget"], 20.0);
+  EXPECT_TRUE(Promoted(sandbox, second));
+  EXPECT_TRUE(WaitUntil([&] { return SpendCents(sandbox, second) > 0; }, kDeadline));
+
+  // A restart keeps the campaign, both ad groups, the ads and the promotions.
+  sandbox.Restart();
+  EXPECT_EQ(FindAdGroup(sandbox, group).value("operation_status", ""), "DISABLE");
+  EXPECT_EQ(FindAdGroup(sandbox, group2).value("operation_status", ""), "ENABLE");
+  EXPECT_EQ(SpendCents(sandbox, post_id), stopped);
+  EXPECT_TRUE(Promoted(sandbox, second));
+  const std::string feed = Call("GET", sandbox.Url("/")).body;
+  EXPECT_NE(feed.find("promoted: 20.00 USD a day"), std::string::npos);
+  EXPECT_NE(feed.find("(was 25.00 USD a day)"), std::string::npos);
+}
+
 // --- Instagram ---
 
 TEST(SandboxServerTest, InstagramPublishFlow) {

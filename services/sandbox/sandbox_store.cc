@@ -13,13 +13,22 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Post, platform, key, account, ca
                                                 privacy, flags, video_sha256, video_bytes,
                                                 created_ms, probed, fail_reason, duration_s,
                                                 publish_id, container_id, promotion_daily_budget,
-                                                promotion_started_ms)
+                                                promotion_started_ms, promotion_ended_ms,
+                                                promotion_earlier_spend_cents)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Upload, platform, id, publish_id, post_key, account,
                                                 total_bytes, chunk_size, chunk_count,
                                                 received_bytes, created_ms, completed_ms, request)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Container, id, account, video_url, caption, params,
                                                 created_ms, status_code, status, media_key,
                                                 video_sha256, video_bytes, duration_s)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdCampaign, id, advertiser_id, name, objective_type,
+                                                budget_mode, created_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdGroup, id, advertiser_id, campaign_id, name,
+                                                budget_cents, schedule_start_time, operation_status,
+                                                request, created_ms, modified_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ad, id, advertiser_id, adgroup_id, name,
+                                                identity_type, identity_id, tiktok_item_id,
+                                                created_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TokenAccount, valid, expired, refresh_revoked,
                                                 issued)
 
@@ -38,7 +47,10 @@ nlohmann::json ToJson(const State& state) {
           {"posts", state.posts},
           {"uploads", state.uploads},
           {"containers", state.containers},
-          {"tokens", state.tokens}};
+          {"tokens", state.tokens},
+          {"campaigns", state.campaigns},
+          {"adgroups", state.adgroups},
+          {"ads", state.ads}};
 }
 
 absl::StatusOr<State> StateFromJson(const nlohmann::json& json) {
@@ -50,6 +62,9 @@ absl::StatusOr<State> StateFromJson(const nlohmann::json& json) {
     state.uploads = json.value("uploads", std::map<std::string, Upload>{});
     state.containers = json.value("containers", std::map<std::string, Container>{});
     state.tokens = json.value("tokens", std::map<std::string, TokenAccount>{});
+    state.campaigns = json.value("campaigns", std::map<std::string, AdCampaign>{});
+    state.adgroups = json.value("adgroups", std::map<std::string, AdGroup>{});
+    state.ads = json.value("ads", std::map<std::string, Ad>{});
   } catch (const std::exception& error) {
     return absl::InvalidArgumentError(absl::StrCat("unreadable sandbox state: ", error.what()));
   }

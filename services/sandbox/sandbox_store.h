@@ -1,7 +1,7 @@
-// Everything the sandbox remembers: posts, Instagram containers, upload sessions, tokens. One
-// mutex guards it; after each change the whole state is rewritten to <data_dir>/state.json
-// (temp file, fsync, rename), so a restart finds exactly what was answered. Videos live beside
-// it under <data_dir>/videos/<platform>/<key>.mp4.
+// Everything the sandbox remembers: posts, Instagram containers, upload sessions, tokens and
+// Spark Ads. One mutex guards it; after each change the whole state is rewritten to
+// <data_dir>/state.json (temp file, fsync, rename), so a restart finds exactly what was
+// answered. Videos live beside it under <data_dir>/videos/<platform>/<key>.mp4.
 #ifndef CF_SERVICES_SANDBOX_SANDBOX_STORE_H_
 #define CF_SERVICES_SANDBOX_SANDBOX_STORE_H_
 
@@ -37,9 +37,15 @@ struct Post {
   double duration_s = 0;
   std::string publish_id;    // TikTok's publish id
   std::string container_id;  // Instagram's container
-  // Promotion (paid views at --cpm): a decimal daily budget ("" = none) and its start.
+  // Promotion (paid views at --cpm; TikTok's Spark Ads set it): the decimal daily budget of the
+  // running or last period ("" = never promoted), that period's start and end (0 while it runs),
+  // and what the periods before it spent. Promoted now: a budget and no end.
   std::string promotion_daily_budget;
   int64_t promotion_started_ms = 0;
+  int64_t promotion_ended_ms = 0;
+  int64_t promotion_earlier_spend_cents = 0;
+
+  bool promoted() const { return !promotion_daily_budget.empty() && promotion_ended_ms == 0; }
 };
 
 // An upload in progress or done: a TikTok init, a Facebook upload session, a YouTube resumable
@@ -76,6 +82,41 @@ struct Container {
   double duration_s = 0;
 };
 
+// TikTok's Marketing API (Spark Ads): a campaign, its ad groups (each with a daily budget in
+// whole cents) and their ads, each pointing at a TikTok post. Ids are decimal strings.
+struct AdCampaign {
+  std::string id;
+  std::string advertiser_id;
+  std::string name;
+  std::string objective_type;
+  std::string budget_mode;
+  int64_t created_ms = 0;
+};
+
+struct AdGroup {
+  std::string id;
+  std::string advertiser_id;
+  std::string campaign_id;
+  std::string name;
+  int64_t budget_cents = 0;                           // per day
+  std::string schedule_start_time;                    // as sent: "YYYY-MM-DD HH:MM:SS" (UTC)
+  std::string operation_status = "ENABLE";            // ENABLE or DISABLE
+  nlohmann::json request = nlohmann::json::object();  // the other fields as sent
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+};
+
+struct Ad {
+  std::string id;
+  std::string advertiser_id;
+  std::string adgroup_id;
+  std::string name;
+  std::string identity_type;
+  std::string identity_id;
+  std::string tiktok_item_id;  // the TikTok post's key
+  int64_t created_ms = 0;
+};
+
 // The access tokens of one account ("tiktok", "meta", "google").
 struct TokenAccount {
   std::vector<std::string> valid = {"sandbox-access"};
@@ -90,6 +131,11 @@ struct State {
   std::map<std::string, Upload> uploads;
   std::map<std::string, Container> containers;
   std::map<std::string, TokenAccount> tokens;
+  // Spark Ads, by id (ids of one kind have the same number of digits: map order is the order
+  // they were made in).
+  std::map<std::string, AdCampaign> campaigns;
+  std::map<std::string, AdGroup> adgroups;
+  std::map<std::string, Ad> ads;
 
   Post* FindPost(const std::string& platform, const std::string& key);
   TokenAccount& Tokens(const std::string& account);
