@@ -325,6 +325,112 @@ TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   EXPECT_EQ(Posts(), before);
 }
 
+// Posts one small video to the sandbox's TikTok and waits for its confirmation.
+absl::StatusOr<Advanced> PostToTikTok(TikTokApi& api, const std::string& path,
+                                      const std::string& privacy) {
+  PostRequest post;
+  post.platform = "tiktok";
+  post.video_path = path;
+  post.privacy = privacy;
+  testing::CommandOutput(
+      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+      "yuv420p '" +
+      path + "'");
+  post.video_bytes = std::ifstream(path, std::ios::ate | std::ios::binary).tellg();
+  post.caption = "Glow, " + privacy;
+  MemoryContext context;
+  absl::StatusOr<Advanced> step;
+  const bool ended = testing::WaitUntil([&] {
+    step = api.Advance(post, context.handle, context);
+    return !step.ok() || step->done;
+  });
+  if (!ended) return absl::DeadlineExceededError("the post was not confirmed in 30 s");
+  return step;
+}
+
+// An unaudited TikTok app may post only privately: a public post is refused by TikTok (not
+// retried); a private one is posted and confirmed without a public id, with a note.
+TEST(TikTokTest, AnUnauditedAppPostsOnlyPrivately) {
+  Sandbox sandbox({"--tiktok_audited=false"});
+  ASSERT_TRUE(sandbox.ready);
+  TikTokConfig config;
+  config.base_url = sandbox.url + "/tiktok";
+  config.poll_interval = absl::Milliseconds(50);
+  TikTokApi api(config, std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr));
+  absl::StatusOr<CreatorLimits> limits = api.Limits();
+  ASSERT_TRUE(limits.ok()) << limits.status();
+  EXPECT_EQ(limits->privacy_options, std::vector<std::string>{"private"});
+
+  absl::StatusOr<Advanced> refused = PostToTikTok(api, sandbox.media_dir + "/public.mp4", "public");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "only privately"));
+
+  absl::StatusOr<Advanced> hidden =
+      PostToTikTok(api, sandbox.media_dir + "/private.mp4", "private");
+  ASSERT_TRUE(hidden.ok()) << hidden.status();
+  EXPECT_TRUE(hidden->result.post_id.empty());
+  EXPECT_TRUE(absl::StrContains(hidden->result.note, "private")) << hidden->result.note;
+}
+
+// A posted TikTok video promoted as a Spark Ad in the sandbox: a budget under TikTok's
+// minimum is refused by the platform, a lost answer to the ad group is found again (never a
+// second ad group), the spend shows in the affiliate report, and Stop disables the ad group.
+TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
+  Sandbox sandbox({"--day_seconds=2"});
+  ASSERT_TRUE(sandbox.ready);
+  auto tokens = std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr);
+  TikTokConfig config;
+  config.base_url = sandbox.url + "/tiktok";
+  config.poll_interval = absl::Milliseconds(50);
+  TikTokApi api(config, tokens);
+  absl::StatusOr<Advanced> posted = PostToTikTok(api, sandbox.media_dir + "/ad.mp4", "public");
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  const std::string post_id = posted->result.post_id;
+  ASSERT_FALSE(post_id.empty());
+
+  TikTokAdsConfig ads_config;
+  ads_config.base_url = sandbox.url + "/tiktok-business/open_api/v1.3";
+  ads_config.advertiser_id = "7000000000000000001";
+  ads_config.identity_id = "creator";
+  TikTokSparkAds ads(ads_config, tokens);
+  std::string handle;
+  auto record = [](const std::string&) { return absl::OkStatus(); };
+  absl::Status low = ads.Start(post_id, 1999, &handle, record);
+  EXPECT_EQ(low.code(), absl::StatusCode::kFailedPrecondition) << low;
+  EXPECT_TRUE(absl::StrContains(low.message(), "40002")) << low;
+
+  handle.clear();
+  sandbox.Fault("tiktok_ads", "adgroup", "lost_answer");
+  absl::Status lost = ads.Start(post_id, 2500, &handle, record);
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
+  absl::Status started = ads.Start(post_id, 2500, &handle, record);
+  ASSERT_TRUE(started.ok()) << started;
+  const nlohmann::json made = nlohmann::json::parse(handle, nullptr, false);
+  ASSERT_TRUE(made.is_object()) << handle;
+  EXPECT_FALSE(made.value("ad_id", "").empty()) << handle;
+  const std::string groups_path =
+      "/tiktok-business/open_api/v1.3/adgroup/get/?advertiser_id=7000000000000000001&filtering=" +
+      UrlEncode(nlohmann::json{{"campaign_ids", {made.value("campaign_id", "")}}}.dump());
+  // One ad group for the campaign: the lost one was found, not made again.
+  http::Request get;
+  get.url = sandbox.url + groups_path;
+  get.headers = {{"Access-Token", "sandbox-access"}};
+  nlohmann::json listed = nlohmann::json::parse(http::Send(get)->body, nullptr, false);
+  ASSERT_TRUE(listed.contains("data")) << listed.dump();
+  EXPECT_EQ(listed["data"]["list"].size(), 1u) << listed.dump();
+
+  auto spend = [&] {
+    nlohmann::json report = nlohmann::json::parse(
+        sandbox.Get("/affiliate/v1/report?platform=tiktok&post_id=" + post_id).body, nullptr,
+        false);
+    return report.is_object() ? report.value("spend", "") : "";
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return !spend().empty() && spend() != "0.00"; })) << spend();
+  ASSERT_TRUE(ads.Stop(handle).ok());
+  listed = nlohmann::json::parse(http::Send(get)->body, nullptr, false);
+  EXPECT_TRUE(absl::StrContains(listed.dump(), "DISABLE")) << listed.dump();
+}
+
 INSTANTIATE_TEST_SUITE_P(
     EveryPlatform, PlatformsTest,
     ::testing::Values(Case{"tiktok", "upload", "tiktok"}, Case{"instagram", "publish", "meta"},
