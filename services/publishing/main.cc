@@ -217,7 +217,8 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   return platforms;
 }
 
-// Marks assemblies published after their posts are confirmed, every `interval`, until stopped.
+// Marks assemblies published after their posts are confirmed, and starts the promotions asked
+// for with their publishes, every `interval`, until stopped.
 class Marker {
  public:
   Marker(cf::publishing::Publishing* publishing, absl::Duration interval)
@@ -229,6 +230,7 @@ class Marker {
       while (!stopping_) {
         lock.unlock();
         publishing_->MarkPublishedAssemblies();
+        publishing_->StartRequestedPromotions();
         lock.lock();
         wake_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stopping_; });
       }

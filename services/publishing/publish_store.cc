@@ -419,6 +419,23 @@ std::string PublishStore::PromotionHandle(const std::string& id) {
   return rows.ok() && !rows->empty() ? (*rows)[0][0].as<std::string>() : "";
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::RequestedPromotions(
+    int limit) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotions_requested",
+      "SELECT p.id::text, j.publish_snapshot->>'promotion_budget' FROM cf_publish_jobs j JOIN "
+      "cf_published_content p ON p.id = j.published_content_id WHERE j.job_state = 'done' AND "
+      "j.publish_snapshot ? 'promotion_budget' AND p.platform_post_id IS NOT NULL AND "
+      "COALESCE(p.promotion_status, 'none') IN ('none', 'pending') ORDER BY j.updated_at LIMIT $1",
+      limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, std::string>> requested;
+  for (const pqxx::row& row : *rows) {
+    requested.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  return requested;
+}
+
 absl::StatusOr<int> PublishStore::YouTubeUploadsSince(absl::Time since) {
   absl::StatusOr<pqxx::result> rows = pool_->Read(
       "youtube_uploads_since",

@@ -86,6 +86,9 @@ class PublishStore {
   absl::StatusOr<v1::PublishedContent> SetPromotion(const std::string& id, const std::string& state,
                                                     const std::string& note);
   std::string PromotionHandle(const std::string& id);
+  // Confirmed posts whose publish asked for a promotion that has not started (or was cut
+  // short): (published content id, daily budget), oldest first.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RequestedPromotions(int limit);
 
   // YouTube publishes queued or started since `since` (each costs an upload's quota).
   absl::StatusOr<int> YouTubeUploadsSince(absl::Time since);

@@ -211,11 +211,6 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
   if (std::optional<v1::Publish> first = store_->FindByRequestId(request.request_id())) {
     return *first;
   }
-  if (!request.promotion_budget().empty() &&
-      request.promotion_budget().find_first_not_of("0.") != std::string::npos) {
-    return absl::FailedPreconditionError(
-        "promotion is not offered yet: publish without promotion_budget");
-  }
   absl::StatusOr<assembly::v1::Assembly> found =
       assemblies_->GetAssembly(request.assembled_content_id(), call);
   if (!found.ok()) return found.status();
@@ -253,6 +248,27 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
   if (!post.ok()) return post.status();
   absl::Status acceptable = CheckAcceptable(assembly, privacy, *post);
   if (!acceptable.ok()) return acceptable;
+  // A promotion asked for with the publish starts once the platform confirms the post; what
+  // the platform would refuse is refused now.
+  const int64_t promotion_cents = CentsOf(request.promotion_budget());
+  if (promotion_cents > 0) {
+    auto promotion = promotions_.find(platform);
+    if (promotion == promotions_.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("promotion on ", platform,
+                       " is not offered by this service: publish without "
+                       "promotion_budget"));
+    }
+    if (promotion_cents < promotion->second->MinimumDailyBudgetCents()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          platform, " promotes a post at ", MoneyText(promotion->second->MinimumDailyBudgetCents()),
+          " a day at least; asked for ", MoneyText(promotion_cents)));
+    }
+    if (privacy != "public") {
+      return absl::FailedPreconditionError("only a public post can be promoted");
+    }
+    snapshot["promotion_budget"] = MoneyText(promotion_cents);
+  }
   NewPublish publish{assembly.id(), platform, request.request_id(), privacy, scheduled, snapshot};
   return store_->Create(publish);
 }
@@ -447,6 +463,26 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
     if (!stopped.ok()) return stopped;  // still spending: say so, and let the caller retry
   }
   return store_->SetPromotion(request.id(), "completed", "");
+}
+
+int Publishing::StartRequestedPromotions(int limit) {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> requested =
+      store_->RequestedPromotions(limit);
+  if (!requested.ok()) return 0;
+  int started = 0;
+  for (const auto& [content_id, budget] : *requested) {
+    v1::StartPromotionRequest request;
+    request.set_id(content_id);
+    request.set_budget(budget);
+    absl::StatusOr<v1::PublishedContent> promoted = StartPromotion(request);
+    if (promoted.ok()) {
+      ++started;
+    } else {
+      Log(LogLevel::kWarning, "the promotion asked for with a publish did not start",
+          {{"published_content", content_id}, {"error", std::string(promoted.status().message())}});
+    }
+  }
+  return started;
 }
 
 int Publishing::MarkPublishedAssemblies(int limit) {

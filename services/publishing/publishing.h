@@ -60,6 +60,10 @@ class Publishing {
   // many. Run after each publish and on a timer, so a crash between the post and the mark
   // only delays it.
   int MarkPublishedAssemblies(int limit = 50);
+  // Starts the promotions asked for with PublishContent (promotion_budget) once their posts
+  // are confirmed, and continues interrupted ones; returns how many are active now. Run with
+  // the marker.
+  int StartRequestedPromotions(int limit = 20);
 
  private:
   // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.

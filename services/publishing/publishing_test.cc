@@ -400,6 +400,32 @@ TEST_F(PublishingTest, AnInterruptedPromotionContinuesAndARefusedOneFails) {
   EXPECT_EQ(promotion_.stopped.back(), "campaign-7303");
 }
 
+// A promotion asked for with the publish: checked up front, started once the post is
+// confirmed.
+TEST_F(PublishingTest, APromotionAskedForWithThePublishStartsOnceItIsPosted) {
+  v1::PublishContentRequest request = Request(Ready("facebook").id(), "fb-promoted");
+  request.set_promotion_budget("30.00");
+  EXPECT_TRUE(absl::StrContains(Refusal(request), "not offered")) << Refusal(request);
+  request = Request(Ready("tiktok").id(), "too-little");
+  request.set_promotion_budget("5");
+  EXPECT_TRUE(absl::StrContains(Refusal(request), "20.00 a day")) << Refusal(request);
+  EXPECT_EQ(PublishRows(), 0);
+
+  request.set_request_id("promoted");
+  request.set_promotion_budget("30");
+  v1::Publish publish = publishing_.PublishContent(request, {}).value();
+  EXPECT_EQ(publishing_.StartRequestedPromotions(), 0);  // not posted yet
+  jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  const jobs::Completion done = PublishedCompletion("7399", "", absl::InfinitePast(), "");
+  ASSERT_TRUE(store_.queue()->Complete(lease, done.set_sql, done.args, done.then_sql).value());
+  EXPECT_EQ(publishing_.StartRequestedPromotions(), 1);
+  v1::PublishedContent content =
+      store_.GetPublished(store_.Get(publish.id())->published_content_id()).value();
+  EXPECT_EQ(content.promotion_status(), v1::PROMOTION_STATUS_ACTIVE);
+  EXPECT_EQ(content.promotion_budget(), "30.00");
+  EXPECT_EQ(publishing_.StartRequestedPromotions(), 0);  // once
+}
+
 TEST_F(PublishingTest, PromotionWhereTheAdapterOffersNoneIsRefused) {
   const std::string post = Posted(store_, publishing_, Ready("facebook").id(), "fb-1");
   v1::StartPromotionRequest start;
