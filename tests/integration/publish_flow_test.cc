@@ -270,6 +270,24 @@ TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
     EXPECT_FALSE(stats.spend().empty());
   }
 
+  // Promotion: a Spark Ad for the TikTok post (the first published), refused on Facebook.
+  publishing::v1::StartPromotionRequest promote;
+  promote.set_id(published[0].published_content_id());
+  promote.set_budget("25.00");
+  publishing::v1::PublishedContent promoted;
+  grpc::Status promotion = publishing_stub_->StartPromotion(Context().get(), promote, &promoted);
+  ASSERT_TRUE(promotion.ok()) << promotion.error_message();
+  EXPECT_EQ(promoted.promotion_status(), publishing::v1::PROMOTION_STATUS_ACTIVE);
+  EXPECT_EQ(promoted.promotion_budget(), "25.00");
+  publishing::v1::StopPromotionRequest stop;
+  stop.set_id(promoted.id());
+  publishing::v1::PublishedContent stopped;
+  ASSERT_TRUE(publishing_stub_->StopPromotion(Context().get(), stop, &stopped).ok());
+  EXPECT_EQ(stopped.promotion_status(), publishing::v1::PROMOTION_STATUS_COMPLETED);
+  promote.set_id(published[2].published_content_id());
+  EXPECT_EQ(publishing_stub_->StartPromotion(Context().get(), promote, &promoted).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
   // The sandbox's feed shows every post with its video, which plays (it is the rendered file).
   http::Response page_html = Fetch(sandbox_url_ + "/");
   ASSERT_EQ(page_html.status, 200);
