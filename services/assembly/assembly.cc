@@ -78,21 +78,6 @@ nlohmann::json AssetJson(const std::string& id, const std::string& url,
 
 }  // namespace
 
-std::string PlatformName(v1::Platform platform) {
-  switch (platform) {
-    case v1::PLATFORM_TIKTOK:
-      return "tiktok";
-    case v1::PLATFORM_INSTAGRAM:
-      return "instagram";
-    case v1::PLATFORM_FACEBOOK:
-      return "facebook";
-    case v1::PLATFORM_YOUTUBE:
-      return "youtube";
-    default:
-      return "";
-  }
-}
-
 absl::StatusOr<v1::AssemblyOptions> Assemblies::CheckOptions(
     const v1::AssemblyOptions& requested, const platforms::PlatformSpec& platform) const {
   v1::AssemblyOptions options = requested;

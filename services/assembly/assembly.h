@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "cf/assembly/v1/assembly.pb.h"
 #include "common/server/call_context.h"
+#include "services/assembly/assembly_client.h"
 #include "services/assembly/assembly_store.h"
 #include "services/assembly/voice.h"
 #include "services/catalog/catalog_client.h"
@@ -62,9 +63,6 @@ class Assemblies {
 // List pages: 20 by default, at most 100.
 inline constexpr int kDefaultPageSize = 20;
 inline constexpr int kMaxPageSize = 100;
-
-// "tiktok" for PLATFORM_TIKTOK ("" for unspecified).
-std::string PlatformName(v1::Platform platform);
 
 }  // namespace cf::assembly
 

@@ -6,6 +6,29 @@
 
 namespace cf::assembly {
 
+std::string PlatformName(v1::Platform platform) {
+  switch (platform) {
+    case v1::PLATFORM_TIKTOK:
+      return "tiktok";
+    case v1::PLATFORM_INSTAGRAM:
+      return "instagram";
+    case v1::PLATFORM_FACEBOOK:
+      return "facebook";
+    case v1::PLATFORM_YOUTUBE:
+      return "youtube";
+    default:
+      return "";
+  }
+}
+
+v1::Platform PlatformOf(const std::string& name) {
+  for (v1::Platform platform :
+       {v1::PLATFORM_TIKTOK, v1::PLATFORM_INSTAGRAM, v1::PLATFORM_FACEBOOK, v1::PLATFORM_YOUTUBE}) {
+    if (PlatformName(platform) == name) return platform;
+  }
+  return v1::PLATFORM_UNSPECIFIED;
+}
+
 AssemblyClient::AssemblyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration max_wait)
     : stub_(v1::AssemblyService::NewStub(std::move(channel))), max_wait_(max_wait) {}
 

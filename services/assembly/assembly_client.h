@@ -15,6 +15,10 @@
 
 namespace cf::assembly {
 
+// "tiktok" for PLATFORM_TIKTOK ("" for unspecified), and back (unspecified for an unknown name).
+std::string PlatformName(v1::Platform platform);
+v1::Platform PlatformOf(const std::string& name);
+
 class AssemblySource {
  public:
   virtual ~AssemblySource() = default;

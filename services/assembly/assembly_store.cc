@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/create_once.h"
 #include "common/db/values.h"
+#include "services/assembly/assembly_client.h"
 
 namespace cf::assembly {
 namespace {
@@ -39,14 +40,6 @@ bool BoolIn(const nlohmann::json& object, const char* key, bool fallback) {
   return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
-v1::Platform PlatformFromDb(const std::string& name) {
-  if (name == "tiktok") return v1::PLATFORM_TIKTOK;
-  if (name == "instagram") return v1::PLATFORM_INSTAGRAM;
-  if (name == "facebook") return v1::PLATFORM_FACEBOOK;
-  if (name == "youtube") return v1::PLATFORM_YOUTUBE;
-  return v1::PLATFORM_UNSPECIFIED;
-}
-
 v1::AssemblyState StateFromDb(const std::string& status) {
   if (status == "draft") return v1::ASSEMBLY_STATE_DRAFT;
   if (status == "rendering") return v1::ASSEMBLY_STATE_RENDERING;
@@ -63,7 +56,7 @@ v1::Assembly RowToAssembly(const pqxx::row& row) {
   assembly.set_script_id(row[2].as<std::string>());
   for (const std::string& id : db::ReadTextArray(row[3])) assembly.add_video_ids(id);
   for (const std::string& id : db::ReadTextArray(row[4])) assembly.add_image_ids(id);
-  assembly.set_platform(PlatformFromDb(row[5].as<std::string>()));
+  assembly.set_platform(PlatformOf(row[5].as<std::string>()));
   assembly.set_caption(row[6].as<std::string>());
   for (const std::string& tag : db::ReadTextArray(row[7])) assembly.add_hashtags(tag);
   assembly.set_compliance_disclosure(row[8].as<std::string>());

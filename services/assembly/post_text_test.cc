@@ -82,7 +82,8 @@ TEST(PostTextTest, AnOverlongPostIsFittedToTheLimit) {
   for (const auto& platform : platforms::AllPlatforms()) {
     SCOPED_TRACE(platform.name);
     PostText post = ComposePost(product, wordy, platform);
-    EXPECT_LE(CaptionLength(platforms::PostedCaption(post.caption, post.hashtags)), platform.caption_limit);
+    EXPECT_LE(CaptionLength(platforms::PostedCaption(post.caption, post.hashtags)),
+              platform.caption_limit);
     EXPECT_TRUE(absl::StartsWith(post.caption, "#ad \xc2\xb7 Commission earned Tired"));
     EXPECT_TRUE(absl::EndsWith(post.caption, "\xe2\x80\xa6")) << "the cut is marked";
     EXPECT_LE(static_cast<int>(post.hashtags.size()), platform.hashtag_limit);

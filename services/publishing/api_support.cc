@@ -43,6 +43,32 @@ absl::StatusOr<std::string> TokenSource::RenewAfter(const std::string& seen) {
   return access_token_;
 }
 
+TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpoint,
+                                std::vector<std::pair<std::string, std::string>> client,
+                                absl::Duration timeout) {
+  return [=](const std::string&, std::string* refresh_token) -> absl::StatusOr<std::string> {
+    http::Request request;
+    request.method = "POST";
+    request.url = url;
+    request.timeout = timeout;
+    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    std::vector<std::pair<std::string, std::string>> fields = client;
+    fields.push_back({"grant_type", "refresh_token"});
+    fields.push_back({"refresh_token", *refresh_token});
+    request.body = FormEncode(fields);
+    absl::StatusOr<http::Response> response = http::Send(request);
+    if (!response.ok()) return response.status();
+    const nlohmann::json body = JsonOf(response->body);
+    const std::string token = TextAt(body, "access_token");
+    if (response->status != 200 || token.empty()) {
+      return RenewalRefused(endpoint, *response, TextAt(body, "error"));
+    }
+    const std::string rotated = TextAt(body, "refresh_token");
+    if (!rotated.empty()) *refresh_token = rotated;
+    return token;
+  };
+}
+
 absl::StatusOr<http::Response> SendAuthorized(
     TokenSource& tokens, const std::function<http::Request(const std::string& token)>& make,
     const std::function<bool(const http::Response&)>& expired) {

@@ -40,6 +40,12 @@ class TokenSource {
   std::string refresh_token_;
 };
 
+// An OAuth 2 refresh (grant_type=refresh_token, form-encoded, with the app's `client` fields)
+// at `url`, named `endpoint` in errors. A rotated refresh token in the answer replaces the old.
+TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpoint,
+                                std::vector<std::pair<std::string, std::string>> client,
+                                absl::Duration timeout);
+
 // Sends the request `make` builds for a token. When `expired` says the answer means the token
 // expired, renews it once and sends again; expired twice is PERMISSION_DENIED. Transport
 // failures are statuses; any HTTP answer is a Response.

@@ -2,9 +2,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cf/assembly/v1/assembly.pb.h"
 #include "common/db/create_once.h"
 #include "common/db/values.h"
+#include "services/assembly/assembly_client.h"
 
 namespace cf::publishing {
 namespace {
@@ -42,14 +42,6 @@ const std::string& PublishedColumns() {
   return *columns;
 }
 
-assembly::v1::Platform PlatformFromDb(const std::string& name) {
-  if (name == "tiktok") return assembly::v1::PLATFORM_TIKTOK;
-  if (name == "instagram") return assembly::v1::PLATFORM_INSTAGRAM;
-  if (name == "facebook") return assembly::v1::PLATFORM_FACEBOOK;
-  if (name == "youtube") return assembly::v1::PLATFORM_YOUTUBE;
-  return assembly::v1::PLATFORM_UNSPECIFIED;
-}
-
 v1::Privacy PrivacyFromDb(const std::string& privacy) {
   if (privacy == "friends") return v1::PRIVACY_FRIENDS;
   if (privacy == "private") return v1::PRIVACY_PRIVATE;
@@ -71,7 +63,7 @@ v1::Publish RowToPublish(const pqxx::row& row) {
   v1::Publish publish;
   publish.set_id(row[0].as<std::string>());
   publish.set_assembled_content_id(row[1].as<std::string>());
-  publish.set_platform(PlatformFromDb(row[2].as<std::string>()));
+  publish.set_platform(assembly::PlatformOf(row[2].as<std::string>()));
   publish.set_request_id(row[3].as<std::string>());
   publish.set_state(
       StateOf(row[4].as<std::string>(), row[5].as<std::string>(), row[18].as<bool>()));
@@ -106,7 +98,7 @@ v1::PublishedContent RowToPublished(const pqxx::row& row) {
   v1::PublishedContent content;
   content.set_id(row[0].as<std::string>());
   content.set_assembled_content_id(row[1].as<std::string>());
-  content.set_platform(PlatformFromDb(row[2].as<std::string>()));
+  content.set_platform(assembly::PlatformOf(row[2].as<std::string>()));
   content.set_platform_post_id(row[3].as<std::string>());
   content.set_platform_url(row[4].as<std::string>());
   content.set_promotion_budget(row[5].as<std::string>());

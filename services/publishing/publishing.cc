@@ -91,24 +91,9 @@ absl::Time StartOfYouTubeDay(absl::Time now) {
 
 }  // namespace
 
-std::string PlatformName(assembly::v1::Platform platform) {
-  switch (platform) {
-    case assembly::v1::PLATFORM_TIKTOK:
-      return "tiktok";
-    case assembly::v1::PLATFORM_INSTAGRAM:
-      return "instagram";
-    case assembly::v1::PLATFORM_FACEBOOK:
-      return "facebook";
-    case assembly::v1::PLATFORM_YOUTUBE:
-      return "youtube";
-    default:
-      return "";
-  }
-}
-
 absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
                                          const std::string& privacy, const PostRequest& post) {
-  const std::string platform_name = PlatformName(assembly.platform());
+  const std::string platform_name = assembly::PlatformName(assembly.platform());
   const platforms::PlatformSpec* platform = platforms::FindPlatform(platform_name);
   if (platform == nullptr) {
     return absl::FailedPreconditionError("the assembly has no platform this service knows");
@@ -224,7 +209,7 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
         "assembly ", assembly.id(), " is ", assembly::v1::AssemblyState_Name(assembly.state()),
         "; only a ready (rendered) assembly can be published"));
   }
-  const std::string platform = PlatformName(assembly.platform());
+  const std::string platform = assembly::PlatformName(assembly.platform());
   const std::string privacy = PrivacyName(request.privacy());
   std::vector<std::string> hashtags(assembly.hashtags().begin(), assembly.hashtags().end());
   // The URL this service serves the file under (an assembly made before the media folder was
@@ -297,7 +282,7 @@ absl::StatusOr<v1::ListPublishesResponse> Publishing::ListPublishes(
   if (!violations.empty()) return violations.Build();
   absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) return page_size.status();
-  PublishFilter filter{request.assembled_content_id(), PlatformName(request.platform()),
+  PublishFilter filter{request.assembled_content_id(), assembly::PlatformName(request.platform()),
                        JobStateOf(request.state())};
   const std::string filters = absl::StrCat("ListPublishes|", filter.assembled_content_id, "|",
                                            filter.platform, "|", filter.job_state);
@@ -340,7 +325,7 @@ absl::StatusOr<v1::ListPublishedContentResponse> Publishing::ListPublishedConten
   if (!violations.empty()) return violations.Build();
   absl::StatusOr<int> page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
   if (!page_size.ok()) return page_size.status();
-  PublishedFilter filter{request.assembled_content_id(), PlatformName(request.platform()),
+  PublishedFilter filter{request.assembled_content_id(), assembly::PlatformName(request.platform()),
                          PromotionName(request.promotion_status())};
   const std::string filters = absl::StrCat("ListPublishedContent|", filter.assembled_content_id,
                                            "|", filter.platform, "|", filter.promotion_status);
@@ -370,7 +355,7 @@ absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsReq
                      " has no public post id (a private TikTok post): the platform reports no "
                      "figures for it"));
   }
-  const std::string platform = PlatformName(content->platform());
+  const std::string platform = assembly::PlatformName(content->platform());
   auto api = platforms_.find(platform);
   if (api == platforms_.end()) {
     return absl::FailedPreconditionError(absl::StrCat("no adapter for platform ", platform));
@@ -411,7 +396,7 @@ absl::StatusOr<v1::PublishedContent> Publishing::StartPromotion(
   if (!violations.empty()) return violations.Build();
   absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(request.id());
   if (!content.ok()) return content.status();
-  const std::string platform = PlatformName(content->platform());
+  const std::string platform = assembly::PlatformName(content->platform());
   auto promotion = promotions_.find(platform);
   if (promotion == promotions_.end()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -457,7 +442,7 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
         absl::StrCat("published content ", request.id(), " is not being promoted (",
                      v1::PromotionStatus_Name(content->promotion_status()), ")"));
   }
-  auto promotion = promotions_.find(PlatformName(content->platform()));
+  auto promotion = promotions_.find(assembly::PlatformName(content->platform()));
   if (promotion != promotions_.end()) {
     absl::Status stopped = promotion->second->Stop(store_->PromotionHandle(request.id()));
     if (!stopped.ok()) return stopped;  // still spending: say so, and let the caller retry

@@ -79,9 +79,6 @@ class Publishing {
   PublishingOptions options_;
 };
 
-// "tiktok" for PLATFORM_TIKTOK ("" for unspecified).
-std::string PlatformName(assembly::v1::Platform platform);
-
 }  // namespace cf::publishing
 
 #endif  // CF_SERVICES_PUBLISHING_PUBLISHING_H_

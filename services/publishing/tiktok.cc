@@ -79,27 +79,9 @@ bool TokenExpired(const http::Response& response) {
 }  // namespace
 
 TokenSource::Renew TikTokRenewal(const TikTokConfig& config) {
-  return [config](const std::string&, std::string* refresh_token) -> absl::StatusOr<std::string> {
-    http::Request request;
-    request.method = "POST";
-    request.url = config.base_url + "/v2/oauth/token/";
-    request.timeout = config.timeout;
-    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-    request.body = FormEncode({{"client_key", config.client_key},
-                               {"client_secret", config.client_secret},
-                               {"grant_type", "refresh_token"},
-                               {"refresh_token", *refresh_token}});
-    absl::StatusOr<http::Response> response = http::Send(request);
-    if (!response.ok()) return response.status();
-    nlohmann::json body = JsonOf(response->body);
-    const std::string token = TextAt(body, "access_token");
-    if (response->status != 200 || token.empty()) {
-      return RenewalRefused("TikTok's token endpoint", *response, TextAt(body, "error"));
-    }
-    const std::string rotated = TextAt(body, "refresh_token");
-    if (!rotated.empty()) *refresh_token = rotated;
-    return token;
-  };
+  return OAuthRefresh(config.base_url + "/v2/oauth/token/", "TikTok's token endpoint",
+                      {{"client_key", config.client_key}, {"client_secret", config.client_secret}},
+                      config.timeout);
 }
 
 TikTokApi::TikTokApi(TikTokConfig config, std::shared_ptr<TokenSource> tokens)

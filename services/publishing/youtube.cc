@@ -65,25 +65,9 @@ int64_t LastByteReceived(const http::Response& response) {
 }  // namespace
 
 TokenSource::Renew GoogleRenewal(const YouTubeConfig& config) {
-  return [config](const std::string&, std::string* refresh_token) -> absl::StatusOr<std::string> {
-    http::Request request;
-    request.method = "POST";
-    request.url = config.token_url;
-    request.timeout = config.timeout;
-    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-    request.body = FormEncode({{"client_id", config.client_id},
-                               {"client_secret", config.client_secret},
-                               {"grant_type", "refresh_token"},
-                               {"refresh_token", *refresh_token}});
-    absl::StatusOr<http::Response> response = http::Send(request);
-    if (!response.ok()) return response.status();
-    nlohmann::json body = JsonOf(response->body);
-    const std::string token = TextAt(body, "access_token");
-    if (response->status != 200 || token.empty()) {
-      return RenewalRefused("Google's token endpoint", *response, TextAt(body, "error"));
-    }
-    return token;
-  };
+  return OAuthRefresh(config.token_url, "Google's token endpoint",
+                      {{"client_id", config.client_id}, {"client_secret", config.client_secret}},
+                      config.timeout);
 }
 
 YouTubeApi::YouTubeApi(YouTubeConfig config, std::shared_ptr<TokenSource> tokens)
