@@ -20,14 +20,14 @@ constexpr int kParameter = 100;
 constexpr int kAlreadyPublished = 9007;
 constexpr int kSessionFinished = 6000;
 constexpr int kWrongOffset = 6001;
-// Added to a code that came with a subcode: 9007/2207027 ("not ready") is not 9007 ("already
-// published").
-constexpr int kHasSubcode = 1 << 24;
 
 bool IsRateLimit(int code) { return code == 4 || code == 17 || code == 32 || code == 613; }
 
-absl::Status WithCode(absl::Status status, int code) {
-  status.SetPayload(kCodePayload, absl::Cord(std::to_string(code)));
+// Keeps Meta's code and subcode with the status ("9007:0"): 9007 with subcode 2207027 ("not
+// ready") is not 9007 alone ("already published").
+absl::Status WithCode(absl::Status status, int64_t code, int64_t subcode) {
+  status.SetPayload(kCodePayload, absl::Cord(absl::StrCat(std::max<int64_t>(0, code), ":",
+                                                          std::max<int64_t>(0, subcode))));
   return status;
 }
 
@@ -56,9 +56,7 @@ absl::Status StatusOfGraphError(const http::Response& response) {
   } else {
     status = absl::FailedPreconditionError("Meta refused the request" + said);
   }
-  const int64_t subcode = CountAt(error, "error_subcode");
-  return WithCode(status,
-                  static_cast<int>(std::max<int64_t>(0, code)) + (subcode > 0 ? kHasSubcode : 0));
+  return WithCode(status, code, CountAt(error, "error_subcode"));
 }
 
 bool TokenExpired(const http::Response& response) {
@@ -72,10 +70,17 @@ std::string Query(const std::vector<std::pair<std::string, std::string>>& fields
 
 }  // namespace
 
-int GraphErrorCode(const absl::Status& status) {
-  auto code = status.GetPayload(kCodePayload);
-  int value = 0;
-  return code.has_value() && absl::SimpleAtoi(std::string(*code), &value) ? value : 0;
+GraphError GraphErrorOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kCodePayload);
+  GraphError error;
+  if (!payload.has_value()) return error;
+  const std::string text(*payload);
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(0, colon), &error.code) ||
+      !absl::SimpleAtoi(text.substr(colon + 1), &error.subcode)) {
+    return GraphError{};
+  }
+  return error;
 }
 
 TokenSource::Renew MetaExchange(const MetaConfig& config) {
@@ -212,6 +217,9 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
     if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
     return Advance(post, "", context);
   }
+  // The platform says no post came of it: the handle goes, so the assembly may be published
+  // again.
+  if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
   return absl::FailedPreconditionError(absl::StrCat(
       "Instagram could not take the video (container ", code, ": ", TextAt(*state, "status"), ")"));
 }
@@ -227,7 +235,8 @@ absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int
     if (media.empty()) return absl::UnavailableError("Meta's publish answer has no media id");
     return Found(media);
   }
-  if (GraphErrorCode(published.status()) != kAlreadyPublished) return published.status();
+  const GraphError refusal = GraphErrorOf(published.status());
+  if (refusal.code != kAlreadyPublished || refusal.subcode != 0) return published.status();
   return FindPublished(started_ms, post, context);
 }
 
@@ -362,6 +371,9 @@ absl::StatusOr<Advanced> FacebookApi::Advance(const PostRequest& post, const std
     return done;
   }
   if (state == "error") {
+    // The platform says no post came of it: the handle goes, so the assembly may be
+    // published again.
+    if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
     return absl::FailedPreconditionError("Facebook could not process the video");
   }
   // A status this adapter does not know: the post exists; keep asking (bounded by the
@@ -401,7 +413,7 @@ absl::Status FacebookApi::TransferAndFinish(const PostRequest& post, const std::
   }
   absl::StatusOr<nlohmann::json> finished =
       graph_->Call("POST", config.video_base_url, videos, fields, context.cancel());
-  if (!finished.ok() && GraphErrorCode(finished.status()) != kSessionFinished) {
+  if (!finished.ok() && GraphErrorOf(finished.status()).code != kSessionFinished) {
     return finished.status();
   }
   return absl::OkStatus();

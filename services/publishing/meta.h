@@ -64,8 +64,13 @@ class GraphClient {
   std::shared_ptr<TokenSource> tokens_;
 };
 
-// Meta's error code in a Graph answer (0 when none), e.g. 9007 for a container published.
-int GraphErrorCode(const absl::Status& status);
+// Meta's error code and subcode in a Graph answer (0 when none), e.g. 9007 without a subcode
+// for a container already published.
+struct GraphError {
+  int64_t code = 0;
+  int64_t subcode = 0;
+};
+GraphError GraphErrorOf(const absl::Status& status);
 
 class InstagramApi final : public PlatformApi {
  public:

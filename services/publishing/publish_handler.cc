@@ -99,7 +99,8 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
   if (post->video_bytes == 0 && !started) {
     return absl::FailedPreconditionError(absl::StrCat("the video ", post->video_path, " is gone"));
   }
-  const absl::Time created = absl::FromUnixSeconds(row[first + 3].as<int64_t>());
+  // When the publish was due (created, or scheduled for): its deadline counts from there.
+  const absl::Time due = absl::FromUnixSeconds(row[first + 3].as<int64_t>());
 
   JobPublishContext publish(context);
   absl::StatusOr<Advanced> advanced = api->second->Advance(*post, lease.external_job_id, publish);
@@ -114,7 +115,7 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
     // the attempts (running out would end the publish as failed, and a publish again would
     // post twice). It keeps asking by the handle until the publish's deadline.
     if ((started || publish.recorded()) && jobs::IsRetryable(status)) {
-      if (absl::Now() - created > give_up_after_) {
+      if (absl::Now() - due > give_up_after_) {
         return absl::FailedPreconditionError(
             absl::StrCat(kOutcomeUnknown, ": the platform has had this post's handle for over ",
                          absl::FormatDuration(give_up_after_), " without confirming it (last: ",

@@ -1,10 +1,13 @@
 #include "services/publishing/publish_store.h"
 
+#include <random>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/create_once.h"
 #include "common/db/values.h"
 #include "services/assembly/assembly_client.h"
+#include "services/publishing/affiliate.h"
 
 namespace cf::publishing {
 namespace {
@@ -134,7 +137,8 @@ jobs::QueueSpec PublishQueueSpec() {
                     {jobs::JobState::kCancelled, "cancelled"}};
   spec.external_job_column = "platform_handle";
   spec.claim_columns =
-      "j.publish_snapshot::text, j.platform, j.privacy, extract(epoch FROM j.created_at)::bigint";
+      "j.publish_snapshot::text, j.platform, j.privacy, extract(epoch FROM GREATEST(j.created_at, "
+      "COALESCE(j.scheduled_time, j.created_at)))::bigint";
   return spec;
 }
 
@@ -169,13 +173,14 @@ absl::StatusOr<v1::Publish> PublishStore::Create(const NewPublish& publish) {
   };
   absl::Status status = db::CreateOnce(pool_, publish.request_id, find, [&](pqxx::work& txn) {
     // What this assembly's publishes say: an unfinished one is named in the refusal; a
-    // published one, or one whose outcome is unknown, means it may not be posted again (the
-    // assembly may not be marked published yet).
+    // published one, or a failed one that still holds the platform's handle (the platform may
+    // have made the post: adapters clear the handle only when the platform says no post was
+    // made), means it may not be posted again (the assembly may not be marked published yet).
     pqxx::result earlier = txn.exec_params(
         "SELECT id::text, job_state FROM cf_publish_jobs WHERE assembled_content_id = $1::uuid "
         "AND (job_state IN ('queued', 'running', 'done') OR (job_state = 'failed' AND "
-        "last_error LIKE $2)) ORDER BY job_state = 'done' DESC LIMIT 1",
-        publish.assembled_content_id, absl::StrCat(kOutcomeUnknown, "%"));
+        "COALESCE(platform_handle, '') <> '')) ORDER BY job_state = 'done' DESC LIMIT 1",
+        publish.assembled_content_id);
     if (!earlier.empty()) {
       const std::string id = earlier[0][0].as<std::string>();
       const std::string state = earlier[0][1].as<std::string>();
@@ -331,17 +336,20 @@ absl::StatusOr<Page<v1::PublishedContent>> PublishStore::ListPublished(
   return page;
 }
 
-absl::StatusOr<std::string> PublishStore::BeginPromotion(const std::string& id,
-                                                         int64_t budget_cents) {
-  std::string handle;
+absl::StatusOr<PromotionLease> PublishStore::BeginPromotion(const std::string& id,
+                                                            int64_t budget_cents) {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  PromotionLease lease{"", static_cast<int64_t>(random() >> 1)};
   absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result rows = txn.exec_params(
         "SELECT COALESCE(promotion_status, 'none'), COALESCE(promotion_handle, ''), "
-        "COALESCE((promotion_budget * 100)::bigint, -1), COALESCE(platform_post_id, '') FROM "
-        "cf_published_content WHERE id = $1::uuid FOR UPDATE",
+        "COALESCE((promotion_budget * 100)::bigint, -1), COALESCE(platform_post_id, ''), "
+        "COALESCE(promotion_lease_until > NOW(), false) FROM cf_published_content WHERE id = "
+        "$1::uuid FOR UPDATE",
         id);
-    if (rows.empty())
+    if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("published content ", id, " not found"));
+    }
     const std::string state = rows[0][0].as<std::string>();
     if (rows[0][3].as<std::string>().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -352,56 +360,95 @@ absl::StatusOr<std::string> PublishStore::BeginPromotion(const std::string& id,
           absl::StrCat("published content ", id, " is already promoted: stop it first"));
     }
     if (state == "pending") {
+      if (rows[0][4].as<bool>()) {
+        return absl::AbortedError(
+            absl::StrCat("a start of ", id, "'s promotion is in progress; ask again in a minute"));
+      }
       // A start that was interrupted: continued, at the budget it began with.
       if (rows[0][2].as<int64_t>() != budget_cents) {
         return absl::FailedPreconditionError(
-            absl::StrCat("a promotion of ", id, " at ", rows[0][2].as<int64_t>() / 100.0,
+            absl::StrCat("a promotion of ", id, " at ", MoneyText(rows[0][2].as<int64_t>()),
                          " a day is being started: call again with that budget, or stop it"));
       }
-      handle = rows[0][1].as<std::string>();
+      lease.handle = rows[0][1].as<std::string>();
+      txn.exec_params(
+          "UPDATE cf_published_content SET promotion_lease_token = $2::bigint, "
+          "promotion_lease_until = NOW() + interval '5 minutes' WHERE id = $1::uuid",
+          id, lease.token);
       return absl::OkStatus();
     }
+    // A new promotion (what an earlier one made was stopped before it ended).
     txn.exec_params(
         "UPDATE cf_published_content SET promotion_status = 'pending', promotion_budget = "
         "$2::bigint / 100.0, promotion_handle = NULL, promotion_note = NULL, "
-        "promotion_started_at = NULL, promotion_ended_at = NULL WHERE id = $1::uuid",
-        id, budget_cents);
+        "promotion_started_at = NULL, promotion_ended_at = NULL, promotion_lease_token = "
+        "$3::bigint, promotion_lease_until = NOW() + interval '5 minutes' WHERE id = $1::uuid",
+        id, budget_cents, lease.token);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return handle;
+  return lease;
 }
 
-absl::Status PublishStore::RecordPromotionHandle(const std::string& id, const std::string& handle) {
+absl::Status PublishStore::RecordPromotionHandle(const std::string& id, int64_t token,
+                                                 const std::string& handle) {
   absl::StatusOr<pqxx::result> rows =
       pool_->Read("promotion_handle",
-                  "UPDATE cf_published_content SET promotion_handle = $2 WHERE id = $1::uuid AND "
-                  "promotion_status = 'pending' RETURNING 1",
-                  id, handle);
+                  "UPDATE cf_published_content SET promotion_handle = $3 WHERE id = $1::uuid AND "
+                  "promotion_status = 'pending' AND promotion_lease_token = $2::bigint RETURNING 1",
+                  id, token, handle);
   if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::AbortedError("the promotion is no longer being started");
+  if (rows->empty()) {
+    return absl::AbortedError("the promotion was stopped (or taken over) while it was starting");
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::PublishedContent> PublishStore::SetPromotion(const std::string& id,
-                                                                const std::string& state,
-                                                                const std::string& note) {
-  // pending -> active (started now) | failed (ended now) | pending (a note);
-  // pending or active -> completed (ended now).
+absl::StatusOr<v1::PublishedContent> PublishStore::EndStart(const std::string& id, int64_t token,
+                                                            const std::string& state,
+                                                            const std::string& note) {
+  // The lease is given back: active (started now), failed (ended now), or still pending with
+  // a note (continued by the next caller).
   absl::StatusOr<pqxx::result> rows = pool_->Read(
-      "promotion_state",
-      "UPDATE cf_published_content SET promotion_status = $2, promotion_note = NULLIF($3, ''), "
-      "promotion_started_at = CASE WHEN $2 = 'active' THEN NOW() ELSE promotion_started_at END, "
-      "promotion_ended_at = CASE WHEN $2 IN ('failed', 'completed') THEN NOW() ELSE "
-      "promotion_ended_at END WHERE id = $1::uuid AND (promotion_status = 'pending' OR "
-      "($2 = 'completed' AND promotion_status = 'active')) RETURNING 1",
-      id, state, note);
+      "promotion_end_start",
+      "UPDATE cf_published_content SET promotion_status = $3, promotion_note = NULLIF($4, ''), "
+      "promotion_started_at = CASE WHEN $3 = 'active' THEN NOW() ELSE promotion_started_at END, "
+      "promotion_ended_at = CASE WHEN $3 = 'failed' THEN NOW() ELSE promotion_ended_at END, "
+      "promotion_lease_token = NULL, promotion_lease_until = NOW() WHERE id = $1::uuid AND "
+      "promotion_status = 'pending' AND promotion_lease_token = $2::bigint RETURNING 1",
+      id, token, state, note);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::AbortedError("the promotion was stopped (or taken over) while it was starting");
+  }
+  return GetPublished(id);
+}
+
+absl::StatusOr<v1::PublishedContent> PublishStore::MarkPromotionStopped(const std::string& id,
+                                                                        const std::string& note) {
+  // Any promotion that began ends completed (a start in progress finds its lease gone).
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotion_stopped",
+      "UPDATE cf_published_content SET promotion_status = CASE WHEN promotion_status = 'failed' "
+      "THEN 'failed' ELSE 'completed' END, promotion_note = NULLIF($2, ''), promotion_ended_at = "
+      "COALESCE(promotion_ended_at, NOW()), promotion_lease_token = NULL WHERE id = $1::uuid AND "
+      "COALESCE(promotion_status, 'none') <> 'none' RETURNING 1",
+      id, note);
   if (!rows.ok()) return rows.status();
   absl::StatusOr<v1::PublishedContent> content = GetPublished(id);
   if (!content.ok() || !rows->empty()) return content;
   return absl::FailedPreconditionError(
-      absl::StrCat("published content ", id, "'s promotion is ",
-                   v1::PromotionStatus_Name(content->promotion_status())));
+      absl::StrCat("published content ", id, " has never been promoted"));
+}
+
+absl::Status PublishStore::RefusePromotion(const std::string& id, const std::string& note) {
+  return pool_
+      ->Read("promotion_refused",
+             "UPDATE cf_published_content SET promotion_status = 'failed', promotion_note = $2, "
+             "promotion_ended_at = NOW() WHERE id = $1::uuid AND COALESCE(promotion_status, "
+             "'none') = 'none'",
+             id, note)
+      .status();
 }
 
 std::string PublishStore::PromotionHandle(const std::string& id) {
@@ -413,12 +460,17 @@ std::string PublishStore::PromotionHandle(const std::string& id) {
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::RequestedPromotions(
     int limit) {
+  // Asked for with the publish and not begun; or begun, interrupted, and idle for half a
+  // minute (a backoff) with no live lease.
   absl::StatusOr<pqxx::result> rows = pool_->Read(
       "promotions_requested",
-      "SELECT p.id::text, j.publish_snapshot->>'promotion_budget' FROM cf_publish_jobs j JOIN "
-      "cf_published_content p ON p.id = j.published_content_id WHERE j.job_state = 'done' AND "
-      "j.publish_snapshot ? 'promotion_budget' AND p.platform_post_id IS NOT NULL AND "
-      "COALESCE(p.promotion_status, 'none') IN ('none', 'pending') ORDER BY j.updated_at LIMIT $1",
+      "SELECT p.id::text, CASE WHEN p.promotion_status = 'pending' THEN (p.promotion_budget * "
+      "100)::bigint::text ELSE j.publish_snapshot->>'promotion_cents' END FROM "
+      "cf_published_content p LEFT JOIN cf_publish_jobs j ON j.id = p.publish_job_id WHERE "
+      "p.platform_post_id IS NOT NULL AND ((COALESCE(p.promotion_status, 'none') = 'none' AND "
+      "j.publish_snapshot ? 'promotion_cents') OR (p.promotion_status = 'pending' AND "
+      "COALESCE(p.promotion_lease_until, 'epoch') < NOW() - interval '30 seconds')) ORDER BY "
+      "p.published_at LIMIT $1",
       limit);
   if (!rows.ok()) return rows.status();
   std::vector<std::pair<std::string, std::string>> requested;

@@ -42,14 +42,19 @@ struct PublishedFilter {
   std::string promotion_status;
 };
 
+struct PromotionLease {
+  std::string handle;  // what the start made so far ("" at first)
+  int64_t token = 0;
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
   std::optional<CreatedCursor> next;
 };
 
-// How a publish that may have posted, but was never confirmed, ends: its error starts so, and
-// its assembly takes no new publish while it stands (Create).
+// How a publish that may have posted, but was never confirmed, ends (its error starts so). Its
+// assembly takes no new publish while a failed publish keeps the platform's handle (Create).
 inline constexpr char kOutcomeUnknown[] = "outcome unknown";
 
 // The queue of publishes: job_state onto status (done is published).
@@ -75,19 +80,27 @@ class PublishStore {
   absl::StatusOr<Page<v1::PublishedContent>> ListPublished(
       const PublishedFilter& filter, const std::optional<CreatedCursor>& after, int page_size);
 
-  // Promotion (cf_published_content's promotion_* columns). BeginPromotion: none, failed or
-  // completed -> pending at `budget_cents` a day, answering "" ; an interrupted start (pending
-  // at the same budget) answers the handle it recorded so far. FAILED_PRECONDITION when
-  // active, or pending at another budget, or the post has no public id.
-  absl::StatusOr<std::string> BeginPromotion(const std::string& id, int64_t budget_cents);
-  absl::Status RecordPromotionHandle(const std::string& id, const std::string& handle);
-  // pending -> `state` ("active", "failed", or "pending" again with a note); pending or
-  // active -> "completed".
-  absl::StatusOr<v1::PublishedContent> SetPromotion(const std::string& id, const std::string& state,
-                                                    const std::string& note);
+  // Promotion (cf_published_content's promotion_* columns), started by one caller at a time
+  // under a lease. BeginPromotion: none, failed or completed -> pending at `budget_cents` a day
+  // (handle ""); an interrupted start (pending at the same budget, its lease run out) is taken
+  // over with the handle it recorded so far. ABORTED while another caller holds the lease;
+  // FAILED_PRECONDITION when active, or pending at another budget, or the post has no public id.
+  absl::StatusOr<PromotionLease> BeginPromotion(const std::string& id, int64_t budget_cents);
+  // ABORTED once the lease is gone (the promotion was stopped, or taken over).
+  absl::Status RecordPromotionHandle(const std::string& id, int64_t token,
+                                     const std::string& handle);
+  // pending -> `state` ("active", "failed", or "pending" with a note), giving the lease back.
+  absl::StatusOr<v1::PublishedContent> EndStart(const std::string& id, int64_t token,
+                                                const std::string& state, const std::string& note);
+  // Any promotion that began -> completed (failed stays failed), ending any start's lease.
+  absl::StatusOr<v1::PublishedContent> MarkPromotionStopped(const std::string& id,
+                                                            const std::string& note);
+  // none -> failed with `note` (a promotion asked for with the publish that cannot start).
+  absl::Status RefusePromotion(const std::string& id, const std::string& note);
   std::string PromotionHandle(const std::string& id);
-  // Confirmed posts whose publish asked for a promotion that has not started (or was cut
-  // short): (published content id, daily budget), oldest first.
+  // What the sweeper starts: (published content id, daily budget in cents as text) of posts
+  // whose publish asked for a promotion not yet begun, and of interrupted starts idle for
+  // half a minute.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RequestedPromotions(int limit);
 
   // YouTube publishes queued or started since `since` (each costs an upload's quota).

@@ -3,6 +3,7 @@
 // confirmed into exactly one cf_published_content row.
 #include "services/publishing/publish_store.h"
 
+#include <atomic>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -211,7 +212,9 @@ TEST_F(PublishStoreTest, ACompletionRacingAHeartbeatRecordsThePostOnce) {
   ASSERT_TRUE(testing::WaitUntil([&] {
     pqxx::connection connection(database_.OwnerConninfo());
     pqxx::nontransaction txn(connection);
-    return txn.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+    return txn.exec(
+                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                  "query LIKE 'WITH done AS (UPDATE cf_publish_jobs%'")[0][0]
                .as<int>() > 0;
   }));
   holding.commit();
@@ -244,15 +247,14 @@ TEST_F(PublishStoreTest, TheWorkerResumesByTheRecordedHandle) {
   EXPECT_EQ(PublishedRows(), 1);
 }
 
-// A publish that ended with its outcome unknown (the platform had its handle, nothing
-// confirmed) blocks a new publish of the assembly; one refused outright does not.
-TEST_F(PublishStoreTest, AnUnknownOutcomeBlocksAnotherPublish) {
+// A publish that failed while the platform held its handle may have posted: its assembly
+// takes no new publish. One that failed before any handle (or whose platform said no post came
+// of it, clearing the handle) does not block.
+TEST_F(PublishStoreTest, AFailureWithTheHandleHeldBlocksAnotherPublish) {
   v1::Publish first = store_.Create(Publish(0, "unknown")).value();
   jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
-  ASSERT_TRUE(store_.queue()
-                  ->Fail(lease, absl::StrCat(kOutcomeUnknown, ": no answer for a day"), false,
-                         absl::ZeroDuration())
-                  .value());
+  ASSERT_TRUE(store_.queue()->RecordExternalJob(lease, "{\"publish_id\": \"p-1\"}").value());
+  ASSERT_TRUE(store_.queue()->Fail(lease, "the worker stopped responding", false, {}).value());
   absl::StatusOr<v1::Publish> blocked = store_.Create(Publish(0, "after-unknown"));
   EXPECT_EQ(blocked.status().code(), absl::StatusCode::kFailedPrecondition) << blocked.status();
   EXPECT_TRUE(absl::StrContains(blocked.status().message(), first.id()));
@@ -261,6 +263,49 @@ TEST_F(PublishStoreTest, AnUnknownOutcomeBlocksAnotherPublish) {
   jobs::Lease other = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
   ASSERT_TRUE(store_.queue()->Fail(other, "TikTok refused the request", false, {}).value());
   EXPECT_TRUE(store_.Create(Publish(1, "after-refusal")).ok());
+}
+
+// A platform that takes the handle, then keeps failing in passing ways.
+class FlakyPlatform final : public PlatformApi {
+ public:
+  std::string name() const override { return "tiktok"; }
+  absl::StatusOr<Advanced> Advance(const PostRequest&, const std::string& handle,
+                                   PublishContext& context) override {
+    ++calls;
+    if (handle.empty() && !context.RecordHandle("publish-7")) return absl::CancelledError("lost");
+    return absl::UnavailableError("status/fetch answered 503");
+  }
+  absl::StatusOr<PostFigures> Figures(const std::string&) override { return PostFigures{}; }
+  std::atomic<int> calls{0};
+};
+
+// Once the platform has the handle, passing failures re-check without spending attempts (so
+// they never end a publish that may have posted as a plain failure); after the deadline it
+// ends as outcome unknown, and the assembly takes no new publish.
+TEST_F(PublishStoreTest, PassingFailuresAfterTheHandleSpendNoAttempts) {
+  FlakyPlatform platform;
+  PublishJobHandler patient(&media_, {{"tiktok", &platform}}, absl::Milliseconds(20),
+                            absl::Hours(1));
+  v1::Publish publish = store_.Create(Publish(0, "flaky")).value();
+  {
+    std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&patient);
+    ASSERT_TRUE(testing::WaitUntil([&] { return platform.calls >= 5; }));
+    workers->Stop();
+  }
+  v1::Publish waiting = store_.Get(publish.id()).value();
+  EXPECT_NE(waiting.state(), v1::PUBLISH_STATE_FAILED) << waiting.error();
+  EXPECT_LE(waiting.attempts(), 1);
+
+  PublishJobHandler impatient(&media_, {{"tiktok", &platform}}, absl::Milliseconds(20),
+                              absl::ZeroDuration());
+  std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&impatient);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return store_.Get(publish.id())->state() == v1::PUBLISH_STATE_FAILED; }));
+  workers->Stop();
+  EXPECT_TRUE(absl::StartsWith(store_.Get(publish.id())->error(), kOutcomeUnknown))
+      << store_.Get(publish.id())->error();
+  EXPECT_EQ(store_.Create(Publish(0, "after-flaky")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {

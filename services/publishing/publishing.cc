@@ -1,5 +1,6 @@
 #include "services/publishing/publishing.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -252,7 +253,7 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
     if (privacy != "public") {
       return absl::FailedPreconditionError("only a public post can be promoted");
     }
-    snapshot["promotion_budget"] = MoneyText(promotion_cents);
+    snapshot["promotion_cents"] = std::to_string(promotion_cents);
   }
   NewPublish publish{assembly.id(), platform, request.request_id(), privacy, scheduled, snapshot};
   return store_->Create(publish);
@@ -394,39 +395,62 @@ absl::StatusOr<v1::PublishedContent> Publishing::StartPromotion(
     violations.Add("budget", "is a daily budget above 0, a decimal with at most two places");
   }
   if (!violations.empty()) return violations.Build();
-  absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(request.id());
+  return Promote(request.id(), cents);
+}
+
+absl::StatusOr<v1::PublishedContent> Publishing::Promote(const std::string& id, int64_t cents) {
+  absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(id);
   if (!content.ok()) return content.status();
   const std::string platform = assembly::PlatformName(content->platform());
-  auto promotion = promotions_.find(platform);
-  if (promotion == promotions_.end()) {
+  auto found = promotions_.find(platform);
+  if (found == promotions_.end()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "promotion on ", platform, " is not offered by this service's ", platform,
         " adapter (only TikTok's Spark Ads are); promote it in the platform's own tools"));
   }
-  const int64_t minimum = promotion->second->MinimumDailyBudgetCents();
+  PromotionApi& promotion = *found->second;
+  const int64_t minimum = promotion.MinimumDailyBudgetCents();
   if (cents < minimum) {
     return absl::FailedPreconditionError(
         absl::StrCat(platform, " promotes a post at ", MoneyText(minimum),
                      " a day at least (the ad account's currency); asked for ", MoneyText(cents)));
   }
-  absl::StatusOr<std::string> handle = store_->BeginPromotion(request.id(), cents);
-  if (!handle.ok()) return handle.status();
-  absl::Status started = promotion->second->Start(
-      content->platform_post_id(), cents, &*handle,
-      [&](const std::string& made) { return store_->RecordPromotionHandle(request.id(), made); });
-  if (started.ok()) return store_->SetPromotion(request.id(), "active", "");
+  absl::StatusOr<PromotionLease> lease = store_->BeginPromotion(id, cents);
+  if (!lease.ok()) return lease.status();
+  std::string handle = lease->handle;
+  absl::Status started =
+      promotion.Start(content->platform_post_id(), cents, &handle, [&](const std::string& made) {
+        return store_->RecordPromotionHandle(id, lease->token, made);
+      });
+  if (started.ok()) {
+    absl::StatusOr<v1::PublishedContent> active = store_->EndStart(id, lease->token, "active", "");
+    if (active.ok() || active.status().code() != absl::StatusCode::kAborted) return active;
+    started = active.status();  // stopped at the last moment: what was made is stopped below
+  }
+  if (started.code() == absl::StatusCode::kAborted) {
+    // StopPromotion ended it while this start ran: whatever the start made after the stop
+    // read the handle must not spend.
+    promotion.Stop(handle).IgnoreError();
+    return absl::FailedPreconditionError(
+        absl::StrCat("the promotion of ", id, " was stopped while it was being started"));
+  }
   if (jobs::IsRetryable(started)) {
-    // Still pending: what was made is recorded, and calling again continues from it.
-    absl::StatusOr<v1::PublishedContent> pending = store_->SetPromotion(
-        request.id(), "pending", absl::StrCat("interrupted: ", started.message()));
+    // Still pending: what was made is recorded; calling again (or the sweeper, after half a
+    // minute) continues from it.
+    absl::StatusOr<v1::PublishedContent> pending = store_->EndStart(
+        id, lease->token, "pending", absl::StrCat("interrupted: ", started.message()));
     if (!pending.ok()) return pending.status();
     return started;
   }
-  // Refused: nothing may keep spending; what was made is stopped (best effort).
-  promotion->second->Stop(store_->PromotionHandle(request.id())).IgnoreError();
-  absl::StatusOr<v1::PublishedContent> failed =
-      store_->SetPromotion(request.id(), "failed", std::string(started.message()));
-  if (!failed.ok()) return failed.status();
+  // Refused. Nothing it made may keep spending: it ends failed only once that is stopped.
+  absl::Status stopped = promotion.Stop(handle);
+  absl::StatusOr<v1::PublishedContent> ended =
+      stopped.ok() ? store_->EndStart(id, lease->token, "failed", std::string(started.message()))
+                   : store_->EndStart(id, lease->token, "pending",
+                                      absl::StrCat("refused (", started.message(),
+                                                   ") and what was made could not be stopped yet (",
+                                                   stopped.message(), "): call StopPromotion"));
+  if (!ended.ok()) return ended.status();
   return started;
 }
 
@@ -436,18 +460,33 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
   if (!valid.ok()) return valid;
   absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(request.id());
   if (!content.ok()) return content.status();
-  if (content->promotion_status() != v1::PROMOTION_STATUS_ACTIVE &&
-      content->promotion_status() != v1::PROMOTION_STATUS_PENDING) {
+  if (content->promotion_status() == v1::PROMOTION_STATUS_NONE) {
     return absl::FailedPreconditionError(
-        absl::StrCat("published content ", request.id(), " is not being promoted (",
-                     v1::PromotionStatus_Name(content->promotion_status()), ")"));
+        absl::StrCat("published content ", request.id(), " has never been promoted"));
   }
   auto promotion = promotions_.find(assembly::PlatformName(content->platform()));
+  if (promotion == promotions_.end() && !store_->PromotionHandle(request.id()).empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the promotion cannot be stopped from here: ", assembly::PlatformName(content->platform()),
+        " promotion is not configured (see CF_TIKTOK_ADS_ACCESS_TOKEN); stop it in the ad "
+        "account"));
+  }
+  // Ended first, so a start still running finds its lease gone and stops what it makes; then
+  // what was made is disabled (again, harmlessly, when calling again after a failure).
+  absl::StatusOr<v1::PublishedContent> ended = store_->MarkPromotionStopped(request.id(), "");
+  if (!ended.ok()) return ended.status();
   if (promotion != promotions_.end()) {
     absl::Status stopped = promotion->second->Stop(store_->PromotionHandle(request.id()));
-    if (!stopped.ok()) return stopped;  // still spending: say so, and let the caller retry
+    if (!stopped.ok()) {
+      store_
+          ->MarkPromotionStopped(
+              request.id(), absl::StrCat("the platform may still be spending (", stopped.message(),
+                                         "): call StopPromotion again"))
+          .IgnoreError();
+      return stopped;
+    }
   }
-  return store_->SetPromotion(request.id(), "completed", "");
+  return store_->GetPublished(request.id());
 }
 
 int Publishing::StartRequestedPromotions(int limit) {
@@ -455,17 +494,20 @@ int Publishing::StartRequestedPromotions(int limit) {
       store_->RequestedPromotions(limit);
   if (!requested.ok()) return 0;
   int started = 0;
-  for (const auto& [content_id, budget] : *requested) {
-    v1::StartPromotionRequest request;
-    request.set_id(content_id);
-    request.set_budget(budget);
-    absl::StatusOr<v1::PublishedContent> promoted = StartPromotion(request);
+  for (const auto& [content_id, cents_text] : *requested) {
+    int64_t cents = 0;
+    if (!absl::SimpleAtoi(cents_text, &cents) || cents <= 0) continue;
+    absl::StatusOr<v1::PublishedContent> promoted = Promote(content_id, cents);
     if (promoted.ok()) {
       ++started;
-    } else {
-      Log(LogLevel::kWarning, "the promotion asked for with a publish did not start",
-          {{"published_content", content_id}, {"error", std::string(promoted.status().message())}});
+      continue;
     }
+    if (promoted.status().code() == absl::StatusCode::kFailedPrecondition) {
+      // Cannot start (e.g. promotion no longer configured): said once, not retried each round.
+      store_->RefusePromotion(content_id, std::string(promoted.status().message())).IgnoreError();
+    }
+    Log(LogLevel::kWarning, "a promotion did not start",
+        {{"published_content", content_id}, {"error", std::string(promoted.status().message())}});
   }
   return started;
 }

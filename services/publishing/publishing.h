@@ -61,11 +61,13 @@ class Publishing {
   // only delays it.
   int MarkPublishedAssemblies(int limit = 50);
   // Starts the promotions asked for with PublishContent (promotion_budget) once their posts
-  // are confirmed, and continues interrupted ones; returns how many are active now. Run with
+  // are confirmed, and continues interrupted starts; returns how many it started. Run with
   // the marker.
   int StartRequestedPromotions(int limit = 20);
 
  private:
+  // Starts (or continues) promoting published content `id` at `cents` a day.
+  absl::StatusOr<v1::PublishedContent> Promote(const std::string& id, int64_t cents);
   // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.
   absl::Status CheckAcceptable(const assembly::v1::Assembly& assembly, const std::string& privacy,
                                const PostRequest& post);

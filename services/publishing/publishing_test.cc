@@ -75,17 +75,24 @@ class FakePromotion final : public PromotionApi {
       return absl::UnavailableError("the ads API timed out");
     }
     if (refuse) return absl::FailedPreconditionError("the ad account is suspended");
+    if (between) between();  // e.g. a StopPromotion arriving mid-start
     *handle += "+ad";
     return record(*handle);
   }
   absl::Status Stop(const std::string& handle) override {
     stopped.push_back(handle);
+    if (stop_fails > 0) {
+      --stop_fails;
+      return absl::UnavailableError("the ads API is down");
+    }
     return absl::OkStatus();
   }
   std::vector<std::string> handles_seen, stopped;
   std::vector<int64_t> budgets;
   bool interrupt_once = false;
   bool refuse = false;
+  int stop_fails = 0;
+  std::function<void()> between;
 };
 
 class PublishingTest : public ::testing::Test {
@@ -367,7 +374,63 @@ TEST_F(PublishingTest, PromotionGoesPendingActiveCompletedWithExactBudgets) {
   EXPECT_EQ(completed->promotion_status(), v1::PROMOTION_STATUS_COMPLETED);
   EXPECT_TRUE(completed->has_promotion_ended_at());
   EXPECT_EQ(promotion_.stopped, std::vector<std::string>{"campaign-7301+ad"});
-  EXPECT_EQ(publishing_.StopPromotion(stop).status().code(), absl::StatusCode::kFailedPrecondition);
+  // Stopping again disables again (harmless), and stays completed.
+  EXPECT_EQ(publishing_.StopPromotion(stop)->promotion_status(), v1::PROMOTION_STATUS_COMPLETED);
+}
+
+// One start at a time: a second caller while a start holds the lease is ABORTED (retry later)
+// rather than making a second ad group; a Stop arriving mid-start ends it, and what the start
+// made after the stop is stopped too.
+TEST_F(PublishingTest, PromotionStartsOneAtATimeAndAStopMidStartWins) {
+  const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7310");
+  ASSERT_TRUE(store_.BeginPromotion(post, 2500).ok());  // another caller's start, under way
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  start.set_budget("25.00");
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(promotion_.budgets.empty());
+
+  const std::string other = Posted(store_, publishing_, Ready("tiktok").id(), "7311");
+  start.set_id(other);
+  v1::StopPromotionRequest stop;
+  stop.set_id(other);
+  promotion_.between = [&] { EXPECT_TRUE(publishing_.StopPromotion(stop).ok()); };
+  absl::StatusOr<v1::PublishedContent> raced = publishing_.StartPromotion(start);
+  EXPECT_EQ(raced.status().code(), absl::StatusCode::kFailedPrecondition) << raced.status();
+  EXPECT_EQ(store_.GetPublished(other)->promotion_status(), v1::PROMOTION_STATUS_COMPLETED);
+  // The stop disabled what it saw; the start then stopped the ad it made after.
+  EXPECT_EQ(promotion_.stopped, (std::vector<std::string>{"campaign-7311", "campaign-7311+ad"}));
+}
+
+// A stop the platform does not take says so and can be asked again; a refusal whose leftovers
+// cannot be stopped stays pending (never failed while something may spend).
+TEST_F(PublishingTest, NothingEndsWhileItMayStillSpend) {
+  const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7320");
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  start.set_budget("20");
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  v1::StopPromotionRequest stop;
+  stop.set_id(post);
+  promotion_.stop_fails = 1;
+  EXPECT_EQ(publishing_.StopPromotion(stop).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(store_.GetPublished(post)->promotion_note(), "still be spending"));
+  absl::StatusOr<v1::PublishedContent> again = publishing_.StopPromotion(stop);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->promotion_note().empty());
+
+  const std::string refused = Posted(store_, publishing_, Ready("tiktok").id(), "7321");
+  start.set_id(refused);
+  promotion_.refuse = true;
+  promotion_.stop_fails = 1;
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::PublishedContent pending = store_.GetPublished(refused).value();
+  EXPECT_EQ(pending.promotion_status(), v1::PROMOTION_STATUS_PENDING);
+  EXPECT_TRUE(absl::StrContains(pending.promotion_note(), "call StopPromotion"))
+      << pending.promotion_note();
+  stop.set_id(refused);
+  ASSERT_TRUE(publishing_.StopPromotion(stop).ok());
 }
 
 // A start cut short stays pending with what it made recorded; calling again continues from
@@ -385,8 +448,15 @@ TEST_F(PublishingTest, AnInterruptedPromotionContinuesAndARefusedOneFails) {
   start.set_budget("40");  // another budget while one is being started: refused
   EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  start.set_budget("30.00");
-  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  // Left alone, the sweeper continues it once it has been idle for half a minute.
+  EXPECT_EQ(publishing_.StartRequestedPromotions(), 0);
+  {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction txn(connection);
+    txn.exec("UPDATE cf_published_content SET promotion_lease_until = NOW() - interval '1 minute'");
+  }
+  EXPECT_EQ(publishing_.StartRequestedPromotions(), 1);
+  EXPECT_EQ(store_.GetPublished(post)->promotion_status(), v1::PROMOTION_STATUS_ACTIVE);
   EXPECT_EQ(promotion_.handles_seen, (std::vector<std::string>{"", "campaign-7302"}));
 
   const std::string other = Posted(store_, publishing_, Ready("tiktok").id(), "7303");

@@ -276,6 +276,9 @@ absl::StatusOr<Advanced> TikTokApi::Advance(const PostRequest& post, const std::
       if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
       return Start(post, context);
     }
+    // The platform says no post came of it: the handle goes, so the assembly may be published
+    // again.
+    if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
     return absl::FailedPreconditionError(absl::StrCat("TikTok failed the post: ", reason));
   }
   return absl::UnavailableError(absl::StrCat("TikTok answered an unknown status \"", status, "\""));

@@ -79,10 +79,10 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
                                                     {"campaign_name", name},
                                                     {"objective_type", "VIDEO_VIEWS"},
                                                     {"budget_mode", "BUDGET_MODE_INFINITE"}});
-    if (!campaign.ok()) return campaign.status();
-    if (absl::Status kept = keep("campaign_id", TextAt(*campaign, "campaign_id")); !kept.ok()) {
-      return kept;
-    }
+        if (!campaign.ok()) return campaign.status();
+    const std::string campaign_id = TextAt(*campaign, "campaign_id");
+    if (campaign_id.empty()) return absl::UnavailableError("TikTok Ads' answer has no campaign id");
+    if (absl::Status kept = keep("campaign_id", campaign_id); !kept.ok()) return kept;
   }
   if (TextAt(made, "adgroup_id").empty()) {
     // An earlier attempt may have made it and lost the answer: look first.
@@ -91,8 +91,10 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
         FormEncode({{"advertiser_id", config_.advertiser_id},
                     {"filtering",
                      nlohmann::json{{"campaign_ids", {TextAt(made, "campaign_id")}}}.dump()}}));
+        // A lookup that fails says nothing: making one now could make a second, spending twice.
+    if (!found.ok()) return found.status();
     std::string adgroup;
-    if (found.ok() && found->contains("list") && (*found)["list"].is_array() &&
+    if (found->contains("list") && (*found)["list"].is_array() &&
         !(*found)["list"].empty()) {
       adgroup = TextAt((*found)["list"][0], "adgroup_id");
     }

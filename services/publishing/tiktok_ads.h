@@ -2,7 +2,8 @@
 // campaign, an ad group that carries the daily budget (at least 20 a day in the ad account's
 // currency), and an ad that points at the posted video under the creator's identity. Each id
 // is recorded as soon as it exists, so a retried start continues; a lost answer to the ad group
-// or ad is looked up (adgroup/get) before anything is made again.
+// is looked up (adgroup/get) before one is made again. (The API has no lookup for ads: a lost
+// answer to the ad makes a second ad in the same ad group, which shares its budget.)
 #ifndef CF_SERVICES_PUBLISHING_TIKTOK_ADS_H_
 #define CF_SERVICES_PUBLISHING_TIKTOK_ADS_H_
 

@@ -143,6 +143,9 @@ absl::StatusOr<Advanced> YouTubeApi::Processing(const std::string& video_id,
   const std::string processing = TextAt(ObjectAt(video, "processingDetails"), "processingStatus");
   if (upload == "failed" || upload == "rejected" || upload == "deleted" || processing == "failed" ||
       processing == "terminated") {
+    // The platform says no post came of it: the handle goes, so the assembly may be
+    // published again.
+    if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
     return absl::FailedPreconditionError(
         absl::StrCat("YouTube could not process the video (", upload, ", ", processing, ")"));
   }

@@ -261,8 +261,13 @@ TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
   EXPECT_TRUE(killed_enough()) << total_kills << " kills";
   nlohmann::json stats = Stats();
   EXPECT_EQ(stats.value("duplicates", -1), 0) << stats.dump();
-  // Every post the platforms hold is one published publish, and the other way round.
-  EXPECT_EQ(SandboxPosts(), published);
+    // Every post the platforms hold belongs to one publish: a published one, or one that failed
+  // while the platform held its handle (killed too often: its outcome unknown, and its
+  // assembly blocked from another publish, so that no second post can follow).
+  const int failed_with_handle =
+      Count("job_state = 'failed' AND coalesce(platform_handle, '') <> ''");
+  EXPECT_GE(SandboxPosts(), published);
+  EXPECT_LE(SandboxPosts(), published + failed_with_handle);
   EXPECT_EQ(Count("job_state = 'failed' AND coalesce(last_error, '') = ''"), 0);
   EXPECT_EQ(Owner("SELECT count(*) FROM cf_published_content")[0][0].as<int>(), published);
   EXPECT_GE(published, kPublishes * 9 / 10);
