@@ -1,7 +1,6 @@
 #include "services/assembly/voice.h"
 
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,13 +141,6 @@ absl::StatusOr<Speech> FliteVoice::Speak(const std::string& text, const std::str
   absl::Status filled = FillUnspokenTimes(&speech.words);
   if (!filled.ok()) return filled;
   return speech;
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 namespace {

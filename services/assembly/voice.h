@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/hash/sha256.h"
 
 namespace cf::assembly {
 
@@ -83,9 +84,6 @@ class CachedVoice final : public VoiceProvider {
   std::mutex locks_mutex_;
   std::map<std::string, std::weak_ptr<std::mutex>> locks_;
 };
-
-// SHA-256 of `data`, in hex.
-std::string Sha256Hex(absl::string_view data);
 
 // "<path>.partial-<pid>-<n>": a temporary name beside `path` that no other thread or process
 // writing the same path uses.

@@ -7,13 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/hash/sha256.h"
 
 namespace cf::sandbox {
-
-// Lowercase hex SHA-256 of `bytes`.
-std::string Sha256Hex(const std::string& bytes);
-// Of a file's contents.
-absl::StatusOr<std::string> Sha256OfFile(const std::string& path);
 
 // Writes `bytes` at `offset` of `path` (created when missing), cutting off anything after it
 // first (bytes a crash left beyond what was recorded), then fsyncs.
