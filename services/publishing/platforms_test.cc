@@ -19,6 +19,7 @@
 #include "services/publishing/tiktok.h"
 #include "services/publishing/tiktok_ads.h"
 #include "services/publishing/youtube.h"
+#include "services/sandbox/sandbox_processes.h"
 
 namespace cf::publishing {
 namespace {
@@ -39,71 +40,15 @@ class MemoryContext final : public PublishContext {
   int handles_recorded = 0;
 };
 
-// One sandbox (and a media server for Instagram's pull) per test suite.
-class Sandbox {
- public:
-  explicit Sandbox(std::vector<std::string> extra_flags = {}) {
-    const std::string data = testing::TestTempPath("sandbox-data");
-    media_dir = testing::TestTempPath("sandbox-media");
-    testing::CommandOutput("rm -rf '" + data + "' && mkdir -p '" + data + "' '" + media_dir + "'");
-    port = testing::FreePort();
-    url = absl::StrCat("http://127.0.0.1:", port);
-    std::vector<std::string> argv = {testing::RunfilePath("services/sandbox/sandbox_server"),
-                                     absl::StrCat("--listen=127.0.0.1:", port),
-                                     "--data_dir=" + data,
-                                     "--processing_ms=200",
-                                     "--post_id_delay_ms=100",
-                                     "--rate_scale=1000"};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    server = std::make_unique<testing::Subprocess>(argv, std::map<std::string, std::string>{},
-                                                   testing::TestTempPath("sandbox.log"));
-    media_port = testing::FreePort();
-    media_url = absl::StrCat("http://127.0.0.1:", media_port);
-    media = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/media_server"),
-                                 absl::StrCat("--listen=127.0.0.1:", media_port),
-                                 "--dir=" + media_dir},
-        std::map<std::string, std::string>{}, testing::TestTempPath("media.log"));
-    ready = testing::WaitUntil([&] { return Get("/_sandbox/stats").status == 200; },
-                               std::chrono::seconds(30)) &&
-            testing::WaitUntil(
-                [&] {
-                  http::Request request;
-                  request.url = media_url + "/";
-                  return http::Send(request).ok();
-                },
-                std::chrono::seconds(30));
-  }
+// The sandbox's flags in these tests: quick processing, rate limits out of the way.
+std::vector<std::string> SandboxFlags(std::vector<std::string> more = {}) {
+  std::vector<std::string> flags = {"--processing_ms=200", "--post_id_delay_ms=100",
+                                    "--rate_scale=1000"};
+  flags.insert(flags.end(), more.begin(), more.end());
+  return flags;
+}
 
-  http::Response Call(const std::string& method, const std::string& path,
-                      const std::string& body = "") {
-    http::Request request;
-    request.method = method;
-    request.url = url + path;
-    request.body = body;
-    request.headers = {{"Content-Type", "application/json"}};
-    absl::StatusOr<http::Response> response = http::Send(request);
-    return response.ok() ? *response : http::Response{};
-  }
-  http::Response Get(const std::string& path) { return Call("GET", path); }
-  void Fault(const std::string& platform, const std::string& operation, const std::string& kind,
-             int delay_ms = 0) {
-    nlohmann::json rule = {
-        {"platform", platform}, {"operation", operation}, {"kind", kind}, {"times", 1}};
-    if (delay_ms > 0) rule["delay_ms"] = delay_ms;
-    ASSERT_EQ(Call("POST", "/_sandbox/faults", nlohmann::json{{"faults", {rule}}}.dump()).status,
-              200);
-  }
-  nlohmann::json Stats() {
-    return nlohmann::json::parse(Get("/_sandbox/stats").body, nullptr, false);
-  }
-
-  int port = 0;
-  int media_port = 0;
-  std::string url, media_url, media_dir;
-  bool ready = false;
-  std::unique_ptr<testing::Subprocess> server, media;
-};
+using sandbox::SandboxProcesses;
 
 struct Case {
   std::string platform;
@@ -115,14 +60,14 @@ class PlatformsTest : public ::testing::TestWithParam<Case> {
  protected:
   // A sandbox of its own for each test: faults and token states never leak between tests.
   void SetUp() override {
-    sandbox_ = std::make_unique<Sandbox>();
-    ASSERT_TRUE(sandbox_->ready) << "the sandbox did not start";
+    sandbox_ = std::make_unique<SandboxProcesses>("sandbox", SandboxFlags());
+    ASSERT_TRUE(sandbox_->ready()) << "the sandbox did not start";
     api_ = MakeApi(/*timeout=*/absl::Seconds(5));
     post_ = MakePost();
   }
 
   std::unique_ptr<PlatformApi> MakeApi(absl::Duration timeout) {
-    const std::string& url = sandbox_->url;
+    const std::string& url = sandbox_->url();
     const std::string platform = GetParam().platform;
     if (platform == "tiktok") {
       TikTokConfig config;
@@ -171,12 +116,12 @@ class PlatformsTest : public ::testing::TestWithParam<Case> {
     const std::string name = absl::StrCat(GetParam().platform, "-", ++count, ".mp4");
     PostRequest post;
     post.platform = GetParam().platform;
-    post.video_path = sandbox_->media_dir + "/" + name;
+    post.video_path = sandbox_->media_dir() + "/" + name;
     testing::CommandOutput(absl::StrCat(
         "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -f lavfi -i "
         "sine=d=1 -shortest -pix_fmt yuv420p -metadata comment=",
         count, " '", post.video_path, "'"));
-    post.video_url = sandbox_->media_url + "/" + name;
+    post.video_url = sandbox_->media_url() + "/" + name;
     post.video_bytes = std::ifstream(post.video_path, std::ios::ate | std::ios::binary).tellg();
     post.duration_s = 1;
     post.width = 320;
@@ -212,20 +157,13 @@ class PlatformsTest : public ::testing::TestWithParam<Case> {
            status.code() == absl::StatusCode::kResourceExhausted;
   }
 
-  int Posts() {
-    nlohmann::json stats = sandbox_->Stats();
-    auto posts = stats.find("posts");
-    if (posts == stats.end() || !posts->is_object() || !posts->contains(GetParam().platform)) {
-      return 0;
-    }
-    return (*posts)[GetParam().platform].get<int>();
-  }
+  int Posts() { return sandbox_->Posts(GetParam().platform); }
   int Duplicates() {
     nlohmann::json stats = sandbox_->Stats();
     return stats.contains("duplicates") ? stats["duplicates"].get<int>() : -1;
   }
 
-  std::unique_ptr<Sandbox> sandbox_;
+  std::unique_ptr<SandboxProcesses> sandbox_;
   std::shared_ptr<TokenSource> tokens_;
   std::unique_ptr<PlatformApi> api_;
   PostRequest post_;
@@ -262,8 +200,8 @@ TEST_P(PlatformsTest, PostsOnceAndReadsItsFigures) {
 }
 
 TEST_P(PlatformsTest, RateLimitsAndServerErrorsAreRetriedWithoutASecondPost) {
-  sandbox_->Fault(GetParam().platform, GetParam().post_step, "rate_limit");
-  sandbox_->Fault(GetParam().platform, GetParam().post_step, "error_500");
+  ASSERT_TRUE(sandbox_->Fault(GetParam().platform, GetParam().post_step, "rate_limit"));
+  ASSERT_TRUE(sandbox_->Fault(GetParam().platform, GetParam().post_step, "error_500"));
   const int before = Posts();
   std::vector<absl::Status> errors;
   absl::StatusOr<PostResult> result = Drive(&errors);
@@ -279,7 +217,7 @@ TEST_P(PlatformsTest, RateLimitsAndServerErrorsAreRetriedWithoutASecondPost) {
 // The post is made but the answer is lost (a proxy's 502, or our timeout while the platform
 // went on): the next attempt finds the post by its handle and posts nothing more.
 TEST_P(PlatformsTest, ALostAnswerNeverPostsTwice) {
-  sandbox_->Fault(GetParam().platform, GetParam().post_step, "lost_answer");
+  ASSERT_TRUE(sandbox_->Fault(GetParam().platform, GetParam().post_step, "lost_answer"));
   const int before = Posts();
   std::vector<absl::Status> errors;
   absl::StatusOr<PostResult> result = Drive(&errors);
@@ -291,7 +229,8 @@ TEST_P(PlatformsTest, ALostAnswerNeverPostsTwice) {
   api_ = MakeApi(/*timeout=*/absl::Seconds(1));
   post_ = MakePost();
   context_ = MemoryContext();
-  sandbox_->Fault(GetParam().platform, GetParam().post_step, "slow", /*delay_ms=*/2500);
+  ASSERT_TRUE(
+      sandbox_->Fault(GetParam().platform, GetParam().post_step, "slow", /*delay_ms=*/2500));
   errors.clear();
   result = Drive(&errors);
   ASSERT_TRUE(result.ok()) << result.status();
@@ -351,22 +290,23 @@ absl::StatusOr<Advanced> PostToTikTok(TikTokApi& api, const std::string& path,
 // An unaudited TikTok app may post only privately: a public post is refused by TikTok (not
 // retried); a private one is posted and confirmed without a public id, with a note.
 TEST(TikTokTest, AnUnauditedAppPostsOnlyPrivately) {
-  Sandbox sandbox({"--tiktok_audited=false"});
-  ASSERT_TRUE(sandbox.ready);
+  SandboxProcesses sandbox("sandbox", SandboxFlags({"--tiktok_audited=false"}));
+  ASSERT_TRUE(sandbox.ready());
   TikTokConfig config;
-  config.base_url = sandbox.url + "/tiktok";
+  config.base_url = sandbox.url() + "/tiktok";
   config.poll_interval = absl::Milliseconds(50);
   TikTokApi api(config, std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr));
   absl::StatusOr<CreatorLimits> limits = api.Limits();
   ASSERT_TRUE(limits.ok()) << limits.status();
   EXPECT_EQ(limits->privacy_options, std::vector<std::string>{"private"});
 
-  absl::StatusOr<Advanced> refused = PostToTikTok(api, sandbox.media_dir + "/public.mp4", "public");
+  absl::StatusOr<Advanced> refused =
+      PostToTikTok(api, sandbox.media_dir() + "/public.mp4", "public");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "only privately"));
 
   absl::StatusOr<Advanced> hidden =
-      PostToTikTok(api, sandbox.media_dir + "/private.mp4", "private");
+      PostToTikTok(api, sandbox.media_dir() + "/private.mp4", "private");
   ASSERT_TRUE(hidden.ok()) << hidden.status();
   EXPECT_TRUE(hidden->result.post_id.empty());
   EXPECT_TRUE(absl::StrContains(hidden->result.note, "private")) << hidden->result.note;
@@ -376,20 +316,20 @@ TEST(TikTokTest, AnUnauditedAppPostsOnlyPrivately) {
 // minimum is refused by the platform, a lost answer to the ad group is found again (never a
 // second ad group), the spend shows in the affiliate report, and Stop disables the ad group.
 TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
-  Sandbox sandbox({"--day_seconds=2"});
-  ASSERT_TRUE(sandbox.ready);
+  SandboxProcesses sandbox("sandbox", SandboxFlags({"--day_seconds=2"}));
+  ASSERT_TRUE(sandbox.ready());
   auto tokens = std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr);
   TikTokConfig config;
-  config.base_url = sandbox.url + "/tiktok";
+  config.base_url = sandbox.url() + "/tiktok";
   config.poll_interval = absl::Milliseconds(50);
   TikTokApi api(config, tokens);
-  absl::StatusOr<Advanced> posted = PostToTikTok(api, sandbox.media_dir + "/ad.mp4", "public");
+  absl::StatusOr<Advanced> posted = PostToTikTok(api, sandbox.media_dir() + "/ad.mp4", "public");
   ASSERT_TRUE(posted.ok()) << posted.status();
   const std::string post_id = posted->result.post_id;
   ASSERT_FALSE(post_id.empty());
 
   TikTokAdsConfig ads_config;
-  ads_config.base_url = sandbox.url + "/tiktok-business/open_api/v1.3";
+  ads_config.base_url = sandbox.url() + "/tiktok-business/open_api/v1.3";
   ads_config.advertiser_id = "7000000000000000001";
   ads_config.identity_id = "creator";
   TikTokSparkAds ads(ads_config, tokens);
@@ -400,7 +340,7 @@ TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
   EXPECT_TRUE(absl::StrContains(low.message(), "40002")) << low;
 
   handle.clear();
-  sandbox.Fault("tiktok_ads", "adgroup", "lost_answer");
+  ASSERT_TRUE(sandbox.Fault("tiktok_ads", "adgroup", "lost_answer"));
   absl::Status lost = ads.Start(post_id, 2500, &handle, record);
   EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
   absl::Status started = ads.Start(post_id, 2500, &handle, record);
@@ -413,7 +353,7 @@ TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
       UrlEncode(nlohmann::json{{"campaign_ids", {made.value("campaign_id", "")}}}.dump());
   // One ad group for the campaign: the lost one was found, not made again.
   http::Request get;
-  get.url = sandbox.url + groups_path;
+  get.url = sandbox.url() + groups_path;
   get.headers = {{"Access-Token", "sandbox-access"}};
   nlohmann::json listed = nlohmann::json::parse(http::Send(get)->body, nullptr, false);
   ASSERT_TRUE(listed.contains("data")) << listed.dump();

@@ -16,6 +16,7 @@
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
+#include "services/sandbox/sandbox_processes.h"
 
 namespace cf {
 namespace {
@@ -27,50 +28,12 @@ const char* const kPlatforms[] = {"tiktok", "instagram", "facebook", "youtube"};
 class PublishCrashTest : public ::testing::Test {
  protected:
   PublishCrashTest() {
-    media_dir_ = testing::TestTempPath("media");
-    const std::string sandbox_data = testing::TestTempPath("sandbox");
-    testing::CommandOutput("mkdir -p '" + media_dir_ + "/assemblies' '" + sandbox_data + "'");
-    const int media_port = testing::FreePort();
-    media_url_ = absl::StrCat("http://127.0.0.1:", media_port);
-    media_server_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/media_server"),
-                                 absl::StrCat("--listen=127.0.0.1:", media_port),
-                                 "--dir=" + media_dir_},
-        std::map<std::string, std::string>{}, testing::TestTempPath("media.log"));
-    const int sandbox_port = testing::FreePort();
-    sandbox_url_ = absl::StrCat("http://127.0.0.1:", sandbox_port);
-    sandbox_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/sandbox_server"),
-                                 absl::StrCat("--listen=127.0.0.1:", sandbox_port),
-                                 "--data_dir=" + sandbox_data, "--processing_ms=150",
-                                 "--post_id_delay_ms=100", "--rate_scale=100"},
-        std::map<std::string, std::string>{}, testing::TestTempPath("sandbox.log"));
-    EXPECT_TRUE(testing::WaitUntil([&] { return Sandbox("GET", "/_sandbox/stats").status == 200; },
-                                   std::chrono::seconds(30)));
+    EXPECT_TRUE(sandbox_.ready());
+    testing::CommandOutput("mkdir -p '" + sandbox_.media_dir() + "/assemblies'");
   }
 
-  http::Response Sandbox(const std::string& method, const std::string& path,
-                         const std::string& body = "") {
-    http::Request request;
-    request.method = method;
-    request.url = sandbox_url_ + path;
-    request.body = body;
-    request.headers = {{"Content-Type", "application/json"}};
-    absl::StatusOr<http::Response> response = http::Send(request);
-    return response.ok() ? *response : http::Response{};
-  }
-
-  nlohmann::json Stats() {
-    return nlohmann::json::parse(Sandbox("GET", "/_sandbox/stats").body, nullptr, false);
-  }
-  int SandboxPosts() {
-    nlohmann::json stats = Stats();
-    int total = 0;
-    if (stats.contains("posts") && stats["posts"].is_object()) {
-      for (const auto& [platform, count] : stats["posts"].items()) total += count.get<int>();
-    }
-    return total;
-  }
+  nlohmann::json Stats() { return sandbox_.Stats(); }
+  int SandboxPosts() { return sandbox_.Posts(); }
 
   pqxx::result Owner(const std::string& sql) {
     pqxx::connection connection(database_.OwnerConninfo());
@@ -87,7 +50,7 @@ class PublishCrashTest : public ::testing::Test {
     testing::CommandOutput(
         "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -f lavfi -i "
         "sine=d=1 -shortest -pix_fmt yuv420p '" +
-        media_dir_ + "/assemblies/clip.mp4'");
+        sandbox_.media_dir() + "/assemblies/clip.mp4'");
     const std::string dossier =
         Owner("INSERT INTO cf_product_dossiers (slug, name) VALUES ('crash', 'Crash') RETURNING id")
             [0][0]
@@ -102,7 +65,7 @@ class PublishCrashTest : public ::testing::Test {
                  "job_state) VALUES ($1::uuid, $2, 'ready', 'done') RETURNING id",
                  dossier, platform)[0][0]
               .as<std::string>();
-      nlohmann::json snapshot = {{"video_url", media_url_ + "/assemblies/clip.mp4"},
+      nlohmann::json snapshot = {{"video_url", sandbox_.media_url() + "/assemblies/clip.mp4"},
                                  {"caption", absl::StrCat("#ad Glow number ", i, "\n\n#glow")},
                                  {"title", absl::StrCat("Glow number ", i)},
                                  {"hashtags", {"glow"}},
@@ -159,10 +122,7 @@ class PublishCrashTest : public ::testing::Test {
         }
       }
     }
-    ASSERT_EQ(Sandbox("POST", "/_sandbox/faults",
-                      nlohmann::json{{"faults", faults}, {"seed", 20261125}}.dump())
-                  .status,
-              200);
+    ASSERT_TRUE(sandbox_.AddFaults(faults, 20261125));
   }
 
   std::unique_ptr<testing::Subprocess> StartPublishing(const std::string& worker) {
@@ -173,9 +133,9 @@ class PublishCrashTest : public ::testing::Test {
             {"CF_DATABASE_URL", database_.RoleConninfo("cf_publishing")},
             {"CF_ASSEMBLY_ADDR", "127.0.0.1:1"},  // marking assemblies is not under test here
             {"CF_LISTEN", address},
-            {"CF_MEDIA_DIR", media_dir_},
-            {"CF_MEDIA_BASE_URL", media_url_},
-            {"CF_SANDBOX_URL", sandbox_url_},
+            {"CF_MEDIA_DIR", sandbox_.media_dir()},
+            {"CF_MEDIA_BASE_URL", sandbox_.media_url()},
+            {"CF_SANDBOX_URL", sandbox_.url()},
             {"CF_WORKER_ID", worker},
             {"CF_PUBLISH_WORKERS", "2"},
             {"CF_PLATFORM_TIMEOUT_S", "2"},
@@ -194,8 +154,8 @@ class PublishCrashTest : public ::testing::Test {
   int Terminal() { return Count("job_state IN ('done', 'failed')"); }
 
   cf::testing::TestDatabase database_;
-  std::string media_dir_, media_url_, sandbox_url_;
-  std::unique_ptr<testing::Subprocess> media_server_, sandbox_;
+  sandbox::SandboxProcesses sandbox_{
+      "sandbox", {"--processing_ms=150", "--post_id_delay_ms=100", "--rate_scale=100"}};
 };
 
 TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
@@ -261,7 +221,7 @@ TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
   EXPECT_TRUE(killed_enough()) << total_kills << " kills";
   nlohmann::json stats = Stats();
   EXPECT_EQ(stats.value("duplicates", -1), 0) << stats.dump();
-    // Every post the platforms hold belongs to one publish: a published one, or one that failed
+  // Every post the platforms hold belongs to one publish: a published one, or one that failed
   // while the platform held its handle (killed too often: its outcome unknown, and its
   // assembly blocked from another publish, so that no second post can follow).
   const int failed_with_handle =

@@ -19,6 +19,7 @@
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
+#include "services/sandbox/sandbox_processes.h"
 
 namespace cf {
 namespace {
@@ -28,26 +29,10 @@ using std::chrono::seconds;
 class PublishFlowTest : public ::testing::Test {
  protected:
   PublishFlowTest() {
-    const std::string media = testing::TestTempPath("media");
-    const std::string sandbox_data = testing::TestTempPath("sandbox");
-    testing::CommandOutput("mkdir -p '" + media + "' '" + sandbox_data + "'");
-    const int media_port = testing::FreePort();
-    media_url_ = "http://127.0.0.1:" + std::to_string(media_port);
-    media_server_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/media_server"),
-                                 "--listen=127.0.0.1:" + std::to_string(media_port),
-                                 "--dir=" + media},
-        std::map<std::string, std::string>{}, testing::TestTempPath("media.log"));
-    const int sandbox_port = testing::FreePort();
-    sandbox_url_ = "http://127.0.0.1:" + std::to_string(sandbox_port);
-    sandbox_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath("services/sandbox/sandbox_server"),
-                                 "--listen=127.0.0.1:" + std::to_string(sandbox_port),
-                                 "--data_dir=" + sandbox_data, "--processing_ms=300",
-                                 "--post_id_delay_ms=200"},
-        std::map<std::string, std::string>{}, testing::TestTempPath("sandbox.log"));
-    EXPECT_TRUE(testing::WaitUntil(
-        [&] { return Fetch(sandbox_url_ + "/_sandbox/stats").status == 200; }, seconds(30)));
+    EXPECT_TRUE(sandbox_.ready());
+    const std::string& media = sandbox_.media_dir();
+    media_url_ = sandbox_.media_url();
+    sandbox_url_ = sandbox_.url();
 
     catalog_ = Start("catalog", "services/catalog/catalog_server",
                      {{"CF_DATABASE_URL", database_.RoleConninfo("cf_catalog")}});
@@ -169,8 +154,8 @@ class PublishFlowTest : public ::testing::Test {
   }
 
   cf::testing::TestDatabase database_;
+  sandbox::SandboxProcesses sandbox_{"sandbox", {"--processing_ms=300", "--post_id_delay_ms=200"}};
   std::string media_url_, sandbox_url_;
-  std::unique_ptr<testing::Subprocess> media_server_, sandbox_;
   std::map<std::string, std::string> addresses_;
   std::unique_ptr<testing::Subprocess> catalog_, generation_, assembly_, publishing_, gateway_;
   std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_stub_;
