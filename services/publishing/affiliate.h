@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/money/money.h"
 
 namespace cf::publishing {
 
@@ -30,13 +31,6 @@ class AffiliateReport {
   std::string url_;
   absl::Duration timeout_;
 };
-
-// True for a non-negative decimal with at most two places ("12", "12.5", "12.50").
-bool IsMoney(const std::string& text);
-// Money as whole cents, exactly (no binary floating point); -1 when not IsMoney.
-int64_t CentsOf(const std::string& text);
-// "12.50" for 1250.
-std::string MoneyText(int64_t cents);
 
 }  // namespace cf::publishing
 
