@@ -1,5 +1,6 @@
 #include "common/db/errors.h"
 
+#include <pqxx/pqxx>
 #include <stdexcept>
 
 #include "gtest/gtest.h"
@@ -24,6 +25,18 @@ TEST(StatusFromExceptionTest, HidesTheRawMessage) {
   absl::Status status = StatusFromException(std::runtime_error("SELECT secret FROM t"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(status.message().find("SELECT"), absl::string_view::npos);
+}
+
+// libpqxx 6.4 throws these outside the sql_error family; the database's own conflicts must
+// still come out ABORTED and retryable.
+TEST(StatusFromExceptionTest, DeadlocksAndSerializationFailuresAreRetryableConflicts) {
+  absl::Status deadlock = StatusFromException(pqxx::deadlock_detected("ERROR:  deadlock detected"));
+  EXPECT_EQ(deadlock.code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(IsRetryableConflict(deadlock));
+  absl::Status serialization =
+      StatusFromException(pqxx::serialization_failure("ERROR:  could not serialize access"));
+  EXPECT_EQ(serialization.code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(IsRetryableConflict(serialization));
 }
 
 }  // namespace

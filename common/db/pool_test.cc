@@ -1,5 +1,6 @@
 #include "common/db/pool.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -76,6 +77,50 @@ TEST(ConnectionPoolTest, AbortedFromTheCallerRunsOnce) {
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_EQ(runs, 1);
+}
+
+// Two transactions that lock two rows in opposite orders deadlock; PostgreSQL aborts one, and
+// Transact runs it again, so both end OK.
+TEST(ConnectionPoolTest, ADeadlockIsRetried) {
+  cf::testing::TestDatabase database;
+  ConnectionPool pool(database.OwnerConninfo(), 2);
+  ASSERT_TRUE(pool.Transact([](pqxx::work& txn) {
+                    txn.exec("CREATE TABLE t (k INT PRIMARY KEY, v INT)");
+                    txn.exec("INSERT INTO t VALUES (1, 0), (2, 0)");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::mutex mutex;
+  std::condition_variable changed;
+  int first_locks = 0;
+  std::atomic<int> runs{0};
+  auto transfer = [&](int first, int second) {
+    bool first_attempt = true;
+    return pool.Transact([&, first, second](pqxx::work& txn) {
+      ++runs;
+      txn.exec_params("UPDATE t SET v = v + 1 WHERE k = $1", first);
+      if (first_attempt) {  // both hold their first row before either asks for its second
+        first_attempt = false;
+        std::unique_lock<std::mutex> lock(mutex);
+        ++first_locks;
+        changed.notify_all();
+        changed.wait_for(lock, std::chrono::seconds(30), [&] { return first_locks == 2; });
+      }
+      txn.exec_params("UPDATE t SET v = v + 1 WHERE k = $1", second);
+      return absl::OkStatus();
+    });
+  };
+  absl::Status one, two;
+  std::thread a([&] { one = transfer(1, 2); });
+  std::thread b([&] { two = transfer(2, 1); });
+  a.join();
+  b.join();
+  EXPECT_TRUE(one.ok()) << one;
+  EXPECT_TRUE(two.ok()) << two;
+  EXPECT_EQ(runs.load(), 3);  // the aborted one ran twice
+  absl::StatusOr<pqxx::result> sum = pool.Read("sum", "SELECT sum(v) FROM t");
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ((*sum)[0][0].as<int>(), 4);
 }
 
 // A thread gets back the connection it used last when that one is free, even when another was
