@@ -1,0 +1,341 @@
+#include "services/analytics/metrics_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/db/errors.h"
+#include "common/db/values.h"
+#include "common/money/money.h"
+#include "common/paging/page_token.h"
+#include "common/status/status.h"
+#include "common/validation/ids.h"
+
+namespace cf::analytics {
+namespace {
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+void AddError(std::vector<v1::RowError>* errors, int index, std::string field,
+              std::string description) {
+  v1::RowError error;
+  error.set_index(index);
+  error.set_field(std::move(field));
+  error.set_description(std::move(description));
+  errors->push_back(std::move(error));
+}
+
+// A row that passed its own checks, in the form the upsert sends.
+struct ValidRow {
+  int index;
+  std::string post;
+  absl::CivilDay day;
+  const v1::MetricsRow* row;
+};
+
+std::string Cents(const v1::MetricsRow& row) {
+  return MoneyText(row.spend().empty() ? 0 : CentsOf(row.spend()));
+}
+
+// One statement for the whole batch; rows arrive sorted by key so that concurrent batches lock
+// rows in the same order. Unchanged rows are not rewritten, so a replay changes nothing (and
+// the rollup triggers see no difference).
+constexpr char kUpsertSql[] = R"sql(
+  INSERT INTO cf_performance_metrics AS m (published_content_id, date, views, likes, comments,
+                                           shares, saves, clicks, conversions, spend)
+  SELECT * FROM unnest($1::uuid[], $2::date[], $3::int[], $4::int[], $5::int[], $6::int[],
+                       $7::int[], $8::int[], $9::int[], $10::numeric[])
+  ON CONFLICT (published_content_id, date) DO UPDATE SET
+    views = EXCLUDED.views, likes = EXCLUDED.likes, comments = EXCLUDED.comments,
+    shares = EXCLUDED.shares, saves = EXCLUDED.saves, clicks = EXCLUDED.clicks,
+    conversions = EXCLUDED.conversions, spend = EXCLUDED.spend
+  WHERE (m.views, m.likes, m.comments, m.shares, m.saves, m.clicks, m.conversions, m.spend)
+        IS DISTINCT FROM
+        (EXCLUDED.views, EXCLUDED.likes, EXCLUDED.comments, EXCLUDED.shares, EXCLUDED.saves,
+         EXCLUDED.clicks, EXCLUDED.conversions, EXCLUDED.spend))sql";
+
+int64_t Upsert(pqxx::work& txn, const std::vector<ValidRow>& rows) {
+  std::vector<std::string> posts, days, views, likes, comments, shares, saves, clicks,
+      conversions, spend;
+  for (const ValidRow& valid : rows) {
+    const v1::MetricsRow& row = *valid.row;
+    posts.push_back(valid.post);
+    days.push_back(DayText(valid.day));
+    views.push_back(absl::StrCat(row.views()));
+    likes.push_back(absl::StrCat(row.likes()));
+    comments.push_back(absl::StrCat(row.comments()));
+    shares.push_back(absl::StrCat(row.shares()));
+    saves.push_back(absl::StrCat(row.saves()));
+    clicks.push_back(absl::StrCat(row.clicks()));
+    conversions.push_back(absl::StrCat(row.conversions()));
+    spend.push_back(Cents(row));
+  }
+  using db::TextArrayLiteral;
+  pqxx::result result = txn.exec_params(
+      kUpsertSql, TextArrayLiteral(posts), TextArrayLiteral(days), TextArrayLiteral(views),
+      TextArrayLiteral(likes), TextArrayLiteral(comments), TextArrayLiteral(shares),
+      TextArrayLiteral(saves), TextArrayLiteral(clicks), TextArrayLiteral(conversions),
+      TextArrayLiteral(spend));
+  return result.affected_rows();
+}
+
+// The posts among `ids` that exist, with the UTC day each was published.
+std::map<std::string, absl::CivilDay> PublishDays(pqxx::work& txn,
+                                                  const std::set<std::string>& ids) {
+  std::map<std::string, absl::CivilDay> found;
+  pqxx::result rows = txn.exec_params(
+      "SELECT id::text, to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+      "FROM cf_published_content WHERE id = ANY($1::uuid[])",
+      db::TextArrayLiteralOf(ids));
+  for (const auto& row : rows) {
+    absl::CivilDay day;
+    if (row[1].is_null() || !absl::ParseCivilTime(row[1].c_str(), &day)) {
+      day = absl::CivilDay(1970, 1, 1);
+    }
+    found[row[0].c_str()] = day;
+  }
+  return found;
+}
+
+}  // namespace
+
+bool CivilDayOf(const google::type::Date& date, absl::CivilDay* day) {
+  if (date.year() < 1 || date.month() < 1 || date.day() < 1) return false;
+  absl::CivilDay civil(date.year(), date.month(), date.day());
+  if (civil.year() != date.year() || civil.month() != date.month() || civil.day() != date.day()) {
+    return false;  // normalized: 2026-02-30 became March
+  }
+  *day = civil;
+  return true;
+}
+
+google::type::Date DateOf(absl::CivilDay day) {
+  google::type::Date date;
+  date.set_year(static_cast<int32_t>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
+absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
+
+void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field,
+              int index, std::vector<v1::RowError>* errors) {
+  const size_t before = errors->size();
+  if (row.published_content_id().empty()) {
+    AddError(errors, index, field + ".published_content_id", "is required");
+  } else if (!IsUuid(row.published_content_id())) {
+    AddError(errors, index, field + ".published_content_id", "must be a UUID");
+  }
+  absl::CivilDay day;
+  if (!row.has_date()) {
+    AddError(errors, index, field + ".date", "is required");
+  } else if (!CivilDayOf(row.date(), &day)) {
+    AddError(errors, index, field + ".date", "is not a calendar day");
+  } else if (day > today) {
+    AddError(errors, index, field + ".date",
+             absl::StrCat(DayText(day), " is in the future (today is ", DayText(today), " UTC)"));
+  }
+  const std::pair<const char*, int64_t> counts[] = {
+      {"views", row.views()},   {"likes", row.likes()},   {"comments", row.comments()},
+      {"shares", row.shares()}, {"saves", row.saves()},   {"clicks", row.clicks()},
+      {"conversions", row.conversions()}};
+  for (const auto& [name, value] : counts) {
+    if (value < 0) {
+      AddError(errors, index, absl::StrCat(field, ".", name), "must be >= 0");
+    } else if (value > std::numeric_limits<int32_t>::max()) {
+      AddError(errors, index, absl::StrCat(field, ".", name), "must be at most 2147483647");
+    }
+  }
+  if (!row.spend().empty() && !IsMoney(row.spend())) {
+    AddError(errors, index, field + ".spend",
+             "must be a decimal >= 0 with at most two places and eight whole digits, e.g. "
+             "\"12.50\"");
+  }
+  if (errors->size() != before) return;
+  if (row.clicks() > row.views()) {
+    AddError(errors, index, field + ".clicks",
+             absl::StrCat("must be <= views (", row.clicks(), " > ", row.views(), ")"));
+  }
+  if (row.conversions() > row.clicks()) {
+    AddError(errors, index, field + ".conversions",
+             absl::StrCat("must be <= clicks (", row.conversions(), " > ", row.clicks(), ")"));
+  }
+}
+
+absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
+    const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index) {
+  if (rows.size() > kMaxRowsPerBatch) {
+    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerBatch,
+                                             " rows a call (use StreamMetrics for more); got ",
+                                             rows.size()));
+  }
+  const absl::CivilDay today = TodayUtc();
+  v1::IngestMetricsResponse response;
+  std::vector<v1::RowError> errors;
+  std::vector<ValidRow> candidates;
+  std::map<std::pair<std::string, absl::CivilDay>, int> first_of_key;
+  for (int i = 0; i < rows.size(); ++i) {
+    const int index = first_index + i;
+    const std::string field = absl::StrCat("rows[", index, "]");
+    const size_t before = errors.size();
+    CheckRow(rows[i], today, field, index, &errors);
+    if (errors.size() != before) continue;
+    absl::CivilDay day;
+    CivilDayOf(rows[i].date(), &day);
+    auto [it, inserted] =
+        first_of_key.emplace(std::make_pair(rows[i].published_content_id(), day), index);
+    if (!inserted) {
+      AddError(&errors, index, field + ".date",
+               absl::StrCat("repeats rows[", it->second, "]'s published_content_id and date"));
+      continue;
+    }
+    candidates.push_back({index, rows[i].published_content_id(), day, &rows[i]});
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const ValidRow& a, const ValidRow& b) {
+    return std::tie(a.post, a.day) < std::tie(b.post, b.day);
+  });
+  std::set<std::string> ids;
+  for (const ValidRow& row : candidates) ids.insert(row.post);
+
+  // A post deleted between the check and the insert fails the insert's foreign key; checking
+  // again then reports that row instead.
+  std::vector<v1::RowError> post_errors;
+  int64_t changed = 0;
+  int accepted = 0;
+  absl::Status status;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    post_errors.clear();
+        status = pool_->Transact([&](pqxx::work& txn) {
+      // Batches are written one at a time. An upsert's inserted and updated rows reach the
+      // rollups through two triggers, each in key order, so two batches running at once could
+      // lock rollup rows in crossing orders and deadlock.
+      txn.exec("SELECT pg_advisory_xact_lock(hashtext('cf_performance_metrics ingest'))");
+      std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
+      std::vector<ValidRow> valid;
+      for (const ValidRow& row : candidates) {
+        const std::string field = absl::StrCat("rows[", row.index, "]");
+        auto post = published.find(row.post);
+        if (post == published.end()) {
+          AddError(&post_errors, row.index, field + ".published_content_id",
+                   absl::StrCat("published content ", row.post, " not found"));
+        } else if (row.day < post->second) {
+          AddError(&post_errors, row.index, field + ".date",
+                   absl::StrCat(DayText(row.day), " is before the post was published (",
+                                DayText(post->second), " UTC)"));
+        } else {
+          valid.push_back(row);
+        }
+      }
+      accepted = static_cast<int>(valid.size());
+      changed = valid.empty() ? 0 : Upsert(txn, valid);
+      return absl::OkStatus();
+    });
+    if (status.code() != absl::StatusCode::kFailedPrecondition) break;
+  }
+  if (!status.ok()) return status;
+  errors.insert(errors.end(), post_errors.begin(), post_errors.end());
+  std::sort(errors.begin(), errors.end(), [](const v1::RowError& a, const v1::RowError& b) {
+    return a.index() < b.index();
+  });
+  response.set_accepted(accepted);
+  response.set_changed(static_cast<int32_t>(changed));
+  for (v1::RowError& error : errors) *response.add_errors() = std::move(error);
+  return response;
+}
+
+absl::StatusOr<v1::ListMetricsResponse> MetricsStore::List(const v1::ListMetricsRequest& request) {
+  absl::Status id_ok = RequireUuid(request.published_content_id(), "published_content_id");
+  if (!id_ok.ok()) return id_ok;
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), 100, 1000);
+  if (!page_size.ok()) return page_size.status();
+  const std::string filters = request.published_content_id();
+  std::string after = "0001-01-01";
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> key = DecodePageToken(request.page_token(), 1, filters);
+    if (!key.ok()) return key.status();
+    after = (*key)[0];
+  }
+  absl::StatusOr<pqxx::result> post = pool_->Read(
+      "metrics_post_exists", "SELECT 1 FROM cf_published_content WHERE id = $1::uuid",
+      request.published_content_id());
+  if (!post.ok()) return post.status();
+  if (post->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("published content ", request.published_content_id(), " not found"));
+  }
+  absl::StatusOr<pqxx::result> days = pool_->Read(
+      "metrics_days",
+      "SELECT to_char(date, 'YYYY-MM-DD'), views, likes, comments, shares, saves, clicks, "
+      "conversions, spend::text, engagement_rate::text, ctr::text FROM cf_performance_metrics "
+      "WHERE published_content_id = $1::uuid AND date > $2::date ORDER BY date LIMIT $3",
+      request.published_content_id(), after, *page_size + 1);
+  if (!days.ok()) return days.status();
+  v1::ListMetricsResponse response;
+  for (int i = 0; i < static_cast<int>(days->size()) && i < *page_size; ++i) {
+    const auto& row = (*days)[i];
+    v1::MetricsDay* day = response.add_days();
+    v1::MetricsRow* out = day->mutable_row();
+    out->set_published_content_id(request.published_content_id());
+    absl::CivilDay civil;
+    absl::ParseCivilTime(row[0].c_str(), &civil);
+    *out->mutable_date() = DateOf(civil);
+    out->set_views(row[1].as<int64_t>());
+    out->set_likes(row[2].as<int64_t>());
+    out->set_comments(row[3].as<int64_t>());
+    out->set_shares(row[4].as<int64_t>());
+    out->set_saves(row[5].as<int64_t>());
+    out->set_clicks(row[6].as<int64_t>());
+    out->set_conversions(row[7].as<int64_t>());
+    out->set_spend(row[8].c_str());
+    day->set_engagement_rate(row[9].c_str());
+    day->set_ctr(row[10].c_str());
+  }
+  if (static_cast<int>(days->size()) > *page_size) {
+    response.set_next_page_token(
+        EncodePageToken({(*days)[*page_size - 1][0].c_str()}, filters));
+  }
+  absl::StatusOr<pqxx::result> totals = pool_->Read(
+      "metrics_totals",
+      "SELECT days, views, likes, comments, shares, saves, clicks, conversions, spend::text "
+      "FROM cf_metrics_content_rollup WHERE published_content_id = $1::uuid",
+      request.published_content_id());
+  if (!totals.ok()) return totals.status();
+  v1::MetricsTotals* sums = response.mutable_totals();
+  sums->set_spend("0.00");
+  if (!totals->empty()) {
+    const auto& row = (*totals)[0];
+    sums->set_days(row[0].as<int64_t>());
+    sums->set_views(row[1].as<int64_t>());
+    sums->set_likes(row[2].as<int64_t>());
+    sums->set_comments(row[3].as<int64_t>());
+    sums->set_shares(row[4].as<int64_t>());
+    sums->set_saves(row[5].as<int64_t>());
+    sums->set_clicks(row[6].as<int64_t>());
+    sums->set_conversions(row[7].as<int64_t>());
+    sums->set_spend(row[8].c_str());
+  }
+  return response;
+}
+
+absl::StatusOr<int> MetricsStore::EnsurePartitions(int months_ahead) {
+  int created = 0;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result result = txn.exec_params(
+        "SELECT cf_create_metrics_partitions(date_trunc('month', current_date)::date, "
+        "(date_trunc('month', current_date) + make_interval(months => $1))::date)",
+        months_ahead);
+    created = result[0][0].as<int>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return created;
+}
+
+}  // namespace cf::analytics

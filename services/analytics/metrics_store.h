@@ -1,0 +1,54 @@
+// Daily metrics: validated batch upserts keyed by (published_content_id, date), whose rollups
+// the database keeps in the same transaction (migration 0009's triggers), and the month
+// partitions they land in.
+#ifndef CF_SERVICES_ANALYTICS_METRICS_STORE_H_
+#define CF_SERVICES_ANALYTICS_METRICS_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "cf/analytics/v1/analytics.pb.h"
+#include "common/db/pool.h"
+
+namespace cf::analytics {
+
+// The most rows one IngestMetrics call (or one message of a stream) may carry.
+constexpr int kMaxRowsPerBatch = 10000;
+
+// google.type.Date <-> civil day; false when the date is unset or not a real day.
+bool CivilDayOf(const google::type::Date& date, absl::CivilDay* day);
+google::type::Date DateOf(absl::CivilDay day);
+// Today in UTC, the calendar metrics dates are in.
+absl::CivilDay TodayUtc();
+
+// The checks a row passes on its own (everything but the post's existence and publish date).
+// Violations are appended with `field` prefixed, e.g. "rows[3]".
+void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field,
+              int index, std::vector<v1::RowError>* errors);
+
+class MetricsStore {
+ public:
+  explicit MetricsStore(db::ConnectionPool* pool) : pool_(pool) {}
+
+  // Validates every row, then upserts the valid ones in one transaction. `first_index` numbers
+  // the rows (a stream's earlier messages count). INVALID_ARGUMENT only for a batch that is too
+  // big; bad rows are answered in the response's errors.
+  absl::StatusOr<v1::IngestMetricsResponse> Ingest(
+      const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index = 0);
+
+  // A post's days, oldest first, with its totals.
+  absl::StatusOr<v1::ListMetricsResponse> List(const v1::ListMetricsRequest& request);
+
+  // Creates the month partitions from this month to `months_ahead` months on (the service role
+  // calls the SECURITY DEFINER function; it may not run DDL itself). Returns how many it made.
+  absl::StatusOr<int> EnsurePartitions(int months_ahead);
+
+ private:
+  db::ConnectionPool* pool_;
+};
+
+}  // namespace cf::analytics
+
+#endif  // CF_SERVICES_ANALYTICS_METRICS_STORE_H_
