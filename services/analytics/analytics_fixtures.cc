@@ -25,14 +25,19 @@ std::string AnalyticsFixtures::AddPost(const PostSpec& spec) {
   if (spec.has_script) {
     const std::string sophistication =
         spec.market_sophistication == 0 ? "NULL" : absl::StrCat(spec.market_sophistication);
-    script = absl::StrCat(
-        "'",
-        Query(absl::StrCat("INSERT INTO cf_scripts (dossier_id, awareness_level, "
-                           "market_sophistication, hook, body, cta) VALUES ('",
-                           dossier, "', ", spec.awareness_level, ", ", sophistication,
-                           ", 'hook ' || gen_random_uuid(), 'body', 'cta') RETURNING id"))[0][0]
-            .as<std::string>(),
-        "'");
+        // One script per dossier and cell (the schema's unique index): posts of a cell share it.
+    pqxx::result found = Query(absl::StrCat(
+        "SELECT id FROM cf_scripts WHERE dossier_id = '", dossier, "' AND awareness_level = ",
+        spec.awareness_level, " AND market_sophistication IS NOT DISTINCT FROM ", sophistication));
+    const std::string id =
+        !found.empty()
+            ? found[0][0].as<std::string>()
+            : Query(absl::StrCat("INSERT INTO cf_scripts (dossier_id, awareness_level, "
+                                 "market_sophistication, hook, body, cta) VALUES ('",
+                                 dossier, "', ", spec.awareness_level, ", ", sophistication,
+                                 ", 'hook', 'body', 'cta') RETURNING id"))[0][0]
+                  .as<std::string>();
+    script = absl::StrCat("'", id, "'");
   }
   std::vector<std::string> videos;
   for (const std::string& type : spec.video_types) {

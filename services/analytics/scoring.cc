@@ -1,0 +1,371 @@
+#include "services/analytics/scoring.h"
+
+#include <cmath>
+#include <optional>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/db/values.h"
+#include "common/paging/page_token.h"
+#include "common/status/status.h"
+#include "common/validation/ids.h"
+
+#include "services/analytics/metrics_store.h"
+#include "services/assembly/assembly_client.h"
+
+namespace cf::analytics {
+namespace {
+
+constexpr char kConfigColumns[] =
+    "id::text, name, weights::text, COALESCE(min_views_threshold, 0), COALESCE(active, false), ";
+
+std::string ConfigSelect() {
+  return absl::StrCat("SELECT ", kConfigColumns, db::MicrosOf("created_at"),
+                      " FROM cf_scoring_config");
+}
+
+double WeightAt(const nlohmann::json& weights, const char* key) {
+  auto it = weights.find(key);
+  return it != weights.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+v1::ScoringConfig ConfigOf(const pqxx::row& row) {
+  v1::ScoringConfig config;
+  config.set_id(row[0].c_str());
+  config.set_name(row[1].c_str());
+  nlohmann::json weights = nlohmann::json::parse(row[2].c_str(), nullptr, false);
+  config.mutable_weights()->set_engagement(WeightAt(weights, "engagement"));
+  config.mutable_weights()->set_ctr(WeightAt(weights, "ctr"));
+  config.mutable_weights()->set_conversions(WeightAt(weights, "conversions"));
+  config.set_min_views_threshold(row[3].as<int>());
+  config.set_active(row[4].as<bool>());
+  db::SetTimestamp(row[5].as<int64_t>(), config.mutable_create_time());
+  return config;
+}
+
+bool IsMonth(const google::type::Date& date, absl::CivilDay* first_day) {
+  if (date.day() != 0) return false;
+  google::type::Date first = date;
+  first.set_day(1);
+  return CivilDayOf(first, first_day);
+}
+
+// The SQL of one FindWinners shape. Every value is a parameter; only these fixed fragments
+// vary, chosen by the grouping and whether months are asked for.
+struct WinnersQuery {
+  std::string source;  // FROM ... (with any LATERAL)
+  std::string key;     // the group's key expression
+  bool has_dimensions;  // content: the post's dossier, platform, cell and video types
+};
+
+WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_filter) {
+  const std::string per_post = months ? "cf_metrics_monthly_rollup r" : "cf_metrics_content_rollup r";
+  const std::string cell_key =
+      "'awareness=' || r.awareness_level || ' sophistication=' || r.market_sophistication || "
+      "' platform=' || r.platform";
+  switch (grouping) {
+    case v1::WINNER_GROUPING_SCRIPT_CELL:
+      // Without a dossier filter the cell rollup answers alone (it has no dossier column).
+      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", cell_key, false};
+    case v1::WINNER_GROUPING_PLATFORM:
+      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", "r.platform", false};
+    case v1::WINNER_GROUPING_VIDEO_TYPE:
+      return {per_post + " CROSS JOIN LATERAL unnest(r.video_types) AS video_type", "video_type",
+              false};
+    default:
+      return {per_post, "r.published_content_id::text", true};
+  }
+}
+
+std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool months) {
+  const std::string dimensions =
+      query.has_dimensions
+                    ? "min(r.dossier_id::text) AS dossier_id, min(r.platform) AS platform, "
+            "min(r.awareness_level) AS awareness_level, "
+            "min(r.market_sophistication) AS market_sophistication, "
+            "min(r.video_types)::text[] AS video_types"
+          : "NULL::text AS dossier_id, NULL::text AS platform, NULL::smallint AS awareness_level, "
+            "NULL::smallint AS market_sophistication, NULL::text[] AS video_types";
+    // Every parameter appears in every shape (PostgreSQL must infer each one's type).
+  std::string where = "($2::text IS NULL OR r.platform = $2) AND "
+                      "($3::int IS NULL OR r.awareness_level = $3)";
+  where += dossier_filter ? " AND r.dossier_id = $1::uuid" : " AND $1::uuid IS NULL";
+  where += months ? " AND r.month >= $4::date AND r.month <= $5::date"
+                  : " AND $4::date IS NULL AND $5::date IS NULL";
+  return absl::StrCat(R"sql(
+    WITH groups AS (
+      SELECT )sql", query.key, R"sql( AS key, sum(r.days) AS days, sum(r.views) AS views,
+             sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
+             sum(r.saves) AS saves, sum(r.clicks) AS clicks, sum(r.conversions) AS conversions,
+             sum(r.spend) AS spend, sum(r.engagement_rate_sum) AS engagement_rate_sum,
+             sum(r.ctr_sum) AS ctr_sum, )sql", dimensions, R"sql(
+        FROM )sql", query.source, R"sql(
+       WHERE )sql", where, R"sql(
+       GROUP BY 1
+      HAVING sum(r.views) > $6
+    ), rated AS (
+      SELECT *,
+             CASE WHEN $10 THEN engagement_rate_sum / days
+                  ELSE (likes + comments + shares + saves)::numeric / views END AS engagement_rate,
+             CASE WHEN $10 THEN ctr_sum / days ELSE clicks::numeric / views END AS ctr,
+             CASE WHEN clicks > 0 THEN conversions::numeric / clicks ELSE 0 END AS conversion_rate
+        FROM groups
+    ), ranked AS (
+      SELECT *, percent_rank() OVER (ORDER BY engagement_rate) AS engagement_component,
+             percent_rank() OVER (ORDER BY ctr) AS ctr_component,
+             percent_rank() OVER (ORDER BY conversion_rate) AS conversion_component,
+             count(*) OVER () AS cohort_size
+        FROM rated
+    )
+    SELECT key, days, views, likes, comments, shares, saves, clicks, conversions, spend::text,
+           engagement_rate::float8, ctr::float8, conversion_rate::float8, engagement_component,
+           ctr_component, conversion_component,
+           $7 * engagement_component + $8 * ctr_component + $9 * conversion_component AS score,
+                      cohort_size, dossier_id, platform, awareness_level, market_sophistication,
+           video_types
+      FROM ranked
+     ORDER BY score DESC, engagement_rate DESC, key
+     LIMIT $11 OFFSET $12)sql");
+}
+
+}  // namespace
+
+absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weights) {
+  FieldViolations violations;
+  double sum = 0;
+  const std::set<std::string> known = {"engagement", "ctr", "conversions"};
+  for (const auto& [key, value] : weights) {
+    const std::string field = absl::StrCat("weights[", key, "]");
+    if (known.count(key) == 0) {
+      violations.Add(field, "unknown key; the keys are engagement, ctr and conversions");
+    } else if (!std::isfinite(value) || value < 0) {
+      violations.Add(field, "must be a number >= 0");
+    } else {
+      sum += value;
+    }
+  }
+  if (violations.empty() && std::fabs(sum - 1.0) > 1e-6) {
+    violations.Add("weights", absl::StrFormat("must sum to 1.0 (within 1e-6); they sum to %.9g", sum));
+  }
+  return violations.Build();
+}
+
+absl::StatusOr<v1::ScoringConfig> Scoring::CreateScoringConfig(
+    const v1::CreateScoringConfigRequest& request) {
+  FieldViolations violations;
+  if (request.name().empty()) violations.Add("name", "is required");
+  if (request.name().size() > 200) violations.Add("name", "must be at most 200 characters");
+  absl::Status weights_ok = CheckWeights(request.weights());
+  for (const auto& [field, description] : GetFieldViolations(weights_ok)) {
+    violations.Add(field, description);
+  }
+  const int threshold =
+      request.has_min_views_threshold() ? request.min_views_threshold() : kDefaultMinViews;
+  if (threshold < 0) violations.Add("min_views_threshold", "must be >= 0");
+  absl::Status invalid = violations.Build();
+  if (!invalid.ok()) return invalid;
+
+  nlohmann::json weights = nlohmann::json::object();
+  for (const auto& [key, value] : request.weights()) weights[key] = value;
+  std::optional<v1::ScoringConfig> created;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("INSERT INTO cf_scoring_config (name, weights, min_views_threshold, active) "
+                     "VALUES ($1, $2::jsonb, $3, false) RETURNING ",
+                     kConfigColumns, db::MicrosOf("created_at")),
+        request.name(), weights.dump(), threshold);
+    created = ConfigOf(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return *created;
+}
+
+absl::StatusOr<v1::ScoringConfig> Scoring::GetScoringConfig(
+    const v1::GetScoringConfigRequest& request) {
+  absl::Status id_ok = RequireUuid(request.id(), "id");
+  if (!id_ok.ok()) return id_ok;
+  return ConfigFor(request.id());
+}
+
+absl::StatusOr<v1::ScoringConfig> Scoring::ConfigFor(const std::string& id) {
+  absl::StatusOr<pqxx::result> rows =
+      id.empty() ? pool_->Read("scoring_active", ConfigSelect() + " WHERE active")
+                 : pool_->Read("scoring_by_id", ConfigSelect() + " WHERE id = $1::uuid", id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return id.empty() ? absl::FailedPreconditionError(
+                            "no scoring config is active; activate one (ActivateScoringConfig)")
+                      : absl::NotFoundError(absl::StrCat("scoring config ", id, " not found"));
+  }
+  return ConfigOf((*rows)[0]);
+}
+
+absl::StatusOr<v1::ListScoringConfigsResponse> Scoring::ListScoringConfigs(
+    const v1::ListScoringConfigsRequest& request) {
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), 50, 500);
+  if (!page_size.ok()) return page_size.status();
+  absl::StatusOr<std::optional<CreatedCursor>> cursor =
+      DecodeCreatedCursor(request.page_token(), "", "ListScoringConfigs");
+  if (!cursor.ok()) return cursor.status();
+  const std::string after_time = cursor->has_value() ? (*cursor)->created_at : "";
+  const std::string after_id = cursor->has_value() ? (*cursor)->id : "";
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "scoring_newest_first",
+            absl::StrCat("SELECT ", kConfigColumns, db::MicrosOf("created_at"),
+                   ", created_at::text FROM cf_scoring_config WHERE $1::timestamptz IS NULL OR "
+          "(created_at, id) < ($1::timestamptz, $2::uuid) ORDER BY created_at DESC, id DESC "
+          "LIMIT $3"),
+      db::NullIfEmpty(after_time), db::NullIfEmpty(after_id), *page_size + 1);
+  if (!rows.ok()) return rows.status();
+  v1::ListScoringConfigsResponse response;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *page_size; ++i) {
+    *response.add_configs() = ConfigOf((*rows)[i]);
+  }
+  if (static_cast<int>(rows->size()) > *page_size) {
+    const auto& last = (*rows)[*page_size - 1];
+    response.set_next_page_token(EncodeCreatedCursor({last[6].c_str(), last[0].c_str()}, ""));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ScoringConfig> Scoring::ActivateScoringConfig(
+    const v1::ActivateScoringConfigRequest& request) {
+  absl::Status id_ok = RequireUuid(request.id(), "id");
+  if (!id_ok.ok()) return id_ok;
+  std::optional<v1::ScoringConfig> activated;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    // One switch at a time: two at once would each clear the old active row and then collide
+    // on the one-active index.
+    txn.exec("SELECT pg_advisory_xact_lock(hashtext('cf_scoring_config activate'))");
+    pqxx::result target =
+        txn.exec_params("SELECT 1 FROM cf_scoring_config WHERE id = $1::uuid", request.id());
+    if (target.empty()) {
+      return absl::NotFoundError(absl::StrCat("scoring config ", request.id(), " not found"));
+    }
+    txn.exec_params("UPDATE cf_scoring_config SET active = false WHERE active AND id <> $1::uuid",
+                    request.id());
+    pqxx::result rows = txn.exec_params(
+        absl::StrCat("UPDATE cf_scoring_config SET active = true WHERE id = $1::uuid RETURNING ",
+                     kConfigColumns, db::MicrosOf("created_at")),
+        request.id());
+    activated = ConfigOf(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return *activated;
+}
+
+absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinnersRequest& request) {
+  FieldViolations violations;
+  if (!request.scoring_config_id().empty()) {
+    CheckUuidField(request.scoring_config_id(), "scoring_config_id", &violations);
+  }
+  if (!request.dossier_id().empty()) CheckUuidField(request.dossier_id(), "dossier_id", &violations);
+  if (request.awareness_level() < 0 || request.awareness_level() > 5) {
+    violations.Add("awareness_level", "must be 1-5, or 0 for any");
+  }
+  if (!v1::WinnerGrouping_IsValid(request.group_by())) violations.Add("group_by", "unknown grouping");
+  if (!v1::RateBasis_IsValid(request.rate_basis())) violations.Add("rate_basis", "unknown basis");
+  const bool months = request.has_first_month() || request.has_last_month();
+  absl::CivilDay first_month, last_month;
+  if (months) {
+    if (!request.has_first_month() || !IsMonth(request.first_month(), &first_month)) {
+      violations.Add("first_month", "must be a year and month with day 0 (whole months)");
+    }
+    if (!request.has_last_month() || !IsMonth(request.last_month(), &last_month)) {
+      violations.Add("last_month", "must be a year and month with day 0 (whole months)");
+    }
+    if (violations.empty() && last_month < first_month) {
+      violations.Add("last_month", "must not be before first_month");
+    }
+  }
+  absl::StatusOr<int> page_size = PageSize(request.page_size(), 10, 1000);
+  if (!page_size.ok()) violations.Add("page_size", "must be >= 0");
+  absl::Status invalid = violations.Build();
+  if (!invalid.ok()) return invalid;
+
+  absl::StatusOr<v1::ScoringConfig> config = ConfigFor(request.scoring_config_id());
+  if (!config.ok()) return config.status();
+  const std::string filters = absl::StrCat(
+      config->id(), "|", request.dossier_id(), "|", request.platform(), "|",
+      request.awareness_level(), "|", months ? absl::FormatCivilTime(first_month) : "", "|",
+      months ? absl::FormatCivilTime(last_month) : "", "|", request.group_by(), "|",
+      request.rate_basis());
+  int offset = 0;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> key =
+        DecodePageToken(request.page_token(), 1, filters);
+    if (!key.ok()) return key.status();
+    if (!absl::SimpleAtoi((*key)[0], &offset) || offset < 0) {
+      return InvalidField("page_token", "is not a FindWinners page token");
+    }
+  }
+  const bool dossier_filter = !request.dossier_id().empty();
+  const WinnersQuery query = QueryFor(request.group_by(), months, dossier_filter);
+  const std::string platform =
+      request.platform() == 0 ? "" : assembly::PlatformName(request.platform());
+  const std::string awareness =
+      request.awareness_level() == 0 ? "" : absl::StrCat(request.awareness_level());
+    const bool mean_of_daily = request.rate_basis() == v1::RATE_BASIS_MEAN_OF_DAILY_RATES;
+  const std::string first_month_text = months ? absl::FormatCivilTime(first_month) : "";
+  const std::string last_month_text = months ? absl::FormatCivilTime(last_month) : "";
+  pqxx::result rows;
+  absl::Status status = pool_->WithConnection([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    rows = txn.exec_params(WinnersSql(query, dossier_filter, months),
+                           db::NullIfEmpty(request.dossier_id()), db::NullIfEmpty(platform),
+                           db::NullIfEmpty(awareness),
+                                                      db::NullIfEmpty(first_month_text), db::NullIfEmpty(last_month_text),
+                           config->min_views_threshold(), config->weights().engagement(),
+                           config->weights().ctr(), config->weights().conversions(),
+                           mean_of_daily, *page_size + 1, offset);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+
+  v1::FindWinnersResponse response;
+  response.set_scoring_config_id(config->id());
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < *page_size; ++i) {
+    const auto& row = rows[i];
+    v1::Winner* winner = response.add_winners();
+    winner->set_key(row[0].c_str());
+    winner->set_rank(offset + i + 1);
+    v1::MetricsTotals* totals = winner->mutable_totals();
+    totals->set_days(row[1].as<int64_t>());
+    totals->set_views(row[2].as<int64_t>());
+    totals->set_likes(row[3].as<int64_t>());
+    totals->set_comments(row[4].as<int64_t>());
+    totals->set_shares(row[5].as<int64_t>());
+    totals->set_saves(row[6].as<int64_t>());
+    totals->set_clicks(row[7].as<int64_t>());
+    totals->set_conversions(row[8].as<int64_t>());
+    totals->set_spend(row[9].c_str());
+    winner->set_engagement_rate(row[10].as<double>());
+    winner->set_ctr(row[11].as<double>());
+    winner->set_conversion_rate(row[12].as<double>());
+    winner->set_engagement_component(row[13].as<double>());
+    winner->set_ctr_component(row[14].as<double>());
+    winner->set_conversion_component(row[15].as<double>());
+    winner->set_score(row[16].as<double>());
+        response.set_cohort_size(row[17].as<int>());
+    if (query.has_dimensions) {
+      winner->set_dossier_id(row[18].is_null() ? "" : row[18].c_str());
+      winner->set_platform(assembly::PlatformOf(row[19].c_str()));
+      winner->set_awareness_level(row[20].as<int>());
+      winner->set_market_sophistication(row[21].as<int>());
+      for (const std::string& type : db::ReadTextArray(row[22])) winner->add_video_types(type);
+    }
+  }
+  if (static_cast<int>(rows.size()) > *page_size) {
+    response.set_next_page_token(EncodePageToken({absl::StrCat(offset + *page_size)}, filters));
+  }
+  return response;
+}
+
+}  // namespace cf::analytics

@@ -1,0 +1,48 @@
+// Scoring configs (weights for engagement, CTR and conversion rate, and a views threshold; one
+// active at a time) and FindWinners, which ranks posts or groups of posts from the rollups.
+//
+// Normalization: each rate is replaced by its percentile rank within the cohort (the groups
+// that pass the filters and the threshold): (rank - 1) / (cohort size - 1), in [0, 1], ties
+// sharing the lower rank (PostgreSQL's percent_rank()). The score is the weighted sum of the
+// three. Percentile ranks make rates of different scales comparable and are not swayed by one
+// outlier; a cohort of one scores 0.
+#ifndef CF_SERVICES_ANALYTICS_SCORING_H_
+#define CF_SERVICES_ANALYTICS_SCORING_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cf/analytics/v1/analytics.pb.h"
+#include "common/db/pool.h"
+
+namespace cf::analytics {
+
+// The default threshold, the seed's.
+constexpr int kDefaultMinViews = 1000;
+
+// OK, or INVALID_ARGUMENT naming each bad key ("weights[reach]", "weights[ctr]", "weights").
+absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weights);
+
+class Scoring {
+ public:
+  explicit Scoring(db::ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<v1::ScoringConfig> CreateScoringConfig(const v1::CreateScoringConfigRequest& request);
+  absl::StatusOr<v1::ScoringConfig> GetScoringConfig(const v1::GetScoringConfigRequest& request);
+  absl::StatusOr<v1::ListScoringConfigsResponse> ListScoringConfigs(
+      const v1::ListScoringConfigsRequest& request);
+  absl::StatusOr<v1::ScoringConfig> ActivateScoringConfig(
+      const v1::ActivateScoringConfigRequest& request);
+
+  absl::StatusOr<v1::FindWinnersResponse> FindWinners(const v1::FindWinnersRequest& request);
+
+ private:
+  // The config by id, or the active one for "".
+  absl::StatusOr<v1::ScoringConfig> ConfigFor(const std::string& id);
+
+  db::ConnectionPool* pool_;
+};
+
+}  // namespace cf::analytics
+
+#endif  // CF_SERVICES_ANALYTICS_SCORING_H_
