@@ -60,13 +60,17 @@ constexpr char kUpsertSql[] = R"sql(
         (EXCLUDED.views, EXCLUDED.likes, EXCLUDED.comments, EXCLUDED.shares, EXCLUDED.saves,
          EXCLUDED.clicks, EXCLUDED.conversions, EXCLUDED.spend))sql";
 
-int64_t Upsert(pqxx::work& txn, const std::vector<ValidRow>& rows) {
+}  // namespace
+
+int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows) {
   std::vector<std::string> posts, days, views, likes, comments, shares, saves, clicks,
       conversions, spend;
-  for (const ValidRow& valid : rows) {
-    const v1::MetricsRow& row = *valid.row;
-    posts.push_back(valid.post);
-    days.push_back(DayText(valid.day));
+  for (const v1::MetricsRow* checked : rows) {
+    const v1::MetricsRow& row = *checked;
+    absl::CivilDay day;
+    CivilDayOf(row.date(), &day);
+    posts.push_back(row.published_content_id());
+    days.push_back(DayText(day));
     views.push_back(absl::StrCat(row.views()));
     likes.push_back(absl::StrCat(row.likes()));
     comments.push_back(absl::StrCat(row.comments()));
@@ -82,8 +86,15 @@ int64_t Upsert(pqxx::work& txn, const std::vector<ValidRow>& rows) {
       TextArrayLiteral(likes), TextArrayLiteral(comments), TextArrayLiteral(shares),
       TextArrayLiteral(saves), TextArrayLiteral(clicks), TextArrayLiteral(conversions),
       TextArrayLiteral(spend));
-  return result.affected_rows();
+    return result.affected_rows();
 }
+
+void LockMetricsWriters(pqxx::work& txn) {
+  txn.exec("SELECT pg_advisory_xact_lock(hashtext('cf_performance_metrics ingest'))");
+}
+
+namespace {
+
 
 // The posts among `ids` that exist, with the UTC day each was published.
 std::map<std::string, absl::CivilDay> PublishDays(pqxx::work& txn,
@@ -213,12 +224,10 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   for (int attempt = 0; attempt < 3; ++attempt) {
     post_errors.clear();
         status = pool_->Transact([&](pqxx::work& txn) {
-      // Batches are written one at a time. An upsert's inserted and updated rows reach the
-      // rollups through two triggers, each in key order, so two batches running at once could
-      // lock rollup rows in crossing orders and deadlock.
-      txn.exec("SELECT pg_advisory_xact_lock(hashtext('cf_performance_metrics ingest'))");
+            LockMetricsWriters(txn);
+
       std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
-      std::vector<ValidRow> valid;
+            std::vector<const v1::MetricsRow*> valid;
       for (const ValidRow& row : candidates) {
         const std::string field = absl::StrCat("rows[", row.index, "]");
         auto post = published.find(row.post);
@@ -230,11 +239,11 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
                    absl::StrCat(DayText(row.day), " is before the post was published (",
                                 DayText(post->second), " UTC)"));
         } else {
-          valid.push_back(row);
+                    valid.push_back(row.row);
         }
       }
       accepted = static_cast<int>(valid.size());
-      changed = valid.empty() ? 0 : Upsert(txn, valid);
+            changed = valid.empty() ? 0 : UpsertRows(txn, valid);
       return absl::OkStatus();
     });
     if (status.code() != absl::StatusCode::kFailedPrecondition) break;

@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include <pqxx/pqxx>
+
 #include "absl/time/civil_time.h"
+
 #include "cf/analytics/v1/analytics.pb.h"
 #include "common/db/pool.h"
 
@@ -27,6 +30,17 @@ absl::CivilDay TodayUtc();
 // Violations are appended with `field` prefixed, e.g. "rows[3]".
 void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field,
               int index, std::vector<v1::RowError>* errors);
+
+// Takes the metrics writers' lock for the rest of the transaction. Batches are written one at
+// a time: an upsert's inserted and updated rows reach the rollups through two triggers, each in
+// key order, so two batches running at once could lock rollup rows in crossing orders and
+// deadlock.
+void LockMetricsWriters(pqxx::work& txn);
+
+// Upserts rows that passed every check, sorted by (published_content_id, date) (so concurrent
+// writers lock rows in one order), under LockMetricsWriters. Rows whose figures are unchanged
+// are not rewritten. Returns how many rows were inserted or changed.
+int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows);
 
 class MetricsStore {
  public:
