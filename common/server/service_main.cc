@@ -38,13 +38,9 @@ class DatabaseProbe {
 
 }  // namespace
 
-absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version) {
-  auto url = config.RequireDatabaseUrl();
-  if (!url.ok()) return url.status();
-  auto pool_size = config.GetInt("db_pool_size", 8, 1, 200);
-  if (!pool_size.ok()) return pool_size.status();
-  auto queue = config.GetInt("db_queue", 256, 1, 100000);
-  if (!queue.ok()) return queue.status();
+namespace {
+
+absl::StatusOr<db::ConnectionLimits> LimitsFromConfig(const Config& config) {
   auto connect_timeout = config.GetInt("db_connect_timeout_s", 5, 2, 600);
   if (!connect_timeout.ok()) return connect_timeout.status();
   auto statement_timeout = config.GetInt("db_statement_timeout_ms", 30000, 100, 3600000);
@@ -55,8 +51,22 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   db::ConnectionLimits limits;
   limits.connect_timeout = absl::Seconds(*connect_timeout);
   limits.statement_timeout = absl::Milliseconds(*statement_timeout);
-  limits.idle_in_transaction_timeout = absl::Milliseconds(*idle_timeout);
-  const std::string conninfo = db::WithLimits(*url, limits);
+    limits.idle_in_transaction_timeout = absl::Milliseconds(*idle_timeout);
+  return limits;
+}
+
+}  // namespace
+
+absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version) {
+  auto url = config.RequireDatabaseUrl();
+  if (!url.ok()) return url.status();
+  auto pool_size = config.GetInt("db_pool_size", 8, 1, 200);
+  if (!pool_size.ok()) return pool_size.status();
+  auto queue = config.GetInt("db_queue", 256, 1, 100000);
+  if (!queue.ok()) return queue.status();
+  auto limits = LimitsFromConfig(config);
+  if (!limits.ok()) return limits.status();
+  const std::string conninfo = db::WithLimits(*url, *limits);
   absl::Status schema = db::CheckSchemaVersion(conninfo, schema_version);
   if (!schema.ok()) {
     return absl::Status(schema.code(), absl::StrCat("database check failed: ", schema.message()));
@@ -67,6 +77,21 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   auto probe = std::make_shared<DatabaseProbe>(conninfo);
   runtime.probe = [probe] { return (*probe)(); };
   return runtime;
+}
+
+absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config) {
+      if (!config.Get("read_database_url").has_value()) {  // not a flag: the environment?
+    auto set = config.GetSecret("read_database_url");
+    if (!set.ok()) return set.status();
+    if (!set->has_value()) return std::unique_ptr<db::ConnectionPool>();
+  }
+  auto url = config.RequireDatabaseUrl("read_database_url");
+  if (!url.ok()) return url.status();
+  auto pool_size = config.GetInt("db_pool_size", 8, 1, 200);
+  if (!pool_size.ok()) return pool_size.status();
+  auto limits = LimitsFromConfig(config);
+  if (!limits.ok()) return limits.status();
+    return std::make_unique<db::ConnectionPool>(db::WithLimits(*url, *limits), *pool_size);
 }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,

@@ -28,6 +28,11 @@ struct DatabaseRuntime {
 // `schema_version`.
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);
 
+// A pool for read-only reporting queries on a replica (read_database_url, a secret like
+// database_url), or null when none is configured and reads go to the primary. The same limits
+// and pool size as the primary's.
+absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config);
+
 // Server options from configuration: listen (default `default_listen`), drain_timeout_s.
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,
                                                       const std::string& default_listen);

@@ -23,9 +23,6 @@
 //   drain_timeout_s.
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/http/http_client.h"
@@ -34,6 +31,7 @@
 #include "common/log/log.h"
 #include "common/media/media_store.h"
 #include "common/server/channel.h"
+#include "common/server/periodic.h"
 #include "common/server/service_main.h"
 #include "services/assembly/assembly_client.h"
 #include "services/publishing/affiliate.h"
@@ -217,43 +215,6 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   return platforms;
 }
 
-// Marks assemblies published after their posts are confirmed, and starts the promotions asked
-// for with their publishes, every `interval`, until stopped.
-class Marker {
- public:
-  Marker(cf::publishing::Publishing* publishing, absl::Duration interval)
-      : publishing_(publishing), interval_(interval) {}
-  ~Marker() { Stop(); }
-  void Start() {
-    thread_ = std::thread([this] {
-      std::unique_lock<std::mutex> lock(mutex_);
-      while (!stopping_) {
-        lock.unlock();
-        publishing_->MarkPublishedAssemblies();
-        publishing_->StartRequestedPromotions();
-        lock.lock();
-        wake_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stopping_; });
-      }
-    });
-  }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  cf::publishing::Publishing* publishing_;
-  absl::Duration interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -310,7 +271,14 @@ int main(int argc, char** argv) {
   cf::publishing::PublishJobHandler handler(&*media, platforms->by_name,
                                             absl::Milliseconds(*poll_ms));
   cf::jobs::JobRunner workers({{store.queue(), &handler, *workers_count}}, *worker_options);
-  Marker marker(&publishing, absl::Milliseconds(*mark_ms));
+  // Marks assemblies published after their posts are confirmed, and starts the promotions
+  // asked for with their publishes.
+  cf::Periodic marker(
+      [&publishing] {
+        publishing.MarkPublishedAssemblies();
+        publishing.StartRequestedPromotions();
+      },
+      absl::Milliseconds(*mark_ms));
 
   cf::publishing::PublishingService service(&publishing, &watcher, database->executor.get());
   options->services = {{"cf.publishing.v1.PublishingService", &service}};
