@@ -259,7 +259,7 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   return response;
 }
 
-absl::StatusOr<v1::ListMetricsResponse> MetricsStore::List(const v1::ListMetricsRequest& request) {
+absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(const v1::ListMetricsRequest& request) {
   absl::Status id_ok = RequireUuid(request.published_content_id(), "published_content_id");
   if (!id_ok.ok()) return id_ok;
   absl::StatusOr<int> page_size = PageSize(request.page_size(), 100, 1000);
@@ -271,7 +271,7 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::List(const v1::ListMetrics
     if (!key.ok()) return key.status();
     after = (*key)[0];
   }
-  absl::StatusOr<pqxx::result> post = pool_->Read(
+  absl::StatusOr<pqxx::result> post = reads_->Read(
       "metrics_post_exists", "SELECT 1 FROM cf_published_content WHERE id = $1::uuid",
       request.published_content_id());
   if (!post.ok()) return post.status();
@@ -279,7 +279,7 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::List(const v1::ListMetrics
     return absl::NotFoundError(
         absl::StrCat("published content ", request.published_content_id(), " not found"));
   }
-  absl::StatusOr<pqxx::result> days = pool_->Read(
+  absl::StatusOr<pqxx::result> days = reads_->Read(
       "metrics_days",
       "SELECT to_char(date, 'YYYY-MM-DD'), views, likes, comments, shares, saves, clicks, "
       "conversions, spend::text, engagement_rate::text, ctr::text FROM cf_performance_metrics "
@@ -310,7 +310,7 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::List(const v1::ListMetrics
     response.set_next_page_token(
         EncodePageToken({(*days)[*page_size - 1][0].c_str()}, filters));
   }
-  absl::StatusOr<pqxx::result> totals = pool_->Read(
+  absl::StatusOr<pqxx::result> totals = reads_->Read(
       "metrics_totals",
       "SELECT days, views, likes, comments, shares, saves, clicks, conversions, spend::text "
       "FROM cf_metrics_content_rollup WHERE published_content_id = $1::uuid",

@@ -44,7 +44,13 @@ int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& ro
 
 class MetricsStore {
  public:
-  explicit MetricsStore(db::ConnectionPool* pool) : pool_(pool) {}
+    // `read_pool`: a replica for ListMetrics (null: the primary).
+  explicit MetricsStore(db::ConnectionPool* pool, db::ConnectionPool* read_pool = nullptr)
+      : pool_(pool), reads_(read_pool != nullptr ? read_pool : pool) {}
+
+  absl::StatusOr<v1::IngestMetricsResponse> IngestMetrics(const v1::IngestMetricsRequest& request) {
+    return Ingest(request.rows());
+  }
 
   // Validates every row, then upserts the valid ones in one transaction. `first_index` numbers
   // the rows (a stream's earlier messages count). INVALID_ARGUMENT only for a batch that is too
@@ -53,14 +59,15 @@ class MetricsStore {
       const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index = 0);
 
   // A post's days, oldest first, with its totals.
-  absl::StatusOr<v1::ListMetricsResponse> List(const v1::ListMetricsRequest& request);
+    absl::StatusOr<v1::ListMetricsResponse> ListMetrics(const v1::ListMetricsRequest& request);
 
   // Creates the month partitions from this month to `months_ahead` months on (the service role
   // calls the SECURITY DEFINER function; it may not run DDL itself). Returns how many it made.
   absl::StatusOr<int> EnsurePartitions(int months_ahead);
 
- private:
+  private:
   db::ConnectionPool* pool_;
+  db::ConnectionPool* reads_;
 };
 
 }  // namespace cf::analytics

@@ -264,21 +264,21 @@ TEST_F(MetricsStoreTest, ListsDaysOldestFirstWithTotals) {
   v1::ListMetricsRequest request;
   request.set_published_content_id(post);
   request.set_page_size(3);
-  auto first = store_.List(request);
+  auto first = store_.ListMetrics(request);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->days_size(), 3);
   EXPECT_EQ(first->days(0).row().views(), 100);
   EXPECT_EQ(first->totals().views(), 510);
   EXPECT_EQ(first->days(0).ctr(), "0.0100");
   request.set_page_token(first->next_page_token());
-  auto second = store_.List(request);
+  auto second = store_.ListMetrics(request);
   ASSERT_TRUE(second.ok());
   ASSERT_EQ(second->days_size(), 2);
   EXPECT_EQ(second->days(1).row().views(), 104);
   EXPECT_TRUE(second->next_page_token().empty());
   request.set_published_content_id("00000000-0000-0000-0000-000000000000");
   request.clear_page_token();
-  EXPECT_EQ(store_.List(request).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_.ListMetrics(request).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

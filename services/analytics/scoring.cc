@@ -316,7 +316,7 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinne
   const std::string first_month_text = months ? absl::FormatCivilTime(first_month) : "";
   const std::string last_month_text = months ? absl::FormatCivilTime(last_month) : "";
   pqxx::result rows;
-  absl::Status status = pool_->WithConnection([&](pqxx::connection& connection) {
+    absl::Status status = reads_->WithConnection([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
     rows = txn.exec_params(WinnersSql(query, dossier_filter, months),
                            db::NullIfEmpty(request.dossier_id()), db::NullIfEmpty(platform),

@@ -25,7 +25,9 @@ absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weig
 
 class Scoring {
  public:
-  explicit Scoring(db::ConnectionPool* pool) : pool_(pool) {}
+    // `read_pool`: a replica for FindWinners (null: the primary).
+  explicit Scoring(db::ConnectionPool* pool, db::ConnectionPool* read_pool = nullptr)
+      : pool_(pool), reads_(read_pool != nullptr ? read_pool : pool) {}
 
   absl::StatusOr<v1::ScoringConfig> CreateScoringConfig(const v1::CreateScoringConfigRequest& request);
   absl::StatusOr<v1::ScoringConfig> GetScoringConfig(const v1::GetScoringConfigRequest& request);
@@ -40,7 +42,8 @@ class Scoring {
   // The config by id, or the active one for "".
   absl::StatusOr<v1::ScoringConfig> ConfigFor(const std::string& id);
 
-  db::ConnectionPool* pool_;
+    db::ConnectionPool* pool_;
+  db::ConnectionPool* reads_;
 };
 
 }  // namespace cf::analytics

@@ -30,7 +30,8 @@ const std::vector<std::string>& FrontedProtoFiles() {
   static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto",
                                                  "cf/generation/v1/generation.proto",
                                                  "cf/assembly/v1/assembly.proto",
-                                                 "cf/publishing/v1/publishing.proto"};
+                                                                                                  "cf/publishing/v1/publishing.proto",
+                                                 "cf/analytics/v1/analytics.proto"};
   return files;
 }
 

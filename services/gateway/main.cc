@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   if (gateway.router().routed_services().empty()) {
     return cf::StartupFailure(absl::FailedPreconditionError(
         "no backend configured: set CF_<SERVICE>_ADDR (or --<service>_addr=host:port) for "
-        "at least one of catalog, generation, assembly, publishing"));
+        "at least one of catalog, generation, assembly, publishing, analytics"));
   }
   for (const auto& [service, address] : gateway.router().addresses()) {
     cf::Log(cf::LogLevel::kInfo, "route", {{"service", service}, {"backend", address}});
