@@ -1,7 +1,8 @@
-// From a dossier to posts on all four platforms, through the gateway, against the real
-// binaries: catalog, generation, assembly, publishing, the gateway, the sandbox platform and the
-// media server (tools/up's stack). Each assembly is rendered, published and watched until the
-// platform confirms it; then the post is found on the sandbox's feed page, and its video fetched.
+// From a dossier to posts on all four platforms and their metrics, through the gateway, against
+// the real binaries: catalog, generation, assembly, publishing, analytics, the gateway, the
+// sandbox platform and the media server (tools/up's stack). Each assembly is rendered, published
+// and watched until the platform confirms it; then the post is found on the sandbox's feed page,
+// its video fetched, its stats collected by analytics and ranked.
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -11,6 +12,9 @@
 #include <regex>
 
 #include "absl/strings/match.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "cf/analytics/v1/analytics.grpc.pb.h"
 #include "cf/assembly/v1/assembly.grpc.pb.h"
 #include "cf/catalog/v1/catalog.grpc.pb.h"
 #include "cf/generation/v1/generation.grpc.pb.h"
@@ -59,16 +63,23 @@ class PublishFlowTest : public ::testing::Test {
                          {"CF_POLL_INTERVAL_MS", "200"},
                          {"CF_MARK_INTERVAL_MS", "200"},
                          {"CF_JOB_POLL_MS", "200"}});
+    // Its schedule stays out of the way: the test collects on demand.
+    analytics_ = Start("analytics", "services/analytics/analytics_server",
+                       {{"CF_DATABASE_URL", database_.RoleConninfo("cf_analytics")},
+                        {"CF_PUBLISHING_ADDR", addresses_["publishing"]},
+                        {"CF_COLLECT_FIRST_DELAY_S", "86400"}});
     gateway_ = Start("gateway", "services/gateway/gateway_server",
                      {{"CF_CATALOG_ADDR", addresses_["catalog"]},
                       {"CF_GENERATION_ADDR", addresses_["generation"]},
                       {"CF_ASSEMBLY_ADDR", addresses_["assembly"]},
-                      {"CF_PUBLISHING_ADDR", addresses_["publishing"]}});
+                      {"CF_PUBLISHING_ADDR", addresses_["publishing"]},
+                      {"CF_ANALYTICS_ADDR", addresses_["analytics"]}});
     auto channel = grpc::CreateChannel(addresses_["gateway"], grpc::InsecureChannelCredentials());
     catalog_stub_ = catalog::v1::CatalogService::NewStub(channel);
     generation_stub_ = generation::v1::GenerationService::NewStub(channel);
     assembly_stub_ = assembly::v1::AssemblyService::NewStub(channel);
     publishing_stub_ = publishing::v1::PublishingService::NewStub(channel);
+    analytics_stub_ = analytics::v1::AnalyticsService::NewStub(channel);
   }
 
   std::unique_ptr<testing::Subprocess> Start(const std::string& name, const std::string& binary,
@@ -145,6 +156,91 @@ class PublishFlowTest : public ::testing::Test {
         std::chrono::minutes(3)));
   }
 
+  publishing::v1::PostStats Stats(const std::string& published_content_id) {
+    publishing::v1::GetPostStatsRequest request;
+    request.set_published_content_id(published_content_id);
+    publishing::v1::PostStats stats;
+    EXPECT_TRUE(publishing_stub_->GetPostStats(Context().get(), request, &stats).ok());
+    return stats;
+  }
+
+  // Analytics collects each post's stats from publishing (which reads the sandbox), finds
+  // today's row, ranks the posts, and takes more days over a client stream.
+  void CheckMetrics(const std::vector<publishing::v1::Publish>& published) {
+    for (const auto& publish : published) {
+      ASSERT_TRUE(testing::WaitUntil(
+          [&] { return Stats(publish.published_content_id()).views() > 0; }, seconds(120)));
+    }
+    std::map<std::string, int64_t> views_before;
+    for (const auto& publish : published) {
+      views_before[publish.published_content_id()] = Stats(publish.published_content_id()).views();
+    }
+    analytics::v1::CollectMetricsRequest collect;
+    collect.mutable_since()->set_seconds(0);
+    analytics::v1::CollectMetricsResponse collected;
+    grpc::Status status = analytics_stub_->CollectMetrics(Context().get(), collect, &collected);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(collected.collected(), static_cast<int>(published.size())) << collected.DebugString();
+    EXPECT_EQ(collected.failed(), 0) << collected.DebugString();
+    for (const auto& publish : published) {
+      const std::string& id = publish.published_content_id();
+      analytics::v1::ListMetricsRequest list;
+      list.set_published_content_id(id);
+      analytics::v1::ListMetricsResponse days;
+      ASSERT_TRUE(analytics_stub_->ListMetrics(Context().get(), list, &days).ok());
+      ASSERT_EQ(days.days_size(), 1) << id;
+      const analytics::v1::MetricsRow& row = days.days(0).row();
+      // The totals grow while the test runs: the row holds a reading between two others.
+      EXPECT_GE(row.views(), views_before[id]);
+      EXPECT_LE(row.views(), Stats(id).views());
+      EXPECT_GT(row.views(), 0);
+      EXPECT_LE(row.clicks(), row.views());
+      EXPECT_EQ(days.totals().views(), row.views());
+    }
+
+    analytics::v1::CreateScoringConfigRequest config;
+    config.set_name("every post");
+    (*config.mutable_weights())["engagement"] = 0.5;
+    (*config.mutable_weights())["ctr"] = 0.5;
+    config.set_min_views_threshold(0);
+    analytics::v1::ScoringConfig created;
+    ASSERT_TRUE(analytics_stub_->CreateScoringConfig(Context().get(), config, &created).ok());
+    analytics::v1::FindWinnersRequest find;
+    find.set_scoring_config_id(created.id());
+    find.set_group_by(analytics::v1::WINNER_GROUPING_PLATFORM);
+    analytics::v1::FindWinnersResponse winners;
+    status = analytics_stub_->FindWinners(Context().get(), find, &winners);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(winners.cohort_size(), 4);
+
+    // Yesterday's figures for the first post, over the gateway's client-streaming relay; the
+    // same rows again change nothing.
+    for (int round = 0; round < 2; ++round) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + seconds(30));
+      analytics::v1::IngestMetricsResponse ingested;
+      auto stream = analytics_stub_->StreamMetrics(&context, &ingested);
+      analytics::v1::IngestMetricsRequest batch;
+      analytics::v1::MetricsRow* row = batch.add_rows();
+      row->set_published_content_id(published[0].published_content_id());
+      const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+      row->mutable_date()->set_year(static_cast<int>(today.year()));
+      row->mutable_date()->set_month(today.month());
+      row->mutable_date()->set_day(today.day());
+      row->set_views(10);
+      row->set_clicks(20);  // more clicks than views: refused, named
+      ASSERT_TRUE(stream->Write(batch));
+      batch.mutable_rows(0)->set_clicks(1);
+      ASSERT_TRUE(stream->Write(batch));
+      ASSERT_TRUE(stream->WritesDone());
+      ASSERT_TRUE(stream->Finish().ok());
+      EXPECT_EQ(ingested.accepted(), 1);
+      EXPECT_EQ(ingested.changed(), round == 0 ? 1 : 0);
+      ASSERT_EQ(ingested.errors_size(), 1);
+      EXPECT_EQ(ingested.errors(0).field(), "rows[0].clicks");
+    }
+  }
+
   assembly::v1::Assembly GetAssembly(const std::string& id) {
     assembly::v1::GetAssemblyRequest get;
     get.set_id(id);
@@ -154,14 +250,18 @@ class PublishFlowTest : public ::testing::Test {
   }
 
   cf::testing::TestDatabase database_;
-  sandbox::SandboxProcesses sandbox_{"sandbox", {"--processing_ms=300", "--post_id_delay_ms=200"}};
+  // A sandbox day lasts 20 s, so the posts gather views while the test runs.
+  sandbox::SandboxProcesses sandbox_{
+      "sandbox", {"--processing_ms=300", "--post_id_delay_ms=200", "--day_seconds=20"}};
   std::string media_url_, sandbox_url_;
   std::map<std::string, std::string> addresses_;
-  std::unique_ptr<testing::Subprocess> catalog_, generation_, assembly_, publishing_, gateway_;
+  std::unique_ptr<testing::Subprocess> catalog_, generation_, assembly_, publishing_, analytics_,
+      gateway_;
   std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_stub_;
   std::unique_ptr<generation::v1::GenerationService::Stub> generation_stub_;
   std::unique_ptr<assembly::v1::AssemblyService::Stub> assembly_stub_;
   std::unique_ptr<publishing::v1::PublishingService::Stub> publishing_stub_;
+  std::unique_ptr<analytics::v1::AnalyticsService::Stub> analytics_stub_;
   catalog::v1::Dossier dossier_;
   std::string script_id_, image_id_, video_id_;
 };
@@ -238,6 +338,9 @@ TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
     EXPECT_EQ(publishing_stub_->PublishContent(Context().get(), request, &refused).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
   }
+
+  CheckMetrics(published);
+  if (HasFatalFailure()) return;
 
   publishing::v1::ListPublishedContentRequest list;
   list.set_page_size(2);
