@@ -21,14 +21,16 @@ CREATE TABLE cf_performance_metrics (
   id UUID NOT NULL DEFAULT gen_random_uuid(),
   published_content_id UUID NOT NULL REFERENCES cf_published_content(id) ON DELETE CASCADE,
   date DATE NOT NULL,
-  views INTEGER DEFAULT 0 CONSTRAINT check_views_positive CHECK (views >= 0),
-  likes INTEGER DEFAULT 0 CHECK (likes >= 0),
-  comments INTEGER DEFAULT 0 CHECK (comments >= 0),
-  shares INTEGER DEFAULT 0 CHECK (shares >= 0),
-  saves INTEGER DEFAULT 0 CHECK (saves >= 0),
-  clicks INTEGER DEFAULT 0 CHECK (clicks >= 0),
-  conversions INTEGER DEFAULT 0 CHECK (conversions >= 0),
-  spend DECIMAL(10,2) DEFAULT 0 CHECK (spend >= 0),
+  -- FIX: the seed lets the counts be NULL (only DEFAULT 0); a NULL count would make every sum
+  -- and rate unknown, so they are NOT NULL here (the copy below turns old NULLs into 0).
+  views INTEGER NOT NULL DEFAULT 0 CONSTRAINT check_views_positive CHECK (views >= 0),
+  likes INTEGER NOT NULL DEFAULT 0 CHECK (likes >= 0),
+  comments INTEGER NOT NULL DEFAULT 0 CHECK (comments >= 0),
+  shares INTEGER NOT NULL DEFAULT 0 CHECK (shares >= 0),
+  saves INTEGER NOT NULL DEFAULT 0 CHECK (saves >= 0),
+  clicks INTEGER NOT NULL DEFAULT 0 CHECK (clicks >= 0),
+  conversions INTEGER NOT NULL DEFAULT 0 CHECK (conversions >= 0),
+  spend DECIMAL(10,2) NOT NULL DEFAULT 0 CHECK (spend >= 0),
   -- The overflow fix of 0001 (NUMERIC(14,4) instead of the seed's DECIMAL(5,4)) is kept.
   engagement_rate NUMERIC(14,4) GENERATED ALWAYS AS (
     CASE WHEN views > 0
@@ -288,8 +290,9 @@ RETURNS INTEGER
 SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
-  month DATE := date_trunc('month', first_month)::date;
+  month DATE;
   partition_name TEXT;
+  missing DATE[] := '{}';
   created INTEGER := 0;
 BEGIN
   IF first_month IS NULL OR last_month IS NULL OR last_month < first_month THEN
@@ -300,32 +303,49 @@ BEGIN
     RAISE EXCEPTION 'cf_create_metrics_partitions: at most ten years at a time'
       USING ERRCODE = '22023';
   END IF;
-  -- One creator at a time; a second caller waits and then finds the partitions made.
-  PERFORM pg_advisory_xact_lock(hashtext('cf_create_metrics_partitions'));
+  month := date_trunc('month', first_month)::date;
   WHILE month <= last_month LOOP
-    partition_name := 'cf_performance_metrics_' || to_char(month, 'YYYY_MM');
-    IF to_regclass(partition_name) IS NULL THEN
-      EXECUTE format('CREATE TABLE %I (LIKE cf_performance_metrics INCLUDING DEFAULTS '
-                     'INCLUDING CONSTRAINTS INCLUDING GENERATED)', partition_name);
-      -- The range as a constraint lets ATTACH skip its validating scan.
-      EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (date >= %L AND date < %L)',
-                     partition_name, partition_name || '_range', month,
-                     (month + INTERVAL '1 month')::date);
-      EXECUTE format('WITH moved AS (DELETE FROM cf_performance_metrics_default '
-                     'WHERE date >= %L AND date < %L RETURNING *) '
-                     'INSERT INTO %I (id, published_content_id, date, views, likes, comments, '
-                     'shares, saves, clicks, conversions, spend, created_at) '
-                     'SELECT id, published_content_id, date, views, likes, comments, shares, '
-                     'saves, clicks, conversions, spend, created_at FROM moved',
-                     month, (month + INTERVAL '1 month')::date, partition_name);
-      EXECUTE format('ALTER TABLE cf_performance_metrics ATTACH PARTITION %I '
-                     'FOR VALUES FROM (%L) TO (%L)',
-                     partition_name, month, (month + INTERVAL '1 month')::date);
-      EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', partition_name,
-                     partition_name || '_range');
-      created := created + 1;
+    IF to_regclass('cf_performance_metrics_' || to_char(month, 'YYYY_MM')) IS NULL THEN
+      missing := missing || month;
     END IF;
     month := (month + INTERVAL '1 month')::date;
+  END LOOP;
+  IF cardinality(missing) = 0 THEN
+    RETURN 0;  -- the daily call: nothing to do, no locks taken
+  END IF;
+  -- Locks first, always in this order, so nothing waits in a cycle with us:
+  --  * the metrics writers' lock (an ingest or a collection waits until we are done);
+  --  * cf_published_content, which attaching a partition locks anyway (SHARE ROW EXCLUSIVE, to
+  --    clone the foreign key): taken before the DEFAULT partition, because a cascade from a
+  --    deleted post holds it and then reaches the DEFAULT partition;
+  --  * the DEFAULT partition whole, before rows move out of it, so no statement can slip a row
+  --    for the month into it between the move and the attach.
+  PERFORM pg_advisory_xact_lock(hashtext('cf_performance_metrics ingest'));
+  LOCK TABLE cf_published_content IN SHARE ROW EXCLUSIVE MODE;
+  LOCK TABLE cf_performance_metrics_default IN ACCESS EXCLUSIVE MODE;
+  FOREACH month IN ARRAY missing LOOP
+    partition_name := 'cf_performance_metrics_' || to_char(month, 'YYYY_MM');
+    CONTINUE WHEN to_regclass(partition_name) IS NOT NULL;  -- made while we waited
+    EXECUTE format('CREATE TABLE %I (LIKE cf_performance_metrics INCLUDING DEFAULTS '
+                   'INCLUDING CONSTRAINTS INCLUDING GENERATED)', partition_name);
+    -- The range as a constraint lets ATTACH skip validating the new table (it still scans the
+    -- DEFAULT partition, which the daily run keeps empty by making months ahead of time).
+    EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (date >= %L AND date < %L)',
+                   partition_name, partition_name || '_range', month,
+                   (month + INTERVAL '1 month')::date);
+    EXECUTE format('WITH moved AS (DELETE FROM cf_performance_metrics_default '
+                   'WHERE date >= %L AND date < %L RETURNING *) '
+                   'INSERT INTO %I (id, published_content_id, date, views, likes, comments, '
+                   'shares, saves, clicks, conversions, spend, created_at) '
+                   'SELECT id, published_content_id, date, views, likes, comments, shares, '
+                   'saves, clicks, conversions, spend, created_at FROM moved',
+                   month, (month + INTERVAL '1 month')::date, partition_name);
+    EXECUTE format('ALTER TABLE cf_performance_metrics ATTACH PARTITION %I '
+                   'FOR VALUES FROM (%L) TO (%L)',
+                   partition_name, month, (month + INTERVAL '1 month')::date);
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', partition_name,
+                   partition_name || '_range');
+    created := created + 1;
   END LOOP;
   RETURN created;
 END;
@@ -353,8 +373,9 @@ CREATE INDEX idx_metrics_high_ctr ON cf_performance_metrics(ctr DESC) WHERE view
 -- The old rows, through the parent so the rollup triggers backfill the rollups.
 INSERT INTO cf_performance_metrics (id, published_content_id, date, views, likes, comments,
                                     shares, saves, clicks, conversions, spend, created_at)
-SELECT id, published_content_id, date, views, likes, comments, shares, saves, clicks,
-       conversions, spend, created_at
+SELECT id, published_content_id, date, COALESCE(views, 0), COALESCE(likes, 0),
+       COALESCE(comments, 0), COALESCE(shares, 0), COALESCE(saves, 0), COALESCE(clicks, 0),
+       COALESCE(conversions, 0), COALESCE(spend, 0), created_at
   FROM cf_performance_metrics_unpartitioned;
 
 DROP TABLE cf_performance_metrics_unpartitioned;
@@ -376,6 +397,9 @@ CREATE TABLE cf_metric_snapshots (
   conversions BIGINT NOT NULL CHECK (conversions >= 0),
   spend NUMERIC(16,2) NOT NULL CHECK (spend >= 0),
   reset BOOLEAN NOT NULL DEFAULT false,
+  -- Clicks above the day's views, and conversions above its clicks, wait here for a later day.
+  carried_clicks BIGINT NOT NULL DEFAULT 0,
+  carried_conversions BIGINT NOT NULL DEFAULT 0,
   collected_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
   PRIMARY KEY (published_content_id, date)
 );
@@ -387,6 +411,12 @@ CREATE TABLE cf_metric_collection_status (
   reason TEXT NOT NULL DEFAULT '',
   attempted_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
 );
+
+-- FIX: cf_ab_tests.winner_id referenced the winning post without ON DELETE, so deleting a
+-- dossier whose post had won a test failed. The test keeps its record; its winner becomes NULL.
+ALTER TABLE cf_ab_tests DROP CONSTRAINT cf_ab_tests_winner_id_fkey,
+  ADD CONSTRAINT cf_ab_tests_winner_id_fkey FOREIGN KEY (winner_id)
+    REFERENCES cf_published_content(id) ON DELETE SET NULL;
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants: analytics owns the metrics, its rollups, snapshots and collection status. The rollup

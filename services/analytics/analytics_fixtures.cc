@@ -90,7 +90,21 @@ long AnalyticsFixtures::RollupMismatches() {
   const std::string cell_rollup =
       absl::StrCat("SELECT awareness_level, market_sophistication, platform, month, ", rollup_sums,
                    " FROM cf_metrics_cell_rollup");
+  // The dimensions copied into the per-post rollups, against the tables they come from.
+  const std::string same_dimensions =
+      "SELECT 1 FROM cf_published_content pc JOIN cf_assembled_content ac ON ac.id = "
+      "pc.assembled_content_id LEFT JOIN cf_scripts s ON s.id = ac.script_id WHERE pc.id = "
+      "r.published_content_id AND (ac.dossier_id, pc.platform, COALESCE(s.awareness_level, "
+      "0)::smallint, COALESCE(s.market_sophistication, 0)::smallint, COALESCE((SELECT "
+      "array_agg(DISTINCT v.type ORDER BY v.type) FROM cf_generated_videos v WHERE v.id = "
+      "ANY(ac.video_ids)), '{}')) IS NOT DISTINCT FROM (r.dossier_id, r.platform, "
+      "r.awareness_level, r.market_sophistication, r.video_types)";
   long mismatches = 0;
+  for (const char* rollup : {"cf_metrics_content_rollup", "cf_metrics_monthly_rollup"}) {
+    mismatches += Query(absl::StrCat("SELECT count(*) FROM ", rollup, " r WHERE NOT EXISTS (",
+                                     same_dimensions, ")"))[0][0]
+                      .as<long>();
+  }
   for (const auto& [raw, rollup] : {std::make_pair(content_raw, content_rollup),
                                     std::make_pair(month_raw, month_rollup),
                                     std::make_pair(cell_raw, cell_rollup)}) {

@@ -26,8 +26,9 @@ class AnalyticsFixtures {
   // A post and what it is made from; returns its published_content_id.
   std::string AddPost(const PostSpec& spec = {});
   pqxx::result Query(const std::string& sql);
-  // How many rows differ between the rollups and the same sums taken from the raw metrics
-  // (0 when every rollup is exact), summed over the three rollups.
+  // How many rows differ between the rollups and the same sums taken from the raw metrics, plus
+  // per-post rollup rows whose dimensions differ from the tables they were copied from (0 when
+  // every rollup is exact), over the three rollups.
   long RollupMismatches();
 
  private:

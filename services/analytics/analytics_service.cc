@@ -9,6 +9,9 @@ namespace cf::analytics {
 namespace {
 
 constexpr char kPrefix[] = "/cf.analytics.v1.AnalyticsService/";
+// A stream's answer lists at most this many row errors (it counts them all), so a long feed of
+// bad rows cannot outgrow a client's message size limit.
+constexpr int kMaxStreamErrors = 1000;
 
 // One StreamMetrics call: reads a message, writes it as a batch on the executor, then reads the
 // next, so a fast client waits for the database instead of filling memory. Row indexes count
@@ -18,7 +21,8 @@ class IngestStream final : public grpc::ServerReadReactor<v1::IngestMetricsReque
  public:
   IngestStream(grpc::CallbackServerContext* context, MetricsStore* metrics,
                BoundedExecutor* executor, v1::IngestMetricsResponse* response)
-      : request_id_(RequestIdOf(*context)),
+      : context_(context),
+        request_id_(RequestIdOf(*context)),
         metrics_(metrics),
         executor_(executor),
         response_(response),
@@ -27,8 +31,9 @@ class IngestStream final : public grpc::ServerReadReactor<v1::IngestMetricsReque
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client finished sending (or went away)
-      End(grpc::Status::OK);
+    if (!ok) {  // the client finished sending, or went away
+      End(context_->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
+                                  : grpc::Status::OK);
       return;
     }
     if (!executor_->TrySubmit([this] { WriteBatch(); })) {
@@ -48,7 +53,11 @@ class IngestStream final : public grpc::ServerReadReactor<v1::IngestMetricsReque
     rows_seen_ += batch_.rows_size();
     response_->set_accepted(response_->accepted() + written->accepted());
     response_->set_changed(response_->changed() + written->changed());
-    for (auto& error : *written->mutable_errors()) *response_->add_errors() = std::move(error);
+    response_->set_rejected(response_->rejected() + written->rejected());
+    for (auto& error : *written->mutable_errors()) {
+      if (response_->errors_size() >= kMaxStreamErrors) break;
+      *response_->add_errors() = std::move(error);
+    }
     batch_.Clear();
     StartRead(&batch_);
   }
@@ -61,6 +70,7 @@ class IngestStream final : public grpc::ServerReadReactor<v1::IngestMetricsReque
     Finish(status);
   }
 
+  grpc::CallbackServerContext* context_;
   const std::string request_id_;
   MetricsStore* metrics_;
   BoundedExecutor* executor_;

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/db/values.h"
 #include "common/money/money.h"
 #include "common/validation/ids.h"
@@ -29,12 +30,6 @@ PostTotals TotalsOf(const pqxx::row& row) {
   return totals;
 }
 
-constexpr char kTotalsColumns[] =
-    "COALESCE(sum(views), 0)::bigint, COALESCE(sum(likes), 0)::bigint, "
-    "COALESCE(sum(comments), 0)::bigint, COALESCE(sum(shares), 0)::bigint, "
-    "COALESCE(sum(saves), 0)::bigint, COALESCE(sum(clicks), 0)::bigint, "
-    "COALESCE(sum(conversions), 0)::bigint, (COALESCE(sum(spend), 0) * 100)::bigint";
-
 v1::CollectionOutcome Outcome(const std::string& post, v1::CollectionOutcome::Outcome kind,
                               std::string reason) {
   v1::CollectionOutcome outcome;
@@ -57,33 +52,34 @@ const char* OutcomeText(v1::CollectionOutcome::Outcome outcome) {
 
 }  // namespace
 
-DayIncrease DailyIncrease(const PostTotals& now, const PostTotals& earlier_days,
-                          const std::optional<PostTotals>& previous_snapshot) {
-  auto increase = [](int64_t total, int64_t before) { return std::max<int64_t>(0, total - before); };
+DayIncrease DailyIncrease(const PostTotals& now, const std::optional<Snapshot>& previous) {
+  const PostTotals before = previous.has_value() ? previous->totals : PostTotals{};
+  auto increase = [](int64_t total, int64_t earlier) {
+    return std::max<int64_t>(0, total - earlier);
+  };
   DayIncrease day;
-  day.figures.views = increase(now.views, earlier_days.views);
-  day.figures.likes = increase(now.likes, earlier_days.likes);
-  day.figures.comments = increase(now.comments, earlier_days.comments);
-  day.figures.shares = increase(now.shares, earlier_days.shares);
-  day.figures.saves = increase(now.saves, earlier_days.saves);
-  day.figures.clicks = increase(now.clicks, earlier_days.clicks);
-  day.figures.conversions = increase(now.conversions, earlier_days.conversions);
-  day.figures.spend_cents = increase(now.spend_cents, earlier_days.spend_cents);
+  day.figures.views = increase(now.views, before.views);
+  day.figures.likes = increase(now.likes, before.likes);
+  day.figures.comments = increase(now.comments, before.comments);
+  day.figures.shares = increase(now.shares, before.shares);
+  day.figures.saves = increase(now.saves, before.saves);
+  day.figures.spend_cents = increase(now.spend_cents, before.spend_cents);
+  day.figures.clicks = increase(now.clicks, before.clicks) +
+                       (previous.has_value() ? previous->carried_clicks : 0);
+  day.figures.conversions = increase(now.conversions, before.conversions) +
+                            (previous.has_value() ? previous->carried_conversions : 0);
   if (day.figures.clicks > day.figures.views) {
+    day.carried_clicks = day.figures.clicks - day.figures.views;
     day.figures.clicks = day.figures.views;
-    day.held_back.push_back("clicks");
   }
   if (day.figures.conversions > day.figures.clicks) {
+    day.carried_conversions = day.figures.conversions - day.figures.clicks;
     day.figures.conversions = day.figures.clicks;
-    day.held_back.push_back("conversions");
   }
-  if (previous_snapshot.has_value()) {
-    const PostTotals& before = *previous_snapshot;
-    day.reset = now.views < before.views || now.likes < before.likes ||
-                now.comments < before.comments || now.shares < before.shares ||
-                now.saves < before.saves || now.clicks < before.clicks ||
-                now.conversions < before.conversions || now.spend_cents < before.spend_cents;
-  }
+  day.reset = now.views < before.views || now.likes < before.likes ||
+              now.comments < before.comments || now.shares < before.shares ||
+              now.saves < before.saves || now.clicks < before.clicks ||
+              now.conversions < before.conversions || now.spend_cents < before.spend_cents;
   return day;
 }
 
@@ -94,23 +90,33 @@ absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& publi
       Outcome(published_content_id, v1::CollectionOutcome::OUTCOME_COLLECTED, "");
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     LockMetricsWriters(txn);
-    const PostTotals earlier = TotalsOf(txn.exec_params(
-        absl::StrCat("SELECT ", kTotalsColumns,
-                     " FROM cf_performance_metrics WHERE published_content_id = $1::uuid AND "
-                     "date < $2::date"),
-        published_content_id, day_text)[0]);
     pqxx::result previous = txn.exec_params(
         "SELECT views, likes, comments, shares, saves, clicks, conversions, "
-        "(spend * 100)::bigint FROM cf_metric_snapshots WHERE published_content_id = $1::uuid "
-        "AND date < $2::date ORDER BY date DESC LIMIT 1",
+        "(spend * 100)::bigint, carried_clicks, carried_conversions FROM cf_metric_snapshots "
+        "WHERE published_content_id = $1::uuid AND date < $2::date ORDER BY date DESC LIMIT 1",
         published_content_id, day_text);
-    std::optional<PostTotals> previous_snapshot;
-    if (!previous.empty()) previous_snapshot = TotalsOf(previous[0]);
-    const DayIncrease increase = DailyIncrease(now, earlier, previous_snapshot);
+    std::optional<Snapshot> previous_snapshot;
+    absl::CivilDay booked = day;
+    if (!previous.empty()) {
+      previous_snapshot = Snapshot{TotalsOf(previous[0]), previous[0][8].as<int64_t>(),
+                                   previous[0][9].as<int64_t>()};
+    } else {
+      // A first reading holds the post's life so far: it goes on the day it was published.
+      pqxx::result published = txn.exec_params(
+          "SELECT to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM "
+          "cf_published_content WHERE id = $1::uuid",
+          published_content_id);
+      absl::CivilDay published_day;
+      if (!published.empty() && absl::ParseCivilTime(published[0][0].c_str(), &published_day) &&
+          published_day < day) {
+        booked = published_day;
+      }
+    }
+    const DayIncrease increase = DailyIncrease(now, previous_snapshot);
 
     v1::MetricsRow* row = outcome.mutable_row();
     row->set_published_content_id(published_content_id);
-    *row->mutable_date() = DateOf(day);
+    *row->mutable_date() = DateOf(booked);
     row->set_views(increase.figures.views);
     row->set_likes(increase.figures.likes);
     row->set_comments(increase.figures.comments);
@@ -127,21 +133,27 @@ absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& publi
           absl::StrCat("the day's figures do not fit a metrics row: ", errors[0].field(), " ",
                        errors[0].description()));
     }
-    if (!increase.held_back.empty()) {
-      outcome.set_reason(absl::StrCat(absl::StrJoin(increase.held_back, " and "),
-                                      " above the day's views or clicks held back for a later day"));
+    if (increase.carried_clicks > 0 || increase.carried_conversions > 0) {
+      outcome.set_reason(absl::StrCat(increase.carried_clicks, " clicks and ",
+                                      increase.carried_conversions,
+                                      " conversions above the day's views or clicks carried to a "
+                                      "later day"));
     }
     UpsertRows(txn, {row});
     txn.exec_params(
         "INSERT INTO cf_metric_snapshots (published_content_id, date, views, likes, comments, "
-        "shares, saves, clicks, conversions, spend, reset) VALUES ($1::uuid, $2::date, $3, $4, "
-        "$5, $6, $7, $8, $9, $10::numeric / 100, $11) "
+        "shares, saves, clicks, conversions, spend, reset, carried_clicks, carried_conversions) "
+        "VALUES ($1::uuid, $2::date, $3, $4, $5, $6, $7, $8, $9, $10::numeric / 100, $11, $12, "
+        "$13) "
         "ON CONFLICT (published_content_id, date) DO UPDATE SET views = EXCLUDED.views, "
         "likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares, "
         "saves = EXCLUDED.saves, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions, "
-        "spend = EXCLUDED.spend, reset = EXCLUDED.reset, collected_at = now()",
+        "spend = EXCLUDED.spend, reset = EXCLUDED.reset, carried_clicks = "
+        "EXCLUDED.carried_clicks, carried_conversions = EXCLUDED.carried_conversions, "
+        "collected_at = now()",
         published_content_id, day_text, now.views, now.likes, now.comments, now.shares, now.saves,
-        now.clicks, now.conversions, now.spend_cents, increase.reset);
+        now.clicks, now.conversions, now.spend_cents, increase.reset, increase.carried_clicks,
+        increase.carried_conversions);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -228,6 +240,13 @@ absl::StatusOr<v1::CollectMetricsResponse> Collector::CollectMetrics(
   if (!posts.ok()) return posts.status();
   v1::CollectMetricsResponse response;
   for (const auto& post : *posts) {
+    // A stopping service or a caller out of time ends the run between posts; the next run
+    // takes up the rest (readings are idempotent for the day).
+    if (stopping_.load() || absl::Now() >= call.deadline) {
+      response.set_unfinished(static_cast<int32_t>(posts->size()) - response.collected() -
+                              response.skipped() - response.failed());
+      break;
+    }
     v1::CollectionOutcome outcome = CollectOne(post[0].c_str(), post[1].c_str(), call);
     switch (outcome.outcome()) {
       case v1::CollectionOutcome::OUTCOME_COLLECTED:

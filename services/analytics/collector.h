@@ -1,15 +1,19 @@
 // The collector: reads each live post's lifetime totals from publishing (GetPostStats), keeps
-// them as the day's snapshot, and writes the day's increase as that day's metrics row.
+// them as the day's snapshot, and writes the day's difference as that day's metrics row.
 //
-// The day's row is what the totals add to the days before it: now - (the sum of the post's
-// earlier rows), clamped at 0, so collecting twice a day rewrites the same row and a missed day
-// is caught up by the next. A total that went down since the previous snapshot (a platform
-// recount, a deleted like) is recorded as a reset. Clicks above the day's views and
-// conversions above its clicks are held back (the schema's conversions <= clicks <= views) and
-// land on a later day once the views catch up.
+// The day's row is the difference between the day's snapshot and the previous day's one (the
+// latest before it), clamped at 0; a total that went down is recorded as a reset. Collecting
+// twice a day replaces the day's snapshot and rewrites the same row; a missed day is caught up
+// by the next reading. A post's first reading holds its whole life so far and is booked on the
+// day it was published (short videos gather most of their views in their first days). Clicks
+// above the day's views, and conversions above its clicks, are carried (kept in the snapshot)
+// and land on a later day once the views catch up, because a row must hold
+// conversions <= clicks <= views. The collector owns the rows of the days it books: a row
+// IngestMetrics wrote for such a day is replaced.
 #ifndef CF_SERVICES_ANALYTICS_COLLECTOR_H_
 #define CF_SERVICES_ANALYTICS_COLLECTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,17 +40,22 @@ struct PostTotals {
   int64_t spend_cents = 0;
 };
 
+// A snapshot: the totals read, and the clicks and conversions carried to a later day.
+struct Snapshot {
+  PostTotals totals;
+  int64_t carried_clicks = 0;
+  int64_t carried_conversions = 0;
+};
+
 struct DayIncrease {
   PostTotals figures;
   bool reset = false;
-  // Figures held back for a later day ("clicks", "conversions").
-  std::vector<std::string> held_back;
+  int64_t carried_clicks = 0;  // what this day could not hold, for the next
+  int64_t carried_conversions = 0;
 };
 
-// The day's row from the totals now, what earlier days already hold, and the previous snapshot
-// (none for a post's first reading).
-DayIncrease DailyIncrease(const PostTotals& now, const PostTotals& earlier_days,
-                          const std::optional<PostTotals>& previous_snapshot);
+// The day's row from the totals now and the previous snapshot (none for a first reading).
+DayIncrease DailyIncrease(const PostTotals& now, const std::optional<Snapshot>& previous);
 
 class Collector {
  public:
@@ -56,6 +65,9 @@ class Collector {
   // One post, every post published since a time, or (neither) every post.
   absl::StatusOr<v1::CollectMetricsResponse> CollectMetrics(const v1::CollectMetricsRequest& request,
                                                             const CallContext& call);
+
+  // Ends a run in progress between two posts (the service is stopping).
+  void Stop() { stopping_ = true; }
 
   // One reading of one post for `day`, in one transaction: the snapshot, the day's metrics row
   // and the collection status.
@@ -69,6 +81,7 @@ class Collector {
 
   db::ConnectionPool* pool_;
   publishing::PostStatsSource* source_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace cf::analytics

@@ -1,5 +1,5 @@
 // The collector's arithmetic, and its readings recorded in a real PostgreSQL. Reading real
-// stats from publishing and the sandbox is covered by tests/integration/analytics_flow_test.
+// stats from publishing and the sandbox is covered by tests/integration/publish_flow_test.
 #include "services/analytics/collector.h"
 
 #include <map>
@@ -25,31 +25,52 @@ PostTotals Totals(int64_t views, int64_t likes, int64_t clicks = 0, int64_t conv
   return totals;
 }
 
-TEST(DailyIncreaseTest, IsWhatTheTotalsAddToEarlierDays) {
-  DayIncrease day = DailyIncrease(Totals(250, 12, 5, 1, 300), Totals(100, 10, 2, 1, 100),
-                                  Totals(100, 10, 2, 1, 100));
+Snapshot Previous(PostTotals totals, int64_t carried_clicks = 0, int64_t carried_conversions = 0) {
+  return Snapshot{totals, carried_clicks, carried_conversions};
+}
+
+TEST(DailyIncreaseTest, IsTheDifferenceFromThePreviousSnapshot) {
+  DayIncrease day = DailyIncrease(Totals(250, 12, 5, 1, 300), Previous(Totals(100, 10, 2, 1, 100)));
   EXPECT_EQ(day.figures.views, 150);
   EXPECT_EQ(day.figures.likes, 2);
   EXPECT_EQ(day.figures.clicks, 3);
   EXPECT_EQ(day.figures.conversions, 0);
   EXPECT_EQ(day.figures.spend_cents, 200);
   EXPECT_FALSE(day.reset);
-  EXPECT_TRUE(day.held_back.empty());
+  EXPECT_EQ(day.carried_clicks, 0);
 }
 
-TEST(DailyIncreaseTest, ATotalThatWentDownIsAResetClampedAtZero) {
-  DayIncrease day = DailyIncrease(Totals(90, 12), Totals(100, 10), Totals(100, 10));
-  EXPECT_TRUE(day.reset);
-  EXPECT_EQ(day.figures.views, 0);
-  EXPECT_EQ(day.figures.likes, 2);
-}
-
-TEST(DailyIncreaseTest, ClicksAboveViewsAreHeldBack) {
-  DayIncrease day = DailyIncrease(Totals(10, 0, 30, 25), Totals(0, 0), std::nullopt);
-  EXPECT_EQ(day.figures.clicks, 10);
-  EXPECT_EQ(day.figures.conversions, 10);
-  EXPECT_EQ(day.held_back, (std::vector<std::string>{"clicks", "conversions"}));
+TEST(DailyIncreaseTest, AFirstReadingIsTheWholeLifeSoFar) {
+  DayIncrease day = DailyIncrease(Totals(700, 40, 9, 2, 0), std::nullopt);
+  EXPECT_EQ(day.figures.views, 700);
+  EXPECT_EQ(day.figures.clicks, 9);
   EXPECT_FALSE(day.reset);
+}
+
+// 100 -> 90 -> 95: the recount day is 0 (a reset), and the next day counts from 90.
+TEST(DailyIncreaseTest, ATotalThatWentDownIsAResetClampedAtZero) {
+  DayIncrease down = DailyIncrease(Totals(90, 12), Previous(Totals(100, 10)));
+  EXPECT_TRUE(down.reset);
+  EXPECT_EQ(down.figures.views, 0);
+  EXPECT_EQ(down.figures.likes, 2);
+  DayIncrease up = DailyIncrease(Totals(95, 12), Previous(Totals(90, 12)));
+  EXPECT_FALSE(up.reset);
+  EXPECT_EQ(up.figures.views, 5);
+}
+
+TEST(DailyIncreaseTest, ClicksAboveViewsAreCarriedToALaterDay) {
+  DayIncrease first = DailyIncrease(Totals(10, 0, 30, 25), std::nullopt);
+  EXPECT_EQ(first.figures.clicks, 10);
+  EXPECT_EQ(first.figures.conversions, 10);
+  EXPECT_EQ(first.carried_clicks, 20);
+  EXPECT_EQ(first.carried_conversions, 15);
+  // The next day brings 40 views and no new clicks: the carried 20 clicks fit now, and 15 + 0
+  // conversions fit under them.
+  DayIncrease next = DailyIncrease(Totals(50, 0, 30, 25), Previous(Totals(10, 0, 30, 25), 20, 15));
+  EXPECT_EQ(next.figures.clicks, 20);
+  EXPECT_EQ(next.figures.conversions, 15);
+  EXPECT_EQ(next.carried_clicks, 0);
+  EXPECT_EQ(next.carried_conversions, 0);
 }
 
 // Answers from a script instead of publishing: this test is about what the collector records.
@@ -85,8 +106,10 @@ class CollectorTest : public ::testing::Test {
   AnalyticsFixtures fixtures_;
 };
 
-TEST_F(CollectorTest, EachDaysRowIsTheIncreaseAndRecollectingRewritesIt) {
-  const std::string post = fixtures_.AddPost();
+TEST_F(CollectorTest, EachDaysRowIsTheDifferenceAndRecollectingRewritesIt) {
+  PostSpec spec;
+  spec.published_at = "2025-06-01 09:00:00+00";
+  const std::string post = fixtures_.AddPost(spec);
   const absl::CivilDay day1(2025, 6, 1);
   ASSERT_TRUE(collector_.Record(post, day1, Totals(100, 10, 4, 1, 150)).ok());
   auto day2 = collector_.Record(post, day1 + 1, Totals(250, 12, 6, 1, 250));
@@ -102,24 +125,42 @@ TEST_F(CollectorTest, EachDaysRowIsTheIncreaseAndRecollectingRewritesIt) {
   EXPECT_TRUE(day3->reset());
   EXPECT_EQ(Day(post, day1 + 2)[0][0].as<int>(), 0);
   EXPECT_EQ(Day(post, day1 + 2)[0][1].as<int>(), 1);
-  // A missed day is caught up by the next reading: 300 - (100 + 160 + 0).
+  // A missed day is caught up by the next reading, counted from the last snapshot: 300 - 240.
   ASSERT_TRUE(collector_.Record(post, day1 + 4, Totals(300, 13, 6, 1, 250)).ok());
-  EXPECT_EQ(Day(post, day1 + 4)[0][0].as<int>(), 40);
+  EXPECT_EQ(Day(post, day1 + 4)[0][0].as<int>(), 60);
   EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metric_snapshots WHERE reset")[0][0].as<int>(), 1);
   EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metric_snapshots ORDER BY date DESC")[0][0]
                 .as<int>(),
             300);
-  EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metrics_content_rollup")[0][0].as<int>(), 300);
+  EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metrics_content_rollup")[0][0].as<int>(),
+            100 + 160 + 0 + 60);
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
 }
 
-TEST_F(CollectorTest, ClicksHeldBackLandOnALaterDay) {
-  const std::string post = fixtures_.AddPost();
+TEST_F(CollectorTest, AnOldPostsFirstReadingIsBookedOnItsPublishDay) {
+  PostSpec spec;
+  spec.published_at = "2025-02-10 23:30:00+00";
+  const std::string post = fixtures_.AddPost(spec);
+  auto first = collector_.Record(post, absl::CivilDay(2025, 6, 1), Totals(5000, 300, 40, 2));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->row().date().month(), 2);
+  EXPECT_EQ(first->row().date().day(), 10);
+  EXPECT_EQ(Day(post, absl::CivilDay(2025, 2, 10))[0][0].as<int>(), 5000);
+  // The next day counts from that snapshot.
+  auto next = collector_.Record(post, absl::CivilDay(2025, 6, 2), Totals(5100, 300, 40, 2));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(Day(post, absl::CivilDay(2025, 6, 2))[0][0].as<int>(), 100);
+}
+
+TEST_F(CollectorTest, ClicksCarriedLandOnALaterDay) {
+  PostSpec spec;
+  spec.published_at = "2025-06-01 00:00:00+00";
+  const std::string post = fixtures_.AddPost(spec);
   const absl::CivilDay day1(2025, 6, 1);
   auto first = collector_.Record(post, day1, Totals(10, 0, 30, 0));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->row().clicks(), 10);
-  EXPECT_NE(first->reason().find("clicks"), std::string::npos);
+  EXPECT_NE(first->reason().find("20 clicks"), std::string::npos) << first->reason();
   ASSERT_TRUE(collector_.Record(post, day1 + 1, Totals(50, 0, 30, 0)).ok());
   EXPECT_EQ(Day(post, day1 + 1)[0][2].as<int>(), 20);
   EXPECT_EQ(fixtures_.Query("SELECT clicks FROM cf_metrics_content_rollup")[0][0].as<int>(), 30);
@@ -149,7 +190,8 @@ TEST_F(CollectorTest, PrivatePostsAreSkippedAndFailuresSaySo) {
   EXPECT_EQ(by_post[live].row().spend(), "2.50");
   EXPECT_NE(by_post[private_post].reason().find("no platform post id"), std::string::npos);
   EXPECT_NE(by_post[unreachable].reason().find("publishing is down"), std::string::npos);
-  EXPECT_EQ(Day(live, TodayUtc())[0][0].as<int>(), 500);
+  // Its first reading: booked on the day it was published.
+  EXPECT_EQ(Day(live, absl::CivilDay(2025, 1, 1))[0][0].as<int>(), 500);
   auto status = fixtures_.Query(absl::StrCat(
       "SELECT outcome, reason FROM cf_metric_collection_status WHERE published_content_id = '",
       private_post, "'"));

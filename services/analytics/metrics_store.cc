@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -200,14 +201,16 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
     if (errors.size() != before) continue;
     absl::CivilDay day;
     CivilDayOf(rows[i].date(), &day);
-    auto [it, inserted] =
-        first_of_key.emplace(std::make_pair(rows[i].published_content_id(), day), index);
+    // UUIDs compare without case (the database prints them in lower case).
+    auto [it, inserted] = first_of_key.emplace(
+        std::make_pair(absl::AsciiStrToLower(rows[i].published_content_id()), day), index);
     if (!inserted) {
       AddError(&errors, index, field + ".date",
                absl::StrCat("repeats rows[", it->second, "]'s published_content_id and date"));
       continue;
     }
-    candidates.push_back({index, rows[i].published_content_id(), day, &rows[i]});
+    candidates.push_back({index, absl::AsciiStrToLower(rows[i].published_content_id()), day,
+                          &rows[i]});
   }
   std::sort(candidates.begin(), candidates.end(), [](const ValidRow& a, const ValidRow& b) {
     return std::tie(a.post, a.day) < std::tie(b.post, b.day);
@@ -254,6 +257,7 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
     return a.index() < b.index();
   });
   response.set_accepted(accepted);
+  response.set_rejected(static_cast<int32_t>(errors.size()));
   response.set_changed(static_cast<int32_t>(changed));
   for (v1::RowError& error : errors) *response.add_errors() = std::move(error);
   return response;

@@ -2,6 +2,8 @@
 // aggregation after random (and concurrent) ingests, replays and deletes.
 #include "services/analytics/metrics_store.h"
 
+#include <atomic>
+#include <cctype>
 #include <random>
 #include <thread>
 
@@ -254,6 +256,82 @@ TEST_F(MetricsStoreTest, PartitionsAreMadeByTheServiceRoleAndTakeRowsFromTheDefa
   pqxx::connection connection(database_.RoleConninfo("cf_analytics"));
   pqxx::work txn(connection);
   EXPECT_THROW(txn.exec("CREATE TABLE sneaky (id int)"), pqxx::sql_error);
+}
+
+// Rows changed in place (another day, another month, another post) move their sums between
+// rollup rows exactly.
+TEST_F(MetricsStoreTest, UpdatesThatMoveRowsKeepTheRollupsExact) {
+  PostSpec other;
+  other.awareness_level = 5;
+  other.platform = "youtube";
+  other.video_types = {"demo"};
+  const std::string a = fixtures_.AddPost();
+  const std::string b = fixtures_.AddPost(other);
+  ASSERT_TRUE(store_.Ingest(Batch({Row(a, day_, 100, 10, 5), Row(a, day_ + 1, 200, 20, 6),
+                                   Row(b, day_, 300, 30, 7)}))
+                  .ok());
+  fixtures_.Query("UPDATE cf_performance_metrics SET date = date + 40 WHERE views = 100");
+  fixtures_.Query(absl::StrCat("UPDATE cf_performance_metrics SET published_content_id = '", b,
+                               "' WHERE views = 200"));
+  fixtures_.Query("UPDATE cf_performance_metrics SET likes = likes * 3, views = views + 1");
+  EXPECT_EQ(fixtures_.RollupMismatches(), 0);
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metrics_monthly_rollup")[0][0].as<int>(), 2);
+}
+
+TEST_F(MetricsStoreTest, UpperCaseIdsAreTheSamePosts) {
+  const std::string post = fixtures_.AddPost();
+  std::string upper = post;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto response = store_.Ingest(Batch({Row(upper, day_, 10), Row(post, day_, 11)}));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->accepted(), 1);
+  ASSERT_EQ(response->errors_size(), 1);
+  EXPECT_EQ(response->errors(0).field(), "rows[1].date");  // the same key twice
+}
+
+// Months are given partitions while ingests write into them: every row is kept, each in its
+// month's partition, and the rollups stay exact.
+TEST_F(MetricsStoreTest, PartitionsMadeDuringIngestsLoseNothing) {
+  PostSpec old_post;
+  old_post.published_at = "2018-01-01 00:00:00+00";
+  std::vector<std::string> posts = {fixtures_.AddPost(old_post), fixtures_.AddPost(old_post)};
+  std::atomic<bool> done{false};
+  std::atomic<int> written{0};
+  auto ingest = [&](int which) {
+    for (int day = 0; day < 300; day += 3) {
+      std::vector<v1::MetricsRow> rows;
+      for (int i = 0; i < 3; ++i) {
+        rows.push_back(Row(posts[which], absl::CivilDay(2018, 3, 1) + day + i, 10 + day, 1));
+      }
+      auto response = store_.Ingest(Batch(rows));
+      ASSERT_TRUE(response.ok()) << response.status();
+      ASSERT_EQ(response->accepted(), 3);
+      written += 3;
+    }
+  };
+  std::thread creator([&] {
+    pqxx::connection connection(database_.RoleConninfo("cf_analytics"));
+    for (int month = 3; month <= 12 && !done; ++month) {
+      pqxx::work txn(connection);
+      const std::string first = absl::StrCat("2018-", month < 10 ? "0" : "", month, "-01");
+      txn.exec("SELECT cf_create_metrics_partitions('" + first + "', '" + first + "')");
+      txn.commit();
+    }
+  });
+  std::thread one(ingest, 0), two(ingest, 1);
+  one.join();
+  two.join();
+  done = true;
+  creator.join();
+  EXPECT_EQ(written.load(), 600);
+  EXPECT_EQ(MetricsRows(), 600);
+  EXPECT_EQ(fixtures_.RollupMismatches(), 0);
+  // What the creator made holds its months' rows; the DEFAULT partition holds only the others.
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_performance_metrics_default d WHERE "
+                            "to_regclass('cf_performance_metrics_' || to_char(d.date, "
+                            "'YYYY_MM')) IS NOT NULL")[0][0]
+                .as<int>(),
+            0);
 }
 
 TEST_F(MetricsStoreTest, ListsDaysOldestFirstWithTotals) {

@@ -270,6 +270,9 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinne
   if (request.awareness_level() < 0 || request.awareness_level() > 5) {
     violations.Add("awareness_level", "must be 1-5, or 0 for any");
   }
+  if (!assembly::v1::Platform_IsValid(request.platform())) {
+    violations.Add("platform", "unknown platform");
+  }
   if (!v1::WinnerGrouping_IsValid(request.group_by())) violations.Add("group_by", "unknown grouping");
   if (!v1::RateBasis_IsValid(request.rate_basis())) violations.Add("rate_basis", "unknown basis");
   const bool months = request.has_first_month() || request.has_last_month();

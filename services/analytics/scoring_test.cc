@@ -358,6 +358,10 @@ TEST_F(ScoringTest, PagesWalkTheRankingAndBadRequestsNameTheField) {
   EXPECT_EQ(FieldsOf(scoring_.FindWinners(bad).status()),
             (std::vector<std::string>{"dossier_id", "awareness_level", "first_month",
                                       "last_month"}));
+  v1::FindWinnersRequest bad_platform;
+  bad_platform.set_platform(static_cast<assembly::v1::Platform>(42));
+  EXPECT_EQ(FieldsOf(scoring_.FindWinners(bad_platform).status()),
+            std::vector<std::string>{"platform"});
   v1::FindWinnersRequest unknown;
   unknown.set_scoring_config_id("00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(scoring_.FindWinners(unknown).status().code(), absl::StatusCode::kNotFound);
