@@ -91,6 +91,17 @@ Arm ArmOf(const AbVariantFigures& figures, v1::AbMetric metric) {
 
 // The always-valid p of treatment vs control, one look per day of `days` (ascending) on the
 // cumulative counts (proportions) or the daily rates so far (engagement).
+//
+// Engagement used to plug V = s_c²/n_c + s_t²/n_t, estimated from the daily rates, into the
+// normal mixture with the proportions' fixed τ² = 2.5e-5. With two or three days s² is often tiny
+// by chance, Λ explodes, and the running minimum keeps that early dip: simulated A/A tests looked
+// at daily for 30 days declared 7–14% false winners at alpha 0.05. The t mixture of
+// stats::UpdateSequentialMeans replaces it: it integrates the unknown day-to-day variance out
+// instead of plugging an estimate in, so it is a test martingale under H0 from the first look and
+// needs no burn-in (its evidence is capped at b^(ν/2) while days are few: no look can decide at
+// alpha 0.05 before 4 daily rates per arm), and its mixture is on the standardized difference, so
+// it does not depend on whether the rates sit at 0.05 or at 2 (a fixed τ² tuned for CTR-sized
+// differences does). ab_tests/decision_aa_simulation_test checks both through DecideAbTest.
 double AlwaysValidP(const Arm& control, const Arm& treatment, const std::set<absl::CivilDay>& days,
                     const AbEvaluationOptions& options) {
   stats::SequentialState state;
@@ -107,7 +118,7 @@ double AlwaysValidP(const Arm& control, const Arm& treatment, const std::set<abs
       }
       if (control_rates.size() < 2 || treatment_rates.size() < 2) continue;
       state = stats::UpdateSequentialMeans(state, control_rates, treatment_rates,
-                                           options.mixing_variance);
+                                           options.standardized_mixing_variance);
     }
     return state.always_valid_p;
   }
@@ -305,14 +316,30 @@ absl::StatusOr<AbEvaluationOptions> AbEvaluationOptionsOf(v1::AbMetric metric, v
 std::string TruncatedConfidence(double confidence) {
   if (std::isnan(confidence)) return "";
   confidence = std::clamp(confidence, 0.0, 1.0);
+  if (confidence == 1.0) return "1.00";
   char digits[32];
   std::snprintf(digits, sizeof digits, "%.15f", confidence);  // "0.949999999999999"
   // "d.dd": keep the integer digit, the point and two decimals; drop the rest.
-  return std::string(digits, 4);
+  const std::string truncated(digits, 4);
+  // %.15f rounds to nearest, so a confidence within 5e-16 of 1 (1 - p for 0 < p < 5e-16) prints
+  // as "1.000000000000000". Below 1 it must stay below 1.00.
+  return truncated == "1.00" ? "0.99" : truncated;
 }
 
-v1::AbTestEvaluation DecideAbTest(const std::vector<AbVariantFigures>& variants,
-                                  const AbEvaluationOptions& options) {
+std::string TruncatedConfidenceOfP(double deciding_p) {
+  if (std::isnan(deciding_p)) return "";
+  if (deciding_p <= 0) return "1.00";
+  // 1 - p is exactly 1 in a double for p < ~1.1e-16: the largest double below 1 stands for it.
+  return TruncatedConfidence(std::min(1.0 - deciding_p, std::nextafter(1.0, 0.0)));
+}
+
+namespace {
+
+// DecideAbTest, also giving the winner's deciding p (1 without a winner) in `winner_p_out`, which
+// the evaluation only holds as 1 - p.
+v1::AbTestEvaluation Decide(const std::vector<AbVariantFigures>& variants,
+                            const AbEvaluationOptions& options, double* winner_p_out) {
+  *winner_p_out = 1.0;
   v1::AbTestEvaluation evaluation;
   evaluation.set_metric(options.metric);
   evaluation.set_mode(options.mode);
@@ -488,7 +515,16 @@ v1::AbTestEvaluation DecideAbTest(const std::vector<AbVariantFigures>& variants,
   evaluation.set_winner_label(variants[winner].label);
   evaluation.set_winner_published_content_id(variants[winner].published_content_id);
   evaluation.set_confidence(1.0 - winner_p);
+  *winner_p_out = winner_p;
   return evaluation;
+}
+
+}  // namespace
+
+v1::AbTestEvaluation DecideAbTest(const std::vector<AbVariantFigures>& variants,
+                                  const AbEvaluationOptions& options) {
+  double winner_p = 1.0;
+  return Decide(variants, options, &winner_p);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,7 +698,7 @@ absl::StatusOr<v1::AbTest> AbTests::CancelAbTest(const v1::CancelAbTestRequest& 
 
 absl::StatusOr<v1::AbTestEvaluation> AbTests::LoadAndEvaluate(
     const std::string& id, const AbEvaluationOptions& options,
-    const std::vector<std::string>& states, const std::string& action) {
+    const std::vector<std::string>& states, const std::string& action, double* winner_p) {
   absl::StatusOr<pqxx::result> rows = pool_->Read("ab_test_by_id", TestByIdSql(), id);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::NotFoundError(absl::StrCat("A/B test ", id, " not found"));
@@ -705,7 +741,9 @@ absl::StatusOr<v1::AbTestEvaluation> AbTests::LoadAndEvaluate(
     counts.interactions = metric[5].as<int64_t>();
     figures[it->second].days.push_back(counts);
   }
-  v1::AbTestEvaluation evaluation = DecideAbTest(figures, options);
+  double deciding_p = 1.0;
+  v1::AbTestEvaluation evaluation = Decide(figures, options, &deciding_p);
+  if (winner_p != nullptr) *winner_p = deciding_p;
   evaluation.set_ab_test_id(test.id());
   *evaluation.mutable_first_day() = DateOf(first_day);
   *evaluation.mutable_last_day() = DateOf(last_day);
@@ -736,11 +774,13 @@ absl::StatusOr<v1::AbTest> AbTests::CompleteAbTest(const v1::CompleteAbTestReque
   }
   absl::Status invalid = violations.Build();
   if (!invalid.ok()) return invalid;
+  double winner_p = 1.0;
   absl::StatusOr<v1::AbTestEvaluation> evaluation =
-      LoadAndEvaluate(request.id(), *options, {"running"}, "completed");
+      LoadAndEvaluate(request.id(), *options, {"running"}, "completed", &winner_p);
   if (!evaluation.ok()) return evaluation.status();
   const bool has_winner = !evaluation->winner_published_content_id().empty();
-  const std::string confidence = has_winner ? TruncatedConfidence(evaluation->confidence()) : "";
+  // From the p-value itself: "1.00" only for p = 0, whereas 1 - p may already have rounded to 1.
+  const std::string confidence = has_winner ? TruncatedConfidenceOfP(winner_p) : "";
   // Fenced on 'running': of two concurrent calls only one completes the test. The confidence is
   // already two decimals; trunc() keeps it from ever being rounded by the cast.
   return FencedUpdate(

@@ -11,8 +11,14 @@
 //    Beta(1, 1) posteriors for every variant.
 //  - Engagement rate is each day's (likes + comments + shares + saves) / views (days without
 //    views are skipped), so it may exceed 1 and is not a proportion: Welch's t-test on the daily
-//    rates, and the always-valid p of the difference of means replayed day by day (a look counts
-//    once both arms have at least two daily rates). chance_to_be_best stays 0 for it.
+//    rates, and the always-valid p of the difference of means replayed day by day: one look per
+//    day with data once both arms have at least two daily rates, each look the two-sample t
+//    mixture likelihood ratio of stats::UpdateSequentialMeans on all the daily rates so far. That
+//    ratio is exact for the small samples of the first days (no variance is estimated and plugged
+//    in) and scale-free (the mixture is over the difference in units of the day-to-day standard
+//    deviation, so it suits rates of 0.05 and of 2 alike); it cannot reach 1/alpha at alpha 0.05
+//    before both arms have 4 daily rates, and stays valid however often it is looked at.
+//    chance_to_be_best stays 0 for it.
 //
 // The deciding p-value of a comparison is Comparison.p_value_holm: Holm's adjustment, over the
 // treatments, of the mode's raw p-values (fixed horizon: the z / Welch p_value; sequential: the
@@ -30,7 +36,8 @@
 // fixed-horizon mode, Holm-adjusted always-valid p in sequential mode; for a winning control, the
 // largest deciding p of the treatments). AbTestEvaluation.confidence holds it as a double;
 // cf_ab_tests.confidence (DECIMAL(3,2)) and AbTest.confidence hold it truncated to two decimals,
-// never rounded up (see TruncatedConfidence). Without a winner both are empty / NULL.
+// never rounded up, and "1.00" only when the deciding p is exactly 0 (see TruncatedConfidenceOfP).
+// Without a winner both are empty / NULL.
 #ifndef CF_SERVICES_ANALYTICS_AB_TESTS_AB_TESTS_H_
 #define CF_SERVICES_ANALYTICS_AB_TESTS_AB_TESTS_H_
 
@@ -77,10 +84,14 @@ struct AbEvaluationOptions {
   v1::AbMode mode = v1::AB_MODE_SEQUENTIAL;
   double alpha = kDefaultAbAlpha;
   int64_t min_sample = kDefaultAbMinViews;
-  // τ² of the always-valid p (stats.h), fixed before any data is seen; not settable from the
-  // API. The default, (0.005)² = (10% of a 5% rate)², suits all three metrics: click-through,
-  // conversion and daily engagement rates of short videos all sit at a few percent.
+  // τ² of the always-valid p of CTR and conversion rate (stats.h), fixed before any data is
+  // seen; not settable from the API. The default, (0.005)² = (10% of a 5% rate)², suits both:
+  // click-through and conversion rates of short videos sit at a few percent.
   double mixing_variance = stats::kDefaultMixingVariance;
+  // g of the engagement rate's always-valid p (stats::UpdateSequentialMeans): the mixture's
+  // variance of the difference of mean daily rates in units of the daily rates' own variance, so
+  // it needs no knowledge of the rates' scale. Not settable from the API.
+  double standardized_mixing_variance = stats::kDefaultStandardizedMixingVariance;
 };
 
 // The request's metric, mode, alpha and min_sample with defaults applied (0 / unspecified ->
@@ -98,8 +109,14 @@ v1::AbTestEvaluation DecideAbTest(const std::vector<AbVariantFigures>& variants,
 // 0.949 -> "0.94", 0.9999999 -> "0.99", 1 -> "1.00". The double is first rounded to 15 decimal
 // places, about the precision a double carries in [0, 1], so that a value the double cannot hold
 // exactly keeps its hundredths (0.95 is held as 0.94999999999999996 and stays "0.95"); the
-// truncation itself is on decimal digits, exact. "" for NaN.
+// truncation itself is on decimal digits, exact. That rounding never reaches 1: any confidence
+// below 1 (e.g. 1 - 2e-16, which prints as 1.000000000000000) gives at most "0.99"; only exactly 1
+// (or more) gives "1.00". "" for NaN.
 std::string TruncatedConfidence(double confidence);
+// The same for the confidence 1 - `deciding_p`, from the p-value itself, since 1 - p rounds to
+// exactly 1 in a double for p below ~1.1e-16: "1.00" only when p <= 0, at most "0.99" for any
+// p > 0. "" for NaN. CompleteAbTest stores this.
+std::string TruncatedConfidenceOfP(double deciding_p);
 
 class AbTests {
  public:
@@ -123,10 +140,12 @@ class AbTests {
  private:
   // Reads the test (NOT_FOUND when there is none), checks it is in one of `states` (else
   // FAILED_PRECONDITION saying what `action` needs) and evaluates it on its metrics.
+  // `winner_p`, when given, receives the winner's deciding p (1 without a winner).
   absl::StatusOr<v1::AbTestEvaluation> LoadAndEvaluate(const std::string& id,
                                                        const AbEvaluationOptions& options,
                                                        const std::vector<std::string>& states,
-                                                       const std::string& action);
+                                                       const std::string& action,
+                                                       double* winner_p = nullptr);
 
   db::ConnectionPool* pool_;
 };

@@ -192,13 +192,44 @@ double LogMixtureLikelihoodRatio(double difference, double variance_of_differenc
 }
 
 // One look: the always-valid p-value is the running minimum of 1/Λ, capped at 1.
-SequentialState FoldInLook(SequentialState state, double difference, double variance_of_difference,
-                           double mixing_variance) {
-  const double log_ratio =
-      LogMixtureLikelihoodRatio(difference, variance_of_difference, mixing_variance);
+SequentialState FoldInLogRatio(SequentialState state, double log_ratio) {
   state.always_valid_p = std::min({state.always_valid_p, 1.0, std::exp(-log_ratio)});
   ++state.looks;
   return state;
+}
+
+SequentialState FoldInLook(SequentialState state, double difference, double variance_of_difference,
+                           double mixing_variance) {
+  return FoldInLogRatio(
+      state, LogMixtureLikelihoodRatio(difference, variance_of_difference, mixing_variance));
+}
+
+// log Λ of the two-sample t mixture (stats.h, UpdateSequentialMeans). With SS the pooled sum of
+// squared deviations from each arm's mean and A = n_δ θ̂², t²/ν = A/SS, so
+//   (1 + t²/ν) / (1 + t²/(ν b)) = (SS + A) / (SS + A/b) = 1 + A (1 - 1/b) / (SS + A/b),
+// which stays finite as SS → 0 (all days equal within each arm): Λ → b^(ν/2).
+double LogMeansMixtureLikelihoodRatio(const std::vector<double>& control,
+                                      const std::vector<double>& treatment,
+                                      double standardized_mixing_variance) {
+  if (control.size() < 2 || treatment.size() < 2 || !(standardized_mixing_variance > 0) ||
+      !std::isfinite(standardized_mixing_variance)) {
+    return 0.0;  // no evidence either way
+  }
+  const MeanAndVariance control_summary = MeanAndVarianceOf(control);
+  const MeanAndVariance treatment_summary = MeanAndVarianceOf(treatment);
+  const double control_n = static_cast<double>(control.size());
+  const double treatment_n = static_cast<double>(treatment.size());
+  const double sum_of_squares =
+      control_summary.variance * (control_n - 1) + treatment_summary.variance * (treatment_n - 1);
+  const double difference = treatment_summary.mean - control_summary.mean;
+  const double effective_n = 1.0 / (1.0 / control_n + 1.0 / treatment_n);  // n_δ
+  const double degrees_of_freedom = control_n + treatment_n - 2;           // ν
+  const double b = 1.0 + effective_n * standardized_mixing_variance;
+  const double a = effective_n * difference * difference;
+  if (!std::isfinite(sum_of_squares) || !std::isfinite(a)) return 0.0;
+  if (!(sum_of_squares + a > 0)) return 0.0;  // every sample equal: nothing to test
+  return -0.5 * std::log(b) + 0.5 * (degrees_of_freedom + 1) *
+                                  std::log1p(a * (1.0 - 1.0 / b) / (sum_of_squares + a / b));
 }
 
 }  // namespace
@@ -372,18 +403,17 @@ SequentialState UpdateSequential(SequentialState state, Proportion control, Prop
   return FoldInLook(state, difference, variance, mixing_variance);
 }
 
+double MeansMixtureLikelihoodRatio(const std::vector<double>& control,
+                                   const std::vector<double>& treatment,
+                                   double standardized_mixing_variance) {
+  return std::exp(LogMeansMixtureLikelihoodRatio(control, treatment, standardized_mixing_variance));
+}
+
 SequentialState UpdateSequentialMeans(SequentialState state, const std::vector<double>& control,
                                       const std::vector<double>& treatment,
-                                      double mixing_variance) {
-  const MeanAndVariance control_summary = MeanAndVarianceOf(control);
-  const MeanAndVariance treatment_summary = MeanAndVarianceOf(treatment);
-  const bool estimable = control.size() >= 2 && treatment.size() >= 2;
-  const double variance =
-      estimable ? control_summary.variance / static_cast<double>(control.size()) +
-                      treatment_summary.variance / static_cast<double>(treatment.size())
-                : 0.0;
-  return FoldInLook(state, treatment_summary.mean - control_summary.mean, variance,
-                    mixing_variance);
+                                      double standardized_mixing_variance) {
+  return FoldInLogRatio(
+      state, LogMeansMixtureLikelihoodRatio(control, treatment, standardized_mixing_variance));
 }
 
 }  // namespace cf::analytics::stats

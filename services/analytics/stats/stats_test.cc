@@ -611,11 +611,49 @@ TEST(SequentialTest, LikelihoodRatioByHand) {
 }
 
 TEST(SequentialTest, MeansLikelihoodRatioByHand) {
-  // The Welch example with τ² = 1: θ̂ = 3, V = 2.5/5 + (20/3)/4 = 2.1666667;
-  //   sqrt(2.1666667/3.1666667) = 0.8271701919; exponent = 9/(2·2.1666667·3.1666667) = 0.6558704453
-  //   Λ = 0.8271701919·e^0.6558704453 = 1.5938072239; 1/Λ = 0.6274284524
+  // Was the normal mixture with the estimated V plugged in (1/Λ = 0.6274284524 here), which is
+  // not valid under daily peeking with few samples; now the two-sample t mixture (stats.h).
+  // The Welch example with g = 1: means 3 and 6, θ̂ = 3; SS = 10 + 20 = 30; n_δ = 1/(1/5 + 1/4)
+  // = 20/9, ν = 7, b = 1 + 20/9 = 29/9; t² = n_δ θ̂² / (SS/ν) = 20 / (30/7) = 14/3;
+  //   1 + t²/ν = 5/3, 1 + t²/(ν b) = 1 + (2/3)(9/29) = 35/29, ratio (5/3)/(35/29) = 29/21
+  //   Λ = (29/9)^(-1/2) · (29/21)^4 = 0.5570860145 · 3.6367614317 = 2.0259889318
+  //   1/Λ = 0.4935861121
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio({1, 2, 3, 4, 5}, {3, 5, 7, 9}, 1.0), 2.0259889318, 1e-9);
   const SequentialState state = UpdateSequentialMeans({}, {1, 2, 3, 4, 5}, {3, 5, 7, 9}, 1.0);
-  EXPECT_NEAR(state.always_valid_p, 0.6274284524, 1e-10);
+  EXPECT_EQ(state.looks, 1);
+  EXPECT_NEAR(state.always_valid_p, 0.4935861121, 1e-10);
+  // The default g is 1.
+  EXPECT_EQ(UpdateSequentialMeans({}, {1, 2, 3, 4, 5}, {3, 5, 7, 9}).always_valid_p,
+            state.always_valid_p);
+}
+
+TEST(SequentialTest, MeansLikelihoodRatioIsScaleFree) {
+  // The same days at another scale and offset (rates of ~0.05 or ~2) give the same evidence.
+  const std::vector<double> control = {0.051, 0.048, 0.055, 0.047, 0.05, 0.052};
+  const std::vector<double> treatment = {0.056, 0.058, 0.054, 0.061, 0.057, 0.059};
+  std::vector<double> control_scaled, treatment_scaled;
+  for (double x : control) control_scaled.push_back(40 * x + 0.3);
+  for (double x : treatment) treatment_scaled.push_back(40 * x + 0.3);
+  const double ratio = MeansMixtureLikelihoodRatio(control, treatment);
+  EXPECT_GT(ratio, 20);
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio(control_scaled, treatment_scaled) / ratio, 1, 1e-9);
+  // Swapping the arms only flips the sign of the difference.
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio(treatment, control) / ratio, 1, 1e-12);
+}
+
+TEST(SequentialTest, FewMeansCannotGiveMuchEvidence) {
+  // However far apart, n daily values per arm give Λ < b^(ν/2) with b = 1 + n g/2, ν = 2n - 2:
+  // n = 2: 2, n = 3: 2.5² = 6.25 (both < 1/0.05), n = 4: 3³ = 27. With all days equal within
+  // each arm (SS = 0) the limit itself is reached.
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio({0.05, 0.0500001}, {0.09, 0.0900001}), 2.0, 1e-6);
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio({0.05, 0.05}, {0.09, 0.09}), 2.0, 1e-12);
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio({1, 1, 1}, {2, 2, 2}), 6.25, 1e-12);
+  EXPECT_NEAR(MeansMixtureLikelihoodRatio({1, 1, 1, 1}, {2, 2, 2, 2}), 27, 1e-12);
+  EXPECT_GT(UpdateSequentialMeans({}, {0.05, 0.051, 0.049}, {0.5, 0.51, 0.49}).always_valid_p,
+            0.05);
+  // Nothing varies at all: no evidence, not NaN.
+  EXPECT_EQ(MeansMixtureLikelihoodRatio({1, 1, 1}, {1, 1}), 1.0);
+  EXPECT_EQ(MeansMixtureLikelihoodRatio({1, std::nan("")}, {1, 2}), 1.0);
 }
 
 TEST(SequentialTest, NoDifferenceMeansNoEvidence) {
