@@ -214,11 +214,15 @@ BEGIN
     engagement_rate_sum = r.engagement_rate_sum + EXCLUDED.engagement_rate_sum,
     ctr_sum = r.ctr_sum + EXCLUDED.ctr_sum;
 
-  DELETE FROM cf_metrics_cell_rollup WHERE days = 0;
-  DELETE FROM cf_metrics_monthly_rollup
-   WHERE days = 0 AND published_content_id IN (SELECT published_content_id FROM unnest(deltas));
-  DELETE FROM cf_metrics_content_rollup
-   WHERE days = 0 AND published_content_id IN (SELECT published_content_id FROM unnest(deltas));
+  -- Only rows that lost days can have none left; an insert-only statement skips this.
+  IF EXISTS (SELECT 1 FROM unnest(deltas) WHERE days < 0) THEN
+    DELETE FROM cf_metrics_cell_rollup WHERE days = 0;
+    DELETE FROM cf_metrics_monthly_rollup r USING unnest(deltas) d
+     WHERE r.published_content_id = d.published_content_id AND r.month = d.month
+       AND r.days = 0;
+    DELETE FROM cf_metrics_content_rollup r USING unnest(deltas) d
+     WHERE r.published_content_id = d.published_content_id AND r.days = 0;
+  END IF;
 END;
 $$ LANGUAGE plpgsql;
 

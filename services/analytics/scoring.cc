@@ -82,23 +82,27 @@ WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_fil
   }
 }
 
-std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool months) {
+// The groups' sums: straight from the per-post rollup when each post is its own group over all
+// time (one row per post already), summed otherwise.
+std::string GroupsSql(const WinnersQuery& query, bool months, const std::string& where) {
+  if (query.has_dimensions && !months) {
+    return absl::StrCat(R"sql(
+      SELECT r.published_content_id::text AS key, r.days, r.views, r.likes, r.comments, r.shares,
+             r.saves, r.clicks, r.conversions, r.spend, r.engagement_rate_sum, r.ctr_sum,
+             r.dossier_id::text AS dossier_id, r.platform, r.awareness_level,
+             r.market_sophistication, r.video_types
+        FROM cf_metrics_content_rollup r
+       WHERE )sql", where, " AND r.views > $6");
+  }
   const std::string dimensions =
       query.has_dimensions
-                    ? "min(r.dossier_id::text) AS dossier_id, min(r.platform) AS platform, "
+          ? "min(r.dossier_id::text) AS dossier_id, min(r.platform) AS platform, "
             "min(r.awareness_level) AS awareness_level, "
             "min(r.market_sophistication) AS market_sophistication, "
             "min(r.video_types)::text[] AS video_types"
           : "NULL::text AS dossier_id, NULL::text AS platform, NULL::smallint AS awareness_level, "
             "NULL::smallint AS market_sophistication, NULL::text[] AS video_types";
-    // Every parameter appears in every shape (PostgreSQL must infer each one's type).
-  std::string where = "($2::text IS NULL OR r.platform = $2) AND "
-                      "($3::int IS NULL OR r.awareness_level = $3)";
-  where += dossier_filter ? " AND r.dossier_id = $1::uuid" : " AND $1::uuid IS NULL";
-  where += months ? " AND r.month >= $4::date AND r.month <= $5::date"
-                  : " AND $4::date IS NULL AND $5::date IS NULL";
   return absl::StrCat(R"sql(
-    WITH groups AS (
       SELECT )sql", query.key, R"sql( AS key, sum(r.days) AS days, sum(r.views) AS views,
              sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
              sum(r.saves) AS saves, sum(r.clicks) AS clicks, sum(r.conversions) AS conversions,
@@ -107,13 +111,25 @@ std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool mont
         FROM )sql", query.source, R"sql(
        WHERE )sql", where, R"sql(
        GROUP BY 1
-      HAVING sum(r.views) > $6
+      HAVING sum(r.views) > $6)sql");
+}
+
+std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool months) {
+  // Every parameter appears in every shape (PostgreSQL must infer each one's type).
+  std::string where = "($2::text IS NULL OR r.platform = $2) AND "
+                      "($3::int IS NULL OR r.awareness_level = $3)";
+  where += dossier_filter ? " AND r.dossier_id = $1::uuid" : " AND $1::uuid IS NULL";
+  where += months ? " AND r.month >= $4::date AND r.month <= $5::date"
+                  : " AND $4::date IS NULL AND $5::date IS NULL";
+  // The sums are exact (integers and NUMERIC); the rates are computed in double precision,
+  // which separates any two different ratios of these sums.
+  return absl::StrCat("WITH groups AS (", GroupsSql(query, months, where), R"sql(
     ), rated AS (
       SELECT *,
-             CASE WHEN $10 THEN engagement_rate_sum / days
-                  ELSE (likes + comments + shares + saves)::numeric / views END AS engagement_rate,
-             CASE WHEN $10 THEN ctr_sum / days ELSE clicks::numeric / views END AS ctr,
-             CASE WHEN clicks > 0 THEN conversions::numeric / clicks ELSE 0 END AS conversion_rate
+             CASE WHEN $10 THEN engagement_rate_sum::float8 / days
+                  ELSE (likes + comments + shares + saves)::float8 / views END AS engagement_rate,
+             CASE WHEN $10 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END AS ctr,
+             CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END AS conversion_rate
         FROM groups
     ), ranked AS (
       SELECT *, percent_rank() OVER (ORDER BY engagement_rate) AS engagement_component,
@@ -123,11 +139,10 @@ std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool mont
         FROM rated
     )
     SELECT key, days, views, likes, comments, shares, saves, clicks, conversions, spend::text,
-           engagement_rate::float8, ctr::float8, conversion_rate::float8, engagement_component,
-           ctr_component, conversion_component,
+           engagement_rate, ctr, conversion_rate, engagement_component, ctr_component,
+           conversion_component,
            $7 * engagement_component + $8 * ctr_component + $9 * conversion_component AS score,
-                      cohort_size, dossier_id, platform, awareness_level, market_sophistication,
-           video_types
+           cohort_size, dossier_id, platform, awareness_level, market_sophistication, video_types
       FROM ranked
      ORDER BY score DESC, engagement_rate DESC, key
      LIMIT $11 OFFSET $12)sql");
