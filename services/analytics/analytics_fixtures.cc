@@ -14,8 +14,9 @@ pqxx::result AnalyticsFixtures::Query(const std::string& sql) {
 }
 
 std::string AnalyticsFixtures::AddDossier() {
-  return Query("INSERT INTO cf_product_dossiers (slug, name) "
-               "VALUES ('d-' || gen_random_uuid(), 'Dossier') RETURNING id")[0][0]
+  return Query(
+             "INSERT INTO cf_product_dossiers (slug, name) "
+             "VALUES ('d-' || gen_random_uuid(), 'Dossier') RETURNING id")[0][0]
       .as<std::string>();
 }
 
@@ -25,10 +26,11 @@ std::string AnalyticsFixtures::AddPost(const PostSpec& spec) {
   if (spec.has_script) {
     const std::string sophistication =
         spec.market_sophistication == 0 ? "NULL" : absl::StrCat(spec.market_sophistication);
-        // One script per dossier and cell (the schema's unique index): posts of a cell share it.
-    pqxx::result found = Query(absl::StrCat(
-        "SELECT id FROM cf_scripts WHERE dossier_id = '", dossier, "' AND awareness_level = ",
-        spec.awareness_level, " AND market_sophistication IS NOT DISTINCT FROM ", sophistication));
+    // One script per dossier and cell (the schema's unique index): posts of a cell share it.
+    pqxx::result found =
+        Query(absl::StrCat("SELECT id FROM cf_scripts WHERE dossier_id = '", dossier,
+                           "' AND awareness_level = ", spec.awareness_level,
+                           " AND market_sophistication IS NOT DISTINCT FROM ", sophistication));
     const std::string id =
         !found.empty()
             ? found[0][0].as<std::string>()
@@ -41,10 +43,11 @@ std::string AnalyticsFixtures::AddPost(const PostSpec& spec) {
   }
   std::vector<std::string> videos;
   for (const std::string& type : spec.video_types) {
-    videos.push_back(Query(absl::StrCat("INSERT INTO cf_generated_videos (dossier_id, type, "
-                                        "prompt) VALUES ('",
-                                        dossier, "', '", type, "', 'a prompt') RETURNING id"))[0][0]
-                         .as<std::string>());
+    videos.push_back(
+        Query(absl::StrCat("INSERT INTO cf_generated_videos (dossier_id, type, "
+                           "prompt) VALUES ('",
+                           dossier, "', '", type, "', 'a prompt') RETURNING id"))[0][0]
+            .as<std::string>());
   }
   const std::string assembly =
       Query(absl::StrCat("INSERT INTO cf_assembled_content (dossier_id, script_id, video_ids, "
@@ -52,10 +55,11 @@ std::string AnalyticsFixtures::AddPost(const PostSpec& spec) {
                          dossier, "', ", script, ", '{", absl::StrJoin(videos, ","), "}', '",
                          spec.platform, "') RETURNING id"))[0][0]
           .as<std::string>();
-  return Query(absl::StrCat("INSERT INTO cf_published_content (assembled_content_id, platform, "
-                            "platform_post_id, published_at) VALUES ('",
-                            assembly, "', '", spec.platform, "', 'post-' || gen_random_uuid(), '",
-                            spec.published_at, "') RETURNING id"))[0][0]
+  return Query(
+             absl::StrCat("INSERT INTO cf_published_content (assembled_content_id, platform, "
+                          "platform_post_id, published_at) VALUES ('",
+                          assembly, "', '", spec.platform, "', 'post-' || gen_random_uuid(), '",
+                          spec.published_at, "') RETURNING id"))[0][0]
       .as<std::string>();
 }
 
@@ -69,15 +73,15 @@ long AnalyticsFixtures::RollupMismatches() {
   const std::string rollup_sums =
       "days, views, likes, comments, shares, saves, clicks, conversions, spend, "
       "engagement_rate_sum, ctr_sum";
-  const std::string content_raw = absl::StrCat(
-      "SELECT published_content_id, ", sums, " FROM cf_performance_metrics GROUP BY 1");
+  const std::string content_raw = absl::StrCat("SELECT published_content_id, ", sums,
+                                               " FROM cf_performance_metrics GROUP BY 1");
   const std::string content_rollup =
       absl::StrCat("SELECT published_content_id, ", rollup_sums, " FROM cf_metrics_content_rollup");
   const std::string month_raw =
       absl::StrCat("SELECT published_content_id, date_trunc('month', date)::date, ", sums,
                    " FROM cf_performance_metrics GROUP BY 1, 2");
-  const std::string month_rollup = absl::StrCat("SELECT published_content_id, month, ",
-                                                rollup_sums, " FROM cf_metrics_monthly_rollup");
+  const std::string month_rollup = absl::StrCat("SELECT published_content_id, month, ", rollup_sums,
+                                                " FROM cf_metrics_monthly_rollup");
   const std::string cell_raw = absl::StrCat(
       "SELECT COALESCE(s.awareness_level, 0)::smallint, "
       "COALESCE(s.market_sophistication, 0)::smallint, pc.platform, "
@@ -105,9 +109,9 @@ long AnalyticsFixtures::RollupMismatches() {
                                      same_dimensions, ")"))[0][0]
                       .as<long>();
   }
-  for (const auto& [raw, rollup] : {std::make_pair(content_raw, content_rollup),
-                                    std::make_pair(month_raw, month_rollup),
-                                    std::make_pair(cell_raw, cell_rollup)}) {
+  for (const auto& [raw, rollup] :
+       {std::make_pair(content_raw, content_rollup), std::make_pair(month_raw, month_rollup),
+        std::make_pair(cell_raw, cell_rollup)}) {
     mismatches += Query(absl::StrCat("SELECT count(*) FROM ((", raw, " EXCEPT ", rollup,
                                      ") UNION ALL (", rollup, " EXCEPT ", raw, ")) AS diff"))[0][0]
                       .as<long>();

@@ -82,7 +82,7 @@ class IngestStream final : public grpc::ServerReadReactor<v1::IngestMetricsReque
 
 }  // namespace
 
-#define CF_ANALYTICS_METHOD(Logic, member, Name, Request, Response) \
+#define CF_ANALYTICS_METHOD(Logic, member, Name, Request, Response)                           \
   CF_SERVE_UNARY(AnalyticsService, "/cf.analytics.v1.AnalyticsService/", Logic, member, Name, \
                  Request, Response)
 
@@ -100,8 +100,7 @@ CF_ANALYTICS_METHOD(Scoring, scoring_, ListScoringConfigs, v1::ListScoringConfig
                     v1::ListScoringConfigsResponse)
 CF_ANALYTICS_METHOD(Scoring, scoring_, ActivateScoringConfig, v1::ActivateScoringConfigRequest,
                     v1::ScoringConfig)
-CF_ANALYTICS_METHOD(Scoring, scoring_, FindWinners, v1::FindWinnersRequest,
-                    v1::FindWinnersResponse)
+CF_ANALYTICS_METHOD(Scoring, scoring_, FindWinners, v1::FindWinnersRequest, v1::FindWinnersResponse)
 CF_ANALYTICS_METHOD(AbTests, ab_tests_, CreateAbTest, v1::CreateAbTestRequest, v1::AbTest)
 CF_ANALYTICS_METHOD(AbTests, ab_tests_, GetAbTest, v1::GetAbTestRequest, v1::AbTest)
 CF_ANALYTICS_METHOD(AbTests, ab_tests_, ListAbTests, v1::ListAbTestsRequest,

@@ -29,7 +29,7 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
         ab_tests_(logic.ab_tests),
         executor_(executor) {}
 
-#define CF_ANALYTICS_DECLARE(Name, Request, Response)                                   \
+#define CF_ANALYTICS_DECLARE(Name, Request, Response)                                          \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const Request* request, \
                                  Response* response) override;
   CF_ANALYTICS_DECLARE(IngestMetrics, v1::IngestMetricsRequest, v1::IngestMetricsResponse)

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/db/values.h"
 #include "common/money/money.h"
 #include "common/validation/ids.h"
@@ -64,8 +63,8 @@ DayIncrease DailyIncrease(const PostTotals& now, const std::optional<Snapshot>& 
   day.figures.shares = increase(now.shares, before.shares);
   day.figures.saves = increase(now.saves, before.saves);
   day.figures.spend_cents = increase(now.spend_cents, before.spend_cents);
-  day.figures.clicks = increase(now.clicks, before.clicks) +
-                       (previous.has_value() ? previous->carried_clicks : 0);
+  day.figures.clicks =
+      increase(now.clicks, before.clicks) + (previous.has_value() ? previous->carried_clicks : 0);
   day.figures.conversions = increase(now.conversions, before.conversions) +
                             (previous.has_value() ? previous->carried_conversions : 0);
   if (day.figures.clicks > day.figures.views) {
@@ -229,8 +228,9 @@ absl::StatusOr<v1::CollectMetricsResponse> Collector::CollectMetrics(
     }
   } else {
     const int64_t since_micros =
-        request.has_since() ? google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.since())
-                            : 0;
+        request.has_since()
+            ? google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.since())
+            : 0;
     posts = pool_->Read("collect_since",
                         "SELECT id::text, COALESCE(platform_post_id, '') FROM cf_published_content "
                         "WHERE published_at >= to_timestamp($1::bigint / 1e6) "

@@ -63,8 +63,8 @@ class Collector {
       : pool_(pool), source_(source) {}
 
   // One post, every post published since a time, or (neither) every post.
-  absl::StatusOr<v1::CollectMetricsResponse> CollectMetrics(const v1::CollectMetricsRequest& request,
-                                                            const CallContext& call);
+  absl::StatusOr<v1::CollectMetricsResponse> CollectMetrics(
+      const v1::CollectMetricsRequest& request, const CallContext& call);
 
   // Ends a run in progress between two posts (the service is stopping).
   void Stop() { stopping_ = true; }

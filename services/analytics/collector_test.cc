@@ -128,10 +128,11 @@ TEST_F(CollectorTest, EachDaysRowIsTheDifferenceAndRecollectingRewritesIt) {
   // A missed day is caught up by the next reading, counted from the last snapshot: 300 - 240.
   ASSERT_TRUE(collector_.Record(post, day1 + 4, Totals(300, 13, 6, 1, 250)).ok());
   EXPECT_EQ(Day(post, day1 + 4)[0][0].as<int>(), 60);
-  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metric_snapshots WHERE reset")[0][0].as<int>(), 1);
-  EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metric_snapshots ORDER BY date DESC")[0][0]
-                .as<int>(),
-            300);
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metric_snapshots WHERE reset")[0][0].as<int>(),
+            1);
+  EXPECT_EQ(
+      fixtures_.Query("SELECT views FROM cf_metric_snapshots ORDER BY date DESC")[0][0].as<int>(),
+      300);
   EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metrics_content_rollup")[0][0].as<int>(),
             100 + 160 + 0 + 60);
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
@@ -185,7 +186,8 @@ TEST_F(CollectorTest, PrivatePostsAreSkippedAndFailuresSaySo) {
   EXPECT_EQ(response->skipped(), 1);
   EXPECT_EQ(response->failed(), 1);
   std::map<std::string, v1::CollectionOutcome> by_post;
-  for (const auto& outcome : response->outcomes()) by_post[outcome.published_content_id()] = outcome;
+  for (const auto& outcome : response->outcomes())
+    by_post[outcome.published_content_id()] = outcome;
   EXPECT_EQ(by_post[live].row().views(), 500);
   EXPECT_EQ(by_post[live].row().spend(), "2.50");
   EXPECT_NE(by_post[private_post].reason().find("no platform post id"), std::string::npos);

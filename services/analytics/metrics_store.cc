@@ -64,8 +64,8 @@ constexpr char kUpsertSql[] = R"sql(
 }  // namespace
 
 int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows) {
-  std::vector<std::string> posts, days, views, likes, comments, shares, saves, clicks,
-      conversions, spend;
+  std::vector<std::string> posts, days, views, likes, comments, shares, saves, clicks, conversions,
+      spend;
   for (const v1::MetricsRow* checked : rows) {
     const v1::MetricsRow& row = *checked;
     absl::CivilDay day;
@@ -82,12 +82,12 @@ int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& ro
     spend.push_back(Cents(row));
   }
   using db::TextArrayLiteral;
-  pqxx::result result = txn.exec_params(
-      kUpsertSql, TextArrayLiteral(posts), TextArrayLiteral(days), TextArrayLiteral(views),
-      TextArrayLiteral(likes), TextArrayLiteral(comments), TextArrayLiteral(shares),
-      TextArrayLiteral(saves), TextArrayLiteral(clicks), TextArrayLiteral(conversions),
-      TextArrayLiteral(spend));
-    return result.affected_rows();
+  pqxx::result result =
+      txn.exec_params(kUpsertSql, TextArrayLiteral(posts), TextArrayLiteral(days),
+                      TextArrayLiteral(views), TextArrayLiteral(likes), TextArrayLiteral(comments),
+                      TextArrayLiteral(shares), TextArrayLiteral(saves), TextArrayLiteral(clicks),
+                      TextArrayLiteral(conversions), TextArrayLiteral(spend));
+  return result.affected_rows();
 }
 
 void LockMetricsWriters(pqxx::work& txn) {
@@ -95,7 +95,6 @@ void LockMetricsWriters(pqxx::work& txn) {
 }
 
 namespace {
-
 
 // The posts among `ids` that exist, with the UTC day each was published.
 std::map<std::string, absl::CivilDay> PublishDays(pqxx::work& txn,
@@ -137,8 +136,8 @@ google::type::Date DateOf(absl::CivilDay day) {
 
 absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
 
-void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field,
-              int index, std::vector<v1::RowError>* errors) {
+void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field, int index,
+              std::vector<v1::RowError>* errors) {
   const size_t before = errors->size();
   if (row.published_content_id().empty()) {
     AddError(errors, index, field + ".published_content_id", "is required");
@@ -154,10 +153,13 @@ void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string
     AddError(errors, index, field + ".date",
              absl::StrCat(DayText(day), " is in the future (today is ", DayText(today), " UTC)"));
   }
-  const std::pair<const char*, int64_t> counts[] = {
-      {"views", row.views()},   {"likes", row.likes()},   {"comments", row.comments()},
-      {"shares", row.shares()}, {"saves", row.saves()},   {"clicks", row.clicks()},
-      {"conversions", row.conversions()}};
+  const std::pair<const char*, int64_t> counts[] = {{"views", row.views()},
+                                                    {"likes", row.likes()},
+                                                    {"comments", row.comments()},
+                                                    {"shares", row.shares()},
+                                                    {"saves", row.saves()},
+                                                    {"clicks", row.clicks()},
+                                                    {"conversions", row.conversions()}};
   for (const auto& [name, value] : counts) {
     if (value < 0) {
       AddError(errors, index, absl::StrCat(field, ".", name), "must be >= 0");
@@ -184,9 +186,9 @@ void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string
 absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
     const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index) {
   if (rows.size() > kMaxRowsPerBatch) {
-    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerBatch,
-                                             " rows a call (use StreamMetrics for more); got ",
-                                             rows.size()));
+    return InvalidField(
+        "rows", absl::StrCat("at most ", kMaxRowsPerBatch,
+                             " rows a call (use StreamMetrics for more); got ", rows.size()));
   }
   const absl::CivilDay today = TodayUtc();
   v1::IngestMetricsResponse response;
@@ -209,8 +211,8 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
                absl::StrCat("repeats rows[", it->second, "]'s published_content_id and date"));
       continue;
     }
-    candidates.push_back({index, absl::AsciiStrToLower(rows[i].published_content_id()), day,
-                          &rows[i]});
+    candidates.push_back(
+        {index, absl::AsciiStrToLower(rows[i].published_content_id()), day, &rows[i]});
   }
   std::sort(candidates.begin(), candidates.end(), [](const ValidRow& a, const ValidRow& b) {
     return std::tie(a.post, a.day) < std::tie(b.post, b.day);
@@ -226,11 +228,11 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   absl::Status status;
   for (int attempt = 0; attempt < 3; ++attempt) {
     post_errors.clear();
-        status = pool_->Transact([&](pqxx::work& txn) {
-            LockMetricsWriters(txn);
+    status = pool_->Transact([&](pqxx::work& txn) {
+      LockMetricsWriters(txn);
 
       std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
-            std::vector<const v1::MetricsRow*> valid;
+      std::vector<const v1::MetricsRow*> valid;
       for (const ValidRow& row : candidates) {
         const std::string field = absl::StrCat("rows[", row.index, "]");
         auto post = published.find(row.post);
@@ -242,20 +244,19 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
                    absl::StrCat(DayText(row.day), " is before the post was published (",
                                 DayText(post->second), " UTC)"));
         } else {
-                    valid.push_back(row.row);
+          valid.push_back(row.row);
         }
       }
       accepted = static_cast<int>(valid.size());
-            changed = valid.empty() ? 0 : UpsertRows(txn, valid);
+      changed = valid.empty() ? 0 : UpsertRows(txn, valid);
       return absl::OkStatus();
     });
     if (status.code() != absl::StatusCode::kFailedPrecondition) break;
   }
   if (!status.ok()) return status;
   errors.insert(errors.end(), post_errors.begin(), post_errors.end());
-  std::sort(errors.begin(), errors.end(), [](const v1::RowError& a, const v1::RowError& b) {
-    return a.index() < b.index();
-  });
+  std::sort(errors.begin(), errors.end(),
+            [](const v1::RowError& a, const v1::RowError& b) { return a.index() < b.index(); });
   response.set_accepted(accepted);
   response.set_rejected(static_cast<int32_t>(errors.size()));
   response.set_changed(static_cast<int32_t>(changed));
@@ -263,7 +264,8 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   return response;
 }
 
-absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(const v1::ListMetricsRequest& request) {
+absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(
+    const v1::ListMetricsRequest& request) {
   absl::Status id_ok = RequireUuid(request.published_content_id(), "published_content_id");
   if (!id_ok.ok()) return id_ok;
   absl::StatusOr<int> page_size = PageSize(request.page_size(), 100, 1000);
@@ -271,13 +273,14 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(const v1::List
   const std::string filters = request.published_content_id();
   std::string after = "0001-01-01";
   if (!request.page_token().empty()) {
-    absl::StatusOr<std::vector<std::string>> key = DecodePageToken(request.page_token(), 1, filters);
+    absl::StatusOr<std::vector<std::string>> key =
+        DecodePageToken(request.page_token(), 1, filters);
     if (!key.ok()) return key.status();
     after = (*key)[0];
   }
-  absl::StatusOr<pqxx::result> post = reads_->Read(
-      "metrics_post_exists", "SELECT 1 FROM cf_published_content WHERE id = $1::uuid",
-      request.published_content_id());
+  absl::StatusOr<pqxx::result> post =
+      reads_->Read("metrics_post_exists", "SELECT 1 FROM cf_published_content WHERE id = $1::uuid",
+                   request.published_content_id());
   if (!post.ok()) return post.status();
   if (post->empty()) {
     return absl::NotFoundError(
@@ -311,8 +314,7 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(const v1::List
     day->set_ctr(row[10].c_str());
   }
   if (static_cast<int>(days->size()) > *page_size) {
-    response.set_next_page_token(
-        EncodePageToken({(*days)[*page_size - 1][0].c_str()}, filters));
+    response.set_next_page_token(EncodePageToken({(*days)[*page_size - 1][0].c_str()}, filters));
   }
   absl::StatusOr<pqxx::result> totals = reads_->Read(
       "metrics_totals",

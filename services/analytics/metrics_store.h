@@ -4,14 +4,12 @@
 #ifndef CF_SERVICES_ANALYTICS_METRICS_STORE_H_
 #define CF_SERVICES_ANALYTICS_METRICS_STORE_H_
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include <pqxx/pqxx>
-
 #include "absl/time/civil_time.h"
-
 #include "cf/analytics/v1/analytics.pb.h"
 #include "common/db/pool.h"
 
@@ -28,8 +26,8 @@ absl::CivilDay TodayUtc();
 
 // The checks a row passes on its own (everything but the post's existence and publish date).
 // Violations are appended with `field` prefixed, e.g. "rows[3]".
-void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field,
-              int index, std::vector<v1::RowError>* errors);
+void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string& field, int index,
+              std::vector<v1::RowError>* errors);
 
 // Takes the metrics writers' lock for the rest of the transaction. Batches are written one at
 // a time: an upsert's inserted and updated rows reach the rollups through two triggers, each in
@@ -44,7 +42,7 @@ int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& ro
 
 class MetricsStore {
  public:
-    // `read_pool`: a replica for ListMetrics (null: the primary).
+  // `read_pool`: a replica for ListMetrics (null: the primary).
   explicit MetricsStore(db::ConnectionPool* pool, db::ConnectionPool* read_pool = nullptr)
       : pool_(pool), reads_(read_pool != nullptr ? read_pool : pool) {}
 
@@ -59,13 +57,13 @@ class MetricsStore {
       const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index = 0);
 
   // A post's days, oldest first, with its totals.
-    absl::StatusOr<v1::ListMetricsResponse> ListMetrics(const v1::ListMetricsRequest& request);
+  absl::StatusOr<v1::ListMetricsResponse> ListMetrics(const v1::ListMetricsRequest& request);
 
   // Creates the month partitions from this month to `months_ahead` months on (the service role
   // calls the SECURITY DEFINER function; it may not run DDL itself). Returns how many it made.
   absl::StatusOr<int> EnsurePartitions(int months_ahead);
 
-  private:
+ private:
   db::ConnectionPool* pool_;
   db::ConnectionPool* reads_;
 };

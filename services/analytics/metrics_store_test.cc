@@ -54,7 +54,9 @@ class MetricsStoreTest : public ::testing::Test {
     FAIL() << "a delete deadlocked 20 times: " << sql;
   }
 
-  long MetricsRows() { return fixtures_.Query("SELECT count(*) FROM cf_performance_metrics")[0][0].as<long>(); }
+  long MetricsRows() {
+    return fixtures_.Query("SELECT count(*) FROM cf_performance_metrics")[0][0].as<long>();
+  }
 
   cf::testing::TestDatabase database_;
   db::ConnectionPool pool_;
@@ -73,19 +75,19 @@ TEST_F(MetricsStoreTest, ValidRowsLandAndEachBadRowIsNamed) {
   no_date.clear_date();
   auto huge = Row(post, day_ + 10, int64_t{3} << 31);
   auto response = store_.Ingest(Batch({
-      Row(post, day_, 1000, 50, 20, 3, "12.50"),                        // 0 valid
-      Row(post, day_ + 1, -1),                                          // 1 negative views
-      Row(post, day_ + 2, 10, 0, 11),                                   // 2 clicks > views
-      Row(post, day_ + 3, 10, 0, 5, 6),                                 // 3 conversions > clicks
-      Row(post, TodayUtc() + 1, 10),                                    // 4 future
-      Row(post, absl::CivilDay(2025, 2, 28), 10),                       // 5 before publish
-      Row("00000000-0000-0000-0000-000000000000", day_, 10),            // 6 no such post
-      Row("not-a-uuid", day_, 10),                                      // 7 malformed id
-      bad_spend,                                                        // 8 three decimals
-      Row(post, day_, 999),                                             // 9 repeats row 0
-      no_date,                                                          // 10 no date
-      huge,                                                             // 11 over INTEGER
-      Row(post, day_ + 4, 500, 9000, 0, 0, "0.07"),                     // 12 valid, 18 per view
+      Row(post, day_, 1000, 50, 20, 3, "12.50"),              // 0 valid
+      Row(post, day_ + 1, -1),                                // 1 negative views
+      Row(post, day_ + 2, 10, 0, 11),                         // 2 clicks > views
+      Row(post, day_ + 3, 10, 0, 5, 6),                       // 3 conversions > clicks
+      Row(post, TodayUtc() + 1, 10),                          // 4 future
+      Row(post, absl::CivilDay(2025, 2, 28), 10),             // 5 before publish
+      Row("00000000-0000-0000-0000-000000000000", day_, 10),  // 6 no such post
+      Row("not-a-uuid", day_, 10),                            // 7 malformed id
+      bad_spend,                                              // 8 three decimals
+      Row(post, day_, 999),                                   // 9 repeats row 0
+      no_date,                                                // 10 no date
+      huge,                                                   // 11 over INTEGER
+      Row(post, day_ + 4, 500, 9000, 0, 0, "0.07"),           // 12 valid, 18 per view
   }));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->accepted(), 2);
@@ -107,8 +109,9 @@ TEST_F(MetricsStoreTest, ValidRowsLandAndEachBadRowIsNamed) {
                     }));
   EXPECT_EQ(MetricsRows(), 2);
   // The seed's DECIMAL(5,4) would have rejected 18 interactions per view.
-  EXPECT_EQ(fixtures_.Query("SELECT engagement_rate::text, spend::text FROM cf_performance_metrics "
-                            "WHERE views = 500")[0][0]
+  EXPECT_EQ(fixtures_
+                .Query("SELECT engagement_rate::text, spend::text FROM cf_performance_metrics "
+                       "WHERE views = 500")[0][0]
                 .as<std::string>(),
             "18.0000");
   auto totals = fixtures_.Query(
@@ -135,8 +138,9 @@ TEST_F(MetricsStoreTest, ReplayingABatchChangesNothing) {
   const std::string post = fixtures_.AddPost();
   auto batch = Batch({Row(post, day_, 100, 5, 3, 1, "1.5"), Row(post, day_ + 1, 200, 9, 4)});
   ASSERT_TRUE(store_.Ingest(batch).ok());
-  const auto before = fixtures_.Query(
-      "SELECT xmin::text, * FROM cf_performance_metrics ORDER BY date")[0][0].as<std::string>();
+  const auto before =
+      fixtures_.Query("SELECT xmin::text, * FROM cf_performance_metrics ORDER BY date")[0][0]
+          .as<std::string>();
   auto replay = store_.Ingest(batch);
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->accepted(), 2);
@@ -201,10 +205,10 @@ TEST_F(MetricsStoreTest, RollupsEqualTheRawAggregationAfterRandomConcurrentWork)
         }
       } else if (action < 9) {
         Delete(absl::StrCat("DELETE FROM cf_performance_metrics WHERE published_content_id = '",
-                                     posts[random() % posts.size()], "' AND date < '2025-02-15'"));
+                            posts[random() % posts.size()], "' AND date < '2025-02-15'"));
       } else {
         Delete(absl::StrCat("DELETE FROM cf_published_content WHERE id = '",
-                                     posts[random() % posts.size()], "'"));
+                            posts[random() % posts.size()], "'"));
       }
     }
   };
@@ -217,9 +221,10 @@ TEST_F(MetricsStoreTest, RollupsEqualTheRawAggregationAfterRandomConcurrentWork)
   // A dossier's delete cascades through its posts' metrics into the rollups.
   fixtures_.Query(absl::StrCat("DELETE FROM cf_product_dossiers WHERE id = '", dossiers[0], "'"));
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
-  EXPECT_EQ(fixtures_.Query(absl::StrCat("SELECT count(*) FROM cf_metrics_content_rollup WHERE "
-                                         "dossier_id = '",
-                                         dossiers[0], "'"))[0][0]
+  EXPECT_EQ(fixtures_
+                .Query(absl::StrCat("SELECT count(*) FROM cf_metrics_content_rollup WHERE "
+                                    "dossier_id = '",
+                                    dossiers[0], "'"))[0][0]
                 .as<int>(),
             0);
 }
@@ -236,9 +241,9 @@ TEST_F(MetricsStoreTest, PartitionsAreMadeByTheServiceRoleAndTakeRowsFromTheDefa
   {
     pqxx::connection connection(database_.RoleConninfo("cf_analytics"));
     pqxx::work txn(connection);
-    EXPECT_EQ(txn.exec("SELECT cf_create_metrics_partitions('2019-05-01', '2019-06-01')")[0][0]
-                  .as<int>(),
-              2);
+    EXPECT_EQ(
+        txn.exec("SELECT cf_create_metrics_partitions('2019-05-01', '2019-06-01')")[0][0].as<int>(),
+        2);
     txn.commit();
   }
   EXPECT_EQ(fixtures_.Query("SELECT tableoid::regclass::text FROM cf_performance_metrics")[0][0]
@@ -267,8 +272,9 @@ TEST_F(MetricsStoreTest, UpdatesThatMoveRowsKeepTheRollupsExact) {
   other.video_types = {"demo"};
   const std::string a = fixtures_.AddPost();
   const std::string b = fixtures_.AddPost(other);
-  ASSERT_TRUE(store_.Ingest(Batch({Row(a, day_, 100, 10, 5), Row(a, day_ + 1, 200, 20, 6),
-                                   Row(b, day_, 300, 30, 7)}))
+  ASSERT_TRUE(store_
+                  .Ingest(Batch({Row(a, day_, 100, 10, 5), Row(a, day_ + 1, 200, 20, 6),
+                                 Row(b, day_, 300, 30, 7)}))
                   .ok());
   fixtures_.Query("UPDATE cf_performance_metrics SET date = date + 40 WHERE views = 100");
   fixtures_.Query(absl::StrCat("UPDATE cf_performance_metrics SET published_content_id = '", b,
@@ -327,9 +333,10 @@ TEST_F(MetricsStoreTest, PartitionsMadeDuringIngestsLoseNothing) {
   EXPECT_EQ(MetricsRows(), 600);
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
   // What the creator made holds its months' rows; the DEFAULT partition holds only the others.
-  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_performance_metrics_default d WHERE "
-                            "to_regclass('cf_performance_metrics_' || to_char(d.date, "
-                            "'YYYY_MM')) IS NOT NULL")[0][0]
+  EXPECT_EQ(fixtures_
+                .Query("SELECT count(*) FROM cf_performance_metrics_default d WHERE "
+                       "to_regclass('cf_performance_metrics_' || to_char(d.date, "
+                       "'YYYY_MM')) IS NOT NULL")[0][0]
                 .as<int>(),
             0);
 }

@@ -1,11 +1,11 @@
 #include "services/analytics/scoring.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-
-#include <nlohmann/json.hpp>
-
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,7 +14,6 @@
 #include "common/paging/page_token.h"
 #include "common/status/status.h"
 #include "common/validation/ids.h"
-
 #include "services/analytics/metrics_store.h"
 #include "services/assembly/assembly_client.h"
 
@@ -58,13 +57,14 @@ bool IsMonth(const google::type::Date& date, absl::CivilDay* first_day) {
 // The SQL of one FindWinners shape. Every value is a parameter; only these fixed fragments
 // vary, chosen by the grouping and whether months are asked for.
 struct WinnersQuery {
-  std::string source;  // FROM ... (with any LATERAL)
-  std::string key;     // the group's key expression
+  std::string source;   // FROM ... (with any LATERAL)
+  std::string key;      // the group's key expression
   bool has_dimensions;  // content: the post's dossier, platform, cell and video types
 };
 
 WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_filter) {
-  const std::string per_post = months ? "cf_metrics_monthly_rollup r" : "cf_metrics_content_rollup r";
+  const std::string per_post =
+      months ? "cf_metrics_monthly_rollup r" : "cf_metrics_content_rollup r";
   const std::string cell_key =
       "'awareness=' || r.awareness_level || ' sophistication=' || r.market_sophistication || "
       "' platform=' || r.platform";
@@ -83,8 +83,24 @@ WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_fil
 }
 
 // The groups' sums: straight from the per-post rollup when each post is its own group over all
-// time (one row per post already), summed otherwise.
-std::string GroupsSql(const WinnersQuery& query, bool months, const std::string& where) {
+// time (one row per post already), summed otherwise. `only_keys` limits them to the keys in $7
+// (the page being answered). Every parameter appears in every shape (PostgreSQL must infer each
+// one's type).
+std::string GroupsSql(const WinnersQuery& query, bool dossier_filter, bool months, bool only_keys) {
+  std::string where =
+      "($2::text IS NULL OR r.platform = $2) AND "
+      "($3::int IS NULL OR r.awareness_level = $3)";
+  where += dossier_filter ? " AND r.dossier_id = $1::uuid" : " AND $1::uuid IS NULL";
+  where += months ? " AND r.month >= $4::date AND r.month <= $5::date"
+                  : " AND $4::date IS NULL AND $5::date IS NULL";
+  std::string having = "sum(r.views) > $6";
+  if (only_keys) {
+    if (query.has_dimensions) {
+      where += " AND r.published_content_id = ANY($7::uuid[])";
+    } else {
+      having += absl::StrCat(" AND ", query.key, " = ANY($7::text[])");
+    }
+  }
   if (query.has_dimensions && !months) {
     return absl::StrCat(R"sql(
       SELECT r.published_content_id::text AS key, r.days, r.views, r.likes, r.comments, r.shares,
@@ -92,7 +108,8 @@ std::string GroupsSql(const WinnersQuery& query, bool months, const std::string&
              r.dossier_id::text AS dossier_id, r.platform, r.awareness_level,
              r.market_sophistication, r.video_types
         FROM cf_metrics_content_rollup r
-       WHERE )sql", where, " AND r.views > $6");
+       WHERE )sql",
+                        where, " AND r.views > $6");
   }
   const std::string dimensions =
       query.has_dimensions
@@ -103,49 +120,42 @@ std::string GroupsSql(const WinnersQuery& query, bool months, const std::string&
           : "NULL::text AS dossier_id, NULL::text AS platform, NULL::smallint AS awareness_level, "
             "NULL::smallint AS market_sophistication, NULL::text[] AS video_types";
   return absl::StrCat(R"sql(
-      SELECT )sql", query.key, R"sql( AS key, sum(r.days) AS days, sum(r.views) AS views,
+      SELECT )sql",
+                      query.key, R"sql( AS key, sum(r.days) AS days, sum(r.views) AS views,
              sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
              sum(r.saves) AS saves, sum(r.clicks) AS clicks, sum(r.conversions) AS conversions,
              sum(r.spend) AS spend, sum(r.engagement_rate_sum) AS engagement_rate_sum,
-             sum(r.ctr_sum) AS ctr_sum, )sql", dimensions, R"sql(
-        FROM )sql", query.source, R"sql(
-       WHERE )sql", where, R"sql(
+             sum(r.ctr_sum) AS ctr_sum, )sql",
+                      dimensions, R"sql(
+        FROM )sql",
+                      query.source, R"sql(
+       WHERE )sql",
+                      where, R"sql(
        GROUP BY 1
-      HAVING sum(r.views) > $6)sql");
+      HAVING )sql",
+                      having);
 }
 
-std::string WinnersSql(const WinnersQuery& query, bool dossier_filter, bool months) {
-  // Every parameter appears in every shape (PostgreSQL must infer each one's type).
-  std::string where = "($2::text IS NULL OR r.platform = $2) AND "
-                      "($3::int IS NULL OR r.awareness_level = $3)";
-  where += dossier_filter ? " AND r.dossier_id = $1::uuid" : " AND $1::uuid IS NULL";
-  where += months ? " AND r.month >= $4::date AND r.month <= $5::date"
-                  : " AND $4::date IS NULL AND $5::date IS NULL";
-  // The sums are exact (integers and NUMERIC); the rates are computed in double precision,
-  // which separates any two different ratios of these sums.
-  return absl::StrCat("WITH groups AS (", GroupsSql(query, months, where), R"sql(
-    ), rated AS (
-      SELECT *,
-             CASE WHEN $10 THEN engagement_rate_sum::float8 / days
-                  ELSE (likes + comments + shares + saves)::float8 / views END AS engagement_rate,
-             CASE WHEN $10 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END AS ctr,
-             CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END AS conversion_rate
-        FROM groups
-    ), ranked AS (
-      SELECT *, percent_rank() OVER (ORDER BY engagement_rate) AS engagement_component,
-             percent_rank() OVER (ORDER BY ctr) AS ctr_component,
-             percent_rank() OVER (ORDER BY conversion_rate) AS conversion_component,
-             count(*) OVER () AS cohort_size
-        FROM rated
+// The cohort: each group's key and rates. The sums are exact (integers and NUMERIC); the rates
+// are doubles, which separate any two different ratios of these sums.
+std::string CohortSql(const WinnersQuery& query, bool dossier_filter, bool months) {
+  return absl::StrCat("WITH groups AS (", GroupsSql(query, dossier_filter, months, false), R"sql(
+    )
+    SELECT key,
+           CASE WHEN $7 THEN engagement_rate_sum::float8 / days
+                ELSE (likes + comments + shares + saves)::float8 / views END,
+           CASE WHEN $7 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END,
+           CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END
+      FROM groups)sql");
+}
+
+// The page's groups with their totals and dimensions.
+std::string DetailsSql(const WinnersQuery& query, bool dossier_filter, bool months) {
+  return absl::StrCat("WITH groups AS (", GroupsSql(query, dossier_filter, months, true), R"sql(
     )
     SELECT key, days, views, likes, comments, shares, saves, clicks, conversions, spend::text,
-           engagement_rate, ctr, conversion_rate, engagement_component, ctr_component,
-           conversion_component,
-           $7 * engagement_component + $8 * ctr_component + $9 * conversion_component AS score,
-           cohort_size, dossier_id, platform, awareness_level, market_sophistication, video_types
-      FROM ranked
-     ORDER BY score DESC, engagement_rate DESC, key
-     LIMIT $11 OFFSET $12)sql");
+           dossier_id, platform, awareness_level, market_sophistication, video_types
+      FROM groups)sql");
 }
 
 }  // namespace
@@ -165,9 +175,54 @@ absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weig
     }
   }
   if (violations.empty() && std::fabs(sum - 1.0) > 1e-6) {
-    violations.Add("weights", absl::StrFormat("must sum to 1.0 (within 1e-6); they sum to %.9g", sum));
+    violations.Add("weights",
+                   absl::StrFormat("must sum to 1.0 (within 1e-6); they sum to %.9g", sum));
   }
   return violations.Build();
+}
+
+std::vector<double> PercentRanks(const std::vector<double>& values) {
+  const size_t n = values.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
+  std::vector<double> ranks(n, 0.0);
+  size_t first_of_tie = 0;
+  for (size_t position = 0; position < n; ++position) {
+    if (position > 0 && values[order[position]] != values[order[position - 1]]) {
+      first_of_tie = position;
+    }
+    ranks[order[position]] = n > 1 ? static_cast<double>(first_of_tie) / (n - 1) : 0.0;
+  }
+  return ranks;
+}
+
+std::vector<RankedMember> RankCohort(const std::vector<CohortMember>& cohort,
+                                     const v1::ScoringWeights& weights) {
+  std::vector<double> engagement, ctr, conversion;
+  for (const CohortMember& member : cohort) {
+    engagement.push_back(member.engagement_rate);
+    ctr.push_back(member.ctr);
+    conversion.push_back(member.conversion_rate);
+  }
+  const std::vector<double> engagement_ranks = PercentRanks(engagement);
+  const std::vector<double> ctr_ranks = PercentRanks(ctr);
+  const std::vector<double> conversion_ranks = PercentRanks(conversion);
+  std::vector<RankedMember> ranked;
+  ranked.reserve(cohort.size());
+  for (size_t i = 0; i < cohort.size(); ++i) {
+    ranked.push_back({i, engagement_ranks[i], ctr_ranks[i], conversion_ranks[i],
+                      weights.engagement() * engagement_ranks[i] + weights.ctr() * ctr_ranks[i] +
+                          weights.conversions() * conversion_ranks[i]});
+  }
+  std::sort(ranked.begin(), ranked.end(), [&](const RankedMember& a, const RankedMember& b) {
+    if (a.score != b.score) return a.score > b.score;
+    const CohortMember& x = cohort[a.index];
+    const CohortMember& y = cohort[b.index];
+    if (x.engagement_rate != y.engagement_rate) return x.engagement_rate > y.engagement_rate;
+    return x.key < y.key;
+  });
+  return ranked;
 }
 
 absl::StatusOr<v1::ScoringConfig> Scoring::CreateScoringConfig(
@@ -232,8 +287,9 @@ absl::StatusOr<v1::ListScoringConfigsResponse> Scoring::ListScoringConfigs(
   const std::string after_id = cursor->has_value() ? (*cursor)->id : "";
   absl::StatusOr<pqxx::result> rows = pool_->Read(
       "scoring_newest_first",
-            absl::StrCat("SELECT ", kConfigColumns, db::MicrosOf("created_at"),
-                   ", created_at::text FROM cf_scoring_config WHERE $1::timestamptz IS NULL OR "
+      absl::StrCat(
+          "SELECT ", kConfigColumns, db::MicrosOf("created_at"),
+          ", created_at::text FROM cf_scoring_config WHERE $1::timestamptz IS NULL OR "
           "(created_at, id) < ($1::timestamptz, $2::uuid) ORDER BY created_at DESC, id DESC "
           "LIMIT $3"),
       db::NullIfEmpty(after_time), db::NullIfEmpty(after_id), *page_size + 1);
@@ -276,19 +332,22 @@ absl::StatusOr<v1::ScoringConfig> Scoring::ActivateScoringConfig(
   return *activated;
 }
 
-absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinnersRequest& request) {
+absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
+    const v1::FindWinnersRequest& request) {
   FieldViolations violations;
   if (!request.scoring_config_id().empty()) {
     CheckUuidField(request.scoring_config_id(), "scoring_config_id", &violations);
   }
-  if (!request.dossier_id().empty()) CheckUuidField(request.dossier_id(), "dossier_id", &violations);
+  if (!request.dossier_id().empty())
+    CheckUuidField(request.dossier_id(), "dossier_id", &violations);
   if (request.awareness_level() < 0 || request.awareness_level() > 5) {
     violations.Add("awareness_level", "must be 1-5, or 0 for any");
   }
   if (!assembly::v1::Platform_IsValid(request.platform())) {
     violations.Add("platform", "unknown platform");
   }
-  if (!v1::WinnerGrouping_IsValid(request.group_by())) violations.Add("group_by", "unknown grouping");
+  if (!v1::WinnerGrouping_IsValid(request.group_by()))
+    violations.Add("group_by", "unknown grouping");
   if (!v1::RateBasis_IsValid(request.rate_basis())) violations.Add("rate_basis", "unknown basis");
   const bool months = request.has_first_month() || request.has_last_month();
   absl::CivilDay first_month, last_month;
@@ -310,11 +369,11 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinne
 
   absl::StatusOr<v1::ScoringConfig> config = ConfigFor(request.scoring_config_id());
   if (!config.ok()) return config.status();
-  const std::string filters = absl::StrCat(
-      config->id(), "|", request.dossier_id(), "|", request.platform(), "|",
-      request.awareness_level(), "|", months ? absl::FormatCivilTime(first_month) : "", "|",
-      months ? absl::FormatCivilTime(last_month) : "", "|", request.group_by(), "|",
-      request.rate_basis());
+  const std::string filters =
+      absl::StrCat(config->id(), "|", request.dossier_id(), "|", request.platform(), "|",
+                   request.awareness_level(), "|", months ? absl::FormatCivilTime(first_month) : "",
+                   "|", months ? absl::FormatCivilTime(last_month) : "", "|", request.group_by(),
+                   "|", request.rate_basis());
   int offset = 0;
   if (!request.page_token().empty()) {
     absl::StatusOr<std::vector<std::string>> key =
@@ -330,30 +389,63 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinne
       request.platform() == 0 ? "" : assembly::PlatformName(request.platform());
   const std::string awareness =
       request.awareness_level() == 0 ? "" : absl::StrCat(request.awareness_level());
-    const bool mean_of_daily = request.rate_basis() == v1::RATE_BASIS_MEAN_OF_DAILY_RATES;
+  const bool mean_of_daily = request.rate_basis() == v1::RATE_BASIS_MEAN_OF_DAILY_RATES;
   const std::string first_month_text = months ? absl::FormatCivilTime(first_month) : "";
   const std::string last_month_text = months ? absl::FormatCivilTime(last_month) : "";
-  pqxx::result rows;
-    absl::Status status = reads_->WithConnection([&](pqxx::connection& connection) {
+  // The cohort's rates come from the database; the three percentile ranks and the ordering are
+  // computed here (three sorts of a few numbers each, cheaper than three window sorts of whole
+  // rows), and only the page's groups are read in full.
+  std::vector<CohortMember> cohort;
+  std::vector<RankedMember> page;
+  std::map<std::string, pqxx::row> details;
+  absl::Status status = reads_->WithConnection([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
-    rows = txn.exec_params(WinnersSql(query, dossier_filter, months),
-                           db::NullIfEmpty(request.dossier_id()), db::NullIfEmpty(platform),
-                           db::NullIfEmpty(awareness),
-                                                      db::NullIfEmpty(first_month_text), db::NullIfEmpty(last_month_text),
-                           config->min_views_threshold(), config->weights().engagement(),
-                           config->weights().ctr(), config->weights().conversions(),
-                           mean_of_daily, *page_size + 1, offset);
+    pqxx::result rows = txn.exec_params(
+        CohortSql(query, dossier_filter, months), db::NullIfEmpty(request.dossier_id()),
+        db::NullIfEmpty(platform), db::NullIfEmpty(awareness), db::NullIfEmpty(first_month_text),
+        db::NullIfEmpty(last_month_text), config->min_views_threshold(), mean_of_daily);
+    cohort.reserve(rows.size());
+    for (const auto& row : rows) {
+      cohort.push_back(
+          {row[0].c_str(), row[1].as<double>(), row[2].as<double>(), row[3].as<double>()});
+    }
+    const std::vector<RankedMember> ranked = RankCohort(cohort, config->weights());
+    std::vector<std::string> keys;
+    for (size_t i = offset; i < ranked.size() && i <= static_cast<size_t>(offset + *page_size);
+         ++i) {
+      page.push_back(ranked[i]);
+      keys.push_back(cohort[ranked[i].index].key);
+    }
+    if (keys.empty()) return absl::OkStatus();
+    pqxx::result found = txn.exec_params(
+        DetailsSql(query, dossier_filter, months), db::NullIfEmpty(request.dossier_id()),
+        db::NullIfEmpty(platform), db::NullIfEmpty(awareness), db::NullIfEmpty(first_month_text),
+        db::NullIfEmpty(last_month_text), config->min_views_threshold(),
+        db::TextArrayLiteral(keys));
+    for (const auto& row : found) details.emplace(row[0].c_str(), row);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
 
   v1::FindWinnersResponse response;
   response.set_scoring_config_id(config->id());
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < *page_size; ++i) {
-    const auto& row = rows[i];
+  response.set_cohort_size(static_cast<int32_t>(cohort.size()));
+  for (int i = 0; i < static_cast<int>(page.size()) && i < *page_size; ++i) {
+    const RankedMember& ranked = page[i];
+    const CohortMember& member = cohort[ranked.index];
     v1::Winner* winner = response.add_winners();
-    winner->set_key(row[0].c_str());
+    winner->set_key(member.key);
     winner->set_rank(offset + i + 1);
+    winner->set_score(ranked.score);
+    winner->set_engagement_rate(member.engagement_rate);
+    winner->set_ctr(member.ctr);
+    winner->set_conversion_rate(member.conversion_rate);
+    winner->set_engagement_component(ranked.engagement_component);
+    winner->set_ctr_component(ranked.ctr_component);
+    winner->set_conversion_component(ranked.conversion_component);
+    auto found = details.find(member.key);
+    if (found == details.end()) continue;  // the group changed between the two reads
+    const pqxx::row& row = found->second;
     v1::MetricsTotals* totals = winner->mutable_totals();
     totals->set_days(row[1].as<int64_t>());
     totals->set_views(row[2].as<int64_t>());
@@ -364,23 +456,15 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(const v1::FindWinne
     totals->set_clicks(row[7].as<int64_t>());
     totals->set_conversions(row[8].as<int64_t>());
     totals->set_spend(row[9].c_str());
-    winner->set_engagement_rate(row[10].as<double>());
-    winner->set_ctr(row[11].as<double>());
-    winner->set_conversion_rate(row[12].as<double>());
-    winner->set_engagement_component(row[13].as<double>());
-    winner->set_ctr_component(row[14].as<double>());
-    winner->set_conversion_component(row[15].as<double>());
-    winner->set_score(row[16].as<double>());
-        response.set_cohort_size(row[17].as<int>());
     if (query.has_dimensions) {
-      winner->set_dossier_id(row[18].is_null() ? "" : row[18].c_str());
-      winner->set_platform(assembly::PlatformOf(row[19].c_str()));
-      winner->set_awareness_level(row[20].as<int>());
-      winner->set_market_sophistication(row[21].as<int>());
-      for (const std::string& type : db::ReadTextArray(row[22])) winner->add_video_types(type);
+      winner->set_dossier_id(row[10].is_null() ? "" : row[10].c_str());
+      winner->set_platform(assembly::PlatformOf(row[11].c_str()));
+      winner->set_awareness_level(row[12].as<int>());
+      winner->set_market_sophistication(row[13].as<int>());
+      for (const std::string& type : db::ReadTextArray(row[14])) winner->add_video_types(type);
     }
   }
-  if (static_cast<int>(rows.size()) > *page_size) {
+  if (static_cast<int>(page.size()) > *page_size) {
     response.set_next_page_token(EncodePageToken({absl::StrCat(offset + *page_size)}, filters));
   }
   return response;

@@ -10,6 +10,7 @@
 #define CF_SERVICES_ANALYTICS_SCORING_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cf/analytics/v1/analytics.pb.h"
@@ -23,13 +24,39 @@ constexpr int kDefaultMinViews = 1000;
 // OK, or INVALID_ARGUMENT naming each bad key ("weights[reach]", "weights[ctr]", "weights").
 absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weights);
 
+// One group of a FindWinners cohort and its three rates.
+struct CohortMember {
+  std::string key;
+  double engagement_rate = 0;
+  double ctr = 0;
+  double conversion_rate = 0;
+};
+
+// A member's place: its index in the cohort, its normalized rates and its score.
+struct RankedMember {
+  size_t index = 0;
+  double engagement_component = 0;
+  double ctr_component = 0;
+  double conversion_component = 0;
+  double score = 0;
+};
+
+// Percentile ranks, (rank - 1) / (n - 1) with ties sharing the lower rank, as PostgreSQL's
+// percent_rank(); 0 for a cohort of one.
+std::vector<double> PercentRanks(const std::vector<double>& values);
+
+// The cohort by score, best first (ties: the higher engagement rate, then the smaller key).
+std::vector<RankedMember> RankCohort(const std::vector<CohortMember>& cohort,
+                                     const v1::ScoringWeights& weights);
+
 class Scoring {
  public:
-    // `read_pool`: a replica for FindWinners (null: the primary).
+  // `read_pool`: a replica for FindWinners (null: the primary).
   explicit Scoring(db::ConnectionPool* pool, db::ConnectionPool* read_pool = nullptr)
       : pool_(pool), reads_(read_pool != nullptr ? read_pool : pool) {}
 
-  absl::StatusOr<v1::ScoringConfig> CreateScoringConfig(const v1::CreateScoringConfigRequest& request);
+  absl::StatusOr<v1::ScoringConfig> CreateScoringConfig(
+      const v1::CreateScoringConfigRequest& request);
   absl::StatusOr<v1::ScoringConfig> GetScoringConfig(const v1::GetScoringConfigRequest& request);
   absl::StatusOr<v1::ListScoringConfigsResponse> ListScoringConfigs(
       const v1::ListScoringConfigsRequest& request);
@@ -42,7 +69,7 @@ class Scoring {
   // The config by id, or the active one for "".
   absl::StatusOr<v1::ScoringConfig> ConfigFor(const std::string& id);
 
-    db::ConnectionPool* pool_;
+  db::ConnectionPool* pool_;
   db::ConnectionPool* reads_;
 };
 

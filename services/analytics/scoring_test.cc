@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/db/pool.h"
 #include "common/status/status.h"
 #include "common/testing/postgres.h"
@@ -30,11 +31,13 @@ std::vector<std::string> FieldsOf(const absl::Status& status) {
 }
 
 TEST(CheckWeightsTest, NamesTheOffendingKey) {
-  EXPECT_TRUE(CheckWeights(Weights({{"engagement", 0.4}, {"ctr", 0.3}, {"conversions", 0.3}})).ok());
+  EXPECT_TRUE(
+      CheckWeights(Weights({{"engagement", 0.4}, {"ctr", 0.3}, {"conversions", 0.3}})).ok());
   EXPECT_TRUE(CheckWeights(Weights({{"engagement", 1}})).ok());
-  EXPECT_TRUE(CheckWeights(Weights({{"engagement", 0.3333333}, {"ctr", 0.3333333},
-                                    {"conversions", 0.3333334}}))
-                  .ok());
+  EXPECT_TRUE(
+      CheckWeights(
+          Weights({{"engagement", 0.3333333}, {"ctr", 0.3333333}, {"conversions", 0.3333334}}))
+          .ok());
   EXPECT_EQ(FieldsOf(CheckWeights(Weights({{"engagement", 0.5}, {"reach", 0.5}}))),
             std::vector<std::string>{"weights[reach]"});
   EXPECT_EQ(FieldsOf(CheckWeights(Weights({{"engagement", 1.5}, {"ctr", -0.5}}))),
@@ -44,6 +47,13 @@ TEST(CheckWeightsTest, NamesTheOffendingKey) {
   EXPECT_EQ(FieldsOf(CheckWeights(Weights({{"engagement", 0.5}, {"ctr", 0.500002}}))),
             std::vector<std::string>{"weights"});
   EXPECT_EQ(FieldsOf(CheckWeights(Weights({}))), std::vector<std::string>{"weights"});
+}
+
+TEST(PercentRanksTest, TiesShareTheLowerRank) {
+  EXPECT_EQ(PercentRanks({}), std::vector<double>{});
+  EXPECT_EQ(PercentRanks({7}), std::vector<double>{0});
+  // sorted: 1 (rank 1), 3 3 (rank 2), 9 (rank 4) over n - 1 = 3
+  EXPECT_EQ(PercentRanks({3, 9, 1, 3}), (std::vector<double>{1.0 / 3, 1.0, 0.0, 1.0 / 3}));
 }
 
 class ScoringTest : public ::testing::Test {
@@ -95,6 +105,23 @@ class ScoringTest : public ::testing::Test {
   AnalyticsFixtures fixtures_;
 };
 
+// The ranks match PostgreSQL's own percent_rank() on the same values, ties included.
+TEST_F(ScoringTest, PercentRanksAgreeWithPostgres) {
+  std::mt19937 random(11);
+  std::vector<double> values;
+  std::vector<std::string> literals;
+  for (int i = 0; i < 500; ++i) {
+    values.push_back(static_cast<double>(random() % 97) / 8);  // many ties
+    literals.push_back(absl::StrCat(values.back()));
+  }
+  pqxx::result expected = fixtures_.Query(absl::StrCat(
+      "SELECT percent_rank() OVER (ORDER BY v) FROM unnest('{", absl::StrJoin(literals, ","),
+      "}'::float8[]) WITH ORDINALITY AS t(v, i) ORDER BY i"));
+  const std::vector<double> ranks = PercentRanks(values);
+  ASSERT_EQ(expected.size(), ranks.size());
+  for (size_t i = 0; i < ranks.size(); ++i) EXPECT_DOUBLE_EQ(ranks[i], expected[i][0].as<double>());
+}
+
 TEST_F(ScoringTest, TheSeedConfigsExistWithDefaultActive) {
   auto configs = scoring_.ListScoringConfigs({});
   ASSERT_TRUE(configs.ok()) << configs.status();
@@ -138,11 +165,13 @@ TEST_F(ScoringTest, ActivationSwitchesTheOneActiveConfigEvenUnderConcurrency) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(succeeded.load(), 18);
-  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_scoring_config WHERE active")[0][0].as<int>(), 1);
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_scoring_config WHERE active")[0][0].as<int>(),
+            1);
   v1::ActivateScoringConfigRequest missing;
   missing.set_id("00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(scoring_.ActivateScoringConfig(missing).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_scoring_config WHERE active")[0][0].as<int>(), 1);
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_scoring_config WHERE active")[0][0].as<int>(),
+            1);
 }
 
 // Rates are ratios of the period's sums; the components are percentile ranks in the cohort.
@@ -355,9 +384,9 @@ TEST_F(ScoringTest, PagesWalkTheRankingAndBadRequestsNameTheField) {
   bad.mutable_first_month()->set_year(2025);
   bad.mutable_first_month()->set_month(4);
   bad.mutable_first_month()->set_day(3);
-  EXPECT_EQ(FieldsOf(scoring_.FindWinners(bad).status()),
-            (std::vector<std::string>{"dossier_id", "awareness_level", "first_month",
-                                      "last_month"}));
+  EXPECT_EQ(
+      FieldsOf(scoring_.FindWinners(bad).status()),
+      (std::vector<std::string>{"dossier_id", "awareness_level", "first_month", "last_month"}));
   v1::FindWinnersRequest bad_platform;
   bad_platform.set_platform(static_cast<assembly::v1::Platform>(42));
   EXPECT_EQ(FieldsOf(scoring_.FindWinners(bad_platform).status()),
