@@ -79,7 +79,8 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   return runtime;
 }
 
-absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config) {
+absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config,
+                                                                  int schema_version) {
       if (!config.Get("read_database_url").has_value()) {  // not a flag: the environment?
     auto set = config.GetSecret("read_database_url");
     if (!set.ok()) return set.status();
@@ -91,7 +92,14 @@ absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& c
   if (!pool_size.ok()) return pool_size.status();
   auto limits = LimitsFromConfig(config);
   if (!limits.ok()) return limits.status();
-    return std::make_unique<db::ConnectionPool>(db::WithLimits(*url, *limits), *pool_size);
+    const std::string conninfo = db::WithLimits(*url, *limits);
+  // A replica behind the primary's schema would answer reads the service cannot interpret.
+  absl::Status schema = db::CheckSchemaVersion(conninfo, schema_version);
+  if (!schema.ok()) {
+    return absl::Status(schema.code(),
+                        absl::StrCat("read replica check failed: ", schema.message()));
+  }
+  return std::make_unique<db::ConnectionPool>(conninfo, *pool_size);
 }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,

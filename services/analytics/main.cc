@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   }
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
-  auto read_pool = cf::OpenReadPool(*config);
+  auto read_pool = cf::OpenReadPool(*config, kSchemaVersion);
   if (!read_pool.ok()) return cf::StartupFailure(read_pool.status());
   auto options = cf::ServerOptionsFromConfig(*config, "analytics", "127.0.0.1:50056");
   if (!options.ok()) return cf::StartupFailure(options.status());
