@@ -355,6 +355,24 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
+-- The posts among `ids` that exist, with their UTC publish day, locked FOR KEY SHARE until the
+-- caller's transaction ends: an ingest checks its posts once and no delete can then make its
+-- foreign key fail. The analytics role only reads cf_published_content, and a row lock needs
+-- more, hence SECURITY DEFINER. Locked in id order, as every ingest does.
+CREATE FUNCTION cf_lock_published_content(ids UUID[])
+RETURNS TABLE (id UUID, published_day DATE)
+SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT pc.id, (pc.published_at AT TIME ZONE 'UTC')::date
+    FROM cf_published_content pc
+   WHERE pc.id = ANY(ids)
+   ORDER BY pc.id
+     FOR KEY SHARE
+$$ LANGUAGE sql;
+
+REVOKE ALL ON FUNCTION cf_lock_published_content(UUID[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cf_lock_published_content(UUID[]) TO cf_analytics;
+
 REVOKE ALL ON FUNCTION cf_create_metrics_partitions(DATE, DATE) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cf_create_metrics_partitions(DATE, DATE) TO cf_analytics;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "common/db/errors.h"
@@ -95,9 +96,16 @@ absl::Status ConnectionPool::WithPooled(const std::function<absl::Status(Pooled&
 }
 
 absl::Status ConnectionPool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) {
-  constexpr int kAttempts = 3;
+  constexpr int kAttempts = 5;
   absl::Status status;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0) {
+      // A retry that starts at once can take the contested rows back before the transaction
+      // that won gets them, and deadlock again; a short random pause lets the winner finish.
+      thread_local std::mt19937 random(std::random_device{}());
+      std::uniform_int_distribution<int> jitter_ms(5, 20 * attempt + 5);
+      std::this_thread::sleep_for(std::chrono::milliseconds(jitter_ms(random)));
+    }
     status = WithConnection([&](pqxx::connection& connection) {
       pqxx::work txn(connection);
       absl::Status result = fn(txn);

@@ -28,8 +28,9 @@ class ConnectionPool {
   absl::Status WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn);
 
   // Runs fn in a transaction at the given isolation, committing when it returns OK and rolling
-  // back otherwise. Serialization failures and deadlocks the database reports are retried a
-  // few times; a status fn returns itself, ABORTED included, is final.
+  // back otherwise. Serialization failures and deadlocks the database reports are retried up to
+  // four times, after a short random pause; a status fn returns itself, ABORTED included, is
+  // final.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
 
   // Runs one read-only statement without a transaction (no BEGIN/COMMIT round trips),

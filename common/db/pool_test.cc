@@ -117,7 +117,8 @@ TEST(ConnectionPoolTest, ADeadlockIsRetried) {
   b.join();
   EXPECT_TRUE(one.ok()) << one;
   EXPECT_TRUE(two.ok()) << two;
-  EXPECT_EQ(runs.load(), 3);  // the aborted one ran twice
+  // The one PostgreSQL aborted ran again (a retry may meet the other once more before it ends).
+  EXPECT_GE(runs.load(), 3);
   absl::StatusOr<pqxx::result> sum = pool.Read("sum", "SELECT sum(v) FROM t");
   ASSERT_TRUE(sum.ok());
   EXPECT_EQ((*sum)[0][0].as<int>(), 4);

@@ -96,13 +96,15 @@ void LockMetricsWriters(pqxx::work& txn) {
 
 namespace {
 
-// The posts among `ids` that exist, with the UTC day each was published.
+// The posts among `ids` that exist, with the UTC day each was published, locked against deletion
+// until the transaction ends (so the insert's foreign key cannot fail on a post deleted after
+// this check).
 std::map<std::string, absl::CivilDay> PublishDays(pqxx::work& txn,
                                                   const std::set<std::string>& ids) {
   std::map<std::string, absl::CivilDay> found;
   pqxx::result rows = txn.exec_params(
-      "SELECT id::text, to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-      "FROM cf_published_content WHERE id = ANY($1::uuid[])",
+      "SELECT id::text, to_char(published_day, 'YYYY-MM-DD') "
+      "FROM cf_lock_published_content($1::uuid[])",
       db::TextArrayLiteralOf(ids));
   for (const auto& row : rows) {
     absl::CivilDay day;
@@ -220,39 +222,33 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   std::set<std::string> ids;
   for (const ValidRow& row : candidates) ids.insert(row.post);
 
-  // A post deleted between the check and the insert fails the insert's foreign key; checking
-  // again then reports that row instead.
   std::vector<v1::RowError> post_errors;
   int64_t changed = 0;
   int accepted = 0;
-  absl::Status status;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     post_errors.clear();
-    status = pool_->Transact([&](pqxx::work& txn) {
-      LockMetricsWriters(txn);
+    LockMetricsWriters(txn);
 
-      std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
-      std::vector<const v1::MetricsRow*> valid;
-      for (const ValidRow& row : candidates) {
-        const std::string field = absl::StrCat("rows[", row.index, "]");
-        auto post = published.find(row.post);
-        if (post == published.end()) {
-          AddError(&post_errors, row.index, field + ".published_content_id",
-                   absl::StrCat("published content ", row.post, " not found"));
-        } else if (row.day < post->second) {
-          AddError(&post_errors, row.index, field + ".date",
-                   absl::StrCat(DayText(row.day), " is before the post was published (",
-                                DayText(post->second), " UTC)"));
-        } else {
-          valid.push_back(row.row);
-        }
+    std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
+    std::vector<const v1::MetricsRow*> valid;
+    for (const ValidRow& row : candidates) {
+      const std::string field = absl::StrCat("rows[", row.index, "]");
+      auto post = published.find(row.post);
+      if (post == published.end()) {
+        AddError(&post_errors, row.index, field + ".published_content_id",
+                 absl::StrCat("published content ", row.post, " not found"));
+      } else if (row.day < post->second) {
+        AddError(&post_errors, row.index, field + ".date",
+                 absl::StrCat(DayText(row.day), " is before the post was published (",
+                              DayText(post->second), " UTC)"));
+      } else {
+        valid.push_back(row.row);
       }
-      accepted = static_cast<int>(valid.size());
-      changed = valid.empty() ? 0 : UpsertRows(txn, valid);
-      return absl::OkStatus();
-    });
-    if (status.code() != absl::StatusCode::kFailedPrecondition) break;
-  }
+    }
+    accepted = static_cast<int>(valid.size());
+    changed = valid.empty() ? 0 : UpsertRows(txn, valid);
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   errors.insert(errors.end(), post_errors.begin(), post_errors.end());
   std::sort(errors.begin(), errors.end(),
