@@ -750,8 +750,11 @@ absl::StatusOr<v1::AbTestEvaluation> AbTests::LoadAndEvaluate(
   return evaluation;
 }
 
-absl::StatusOr<v1::AbTestEvaluation> AbTests::EvaluateAbTest(
-    const v1::EvaluateAbTestRequest& request) {
+namespace {
+
+// The id and the evaluation settings of an Evaluate or Complete request, every bad field named.
+template <typename Request>
+absl::StatusOr<AbEvaluationOptions> CheckedOptions(const Request& request) {
   FieldViolations violations;
   CheckUuidField(request.id(), "id", &violations);
   absl::StatusOr<AbEvaluationOptions> options = AbEvaluationOptionsOf(
@@ -761,19 +764,21 @@ absl::StatusOr<v1::AbTestEvaluation> AbTests::EvaluateAbTest(
   }
   absl::Status invalid = violations.Build();
   if (!invalid.ok()) return invalid;
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AbTestEvaluation> AbTests::EvaluateAbTest(
+    const v1::EvaluateAbTestRequest& request) {
+  absl::StatusOr<AbEvaluationOptions> options = CheckedOptions(request);
+  if (!options.ok()) return options.status();
   return LoadAndEvaluate(request.id(), *options, {"running", "completed"}, "evaluated");
 }
 
 absl::StatusOr<v1::AbTest> AbTests::CompleteAbTest(const v1::CompleteAbTestRequest& request) {
-  FieldViolations violations;
-  CheckUuidField(request.id(), "id", &violations);
-  absl::StatusOr<AbEvaluationOptions> options = AbEvaluationOptionsOf(
-      request.metric(), request.mode(), request.alpha(), request.min_sample());
-  for (const auto& [field, description] : GetFieldViolations(options.status())) {
-    violations.Add(field, description);
-  }
-  absl::Status invalid = violations.Build();
-  if (!invalid.ok()) return invalid;
+  absl::StatusOr<AbEvaluationOptions> options = CheckedOptions(request);
+  if (!options.ok()) return options.status();
   double winner_p = 1.0;
   absl::StatusOr<v1::AbTestEvaluation> evaluation =
       LoadAndEvaluate(request.id(), *options, {"running"}, "completed", &winner_p);
