@@ -59,8 +59,9 @@ DayIncrease DailyIncrease(const PostTotals& now, const std::optional<Snapshot>& 
 
 class Collector {
  public:
-  Collector(db::ConnectionPool* pool, publishing::PostStatsSource* source)
-      : pool_(pool), source_(source) {}
+  // `concurrency`: how many posts are read at once.
+  Collector(db::ConnectionPool* pool, publishing::PostStatsSource* source, int concurrency = 8)
+      : pool_(pool), source_(source), concurrency_(concurrency) {}
 
   // One post, every post published since a time, or (neither) every post.
   absl::StatusOr<v1::CollectMetricsResponse> CollectMetrics(
@@ -81,6 +82,7 @@ class Collector {
 
   db::ConnectionPool* pool_;
   publishing::PostStatsSource* source_;
+  const int concurrency_;
   std::atomic<bool> stopping_{false};
 };
 

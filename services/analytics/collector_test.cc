@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/db/pool.h"
 #include "common/testing/postgres.h"
 #include "gtest/gtest.h"
@@ -165,6 +166,31 @@ TEST_F(CollectorTest, ClicksCarriedLandOnALaterDay) {
   ASSERT_TRUE(collector_.Record(post, day1 + 1, Totals(50, 0, 30, 0)).ok());
   EXPECT_EQ(Day(post, day1 + 1)[0][2].as<int>(), 20);
   EXPECT_EQ(fixtures_.Query("SELECT clicks FROM cf_metrics_content_rollup")[0][0].as<int>(), 30);
+}
+
+// Posts are read several at a time; each is collected once, and a caller out of time gets
+// the rest counted as unfinished.
+TEST_F(CollectorTest, ReadsPostsConcurrentlyAndStopsAtTheDeadline) {
+  Collector concurrent(&pool_, &stats_, 4);
+  std::vector<std::string> posts;
+  for (int i = 0; i < 30; ++i) {
+    posts.push_back(fixtures_.AddPost());
+    publishing::v1::PostStats stats;
+    stats.set_views(100 + i);
+    stats_.answers[posts.back()] = stats;
+  }
+  auto response = concurrent.CollectMetrics({}, CallContext{});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->collected(), 30);
+  EXPECT_EQ(response->outcomes_size(), 30);
+  EXPECT_EQ(fixtures_.Query("SELECT sum(views) FROM cf_performance_metrics")[0][0].as<int>(),
+            30 * 100 + 29 * 30 / 2);
+  CallContext late;
+  late.deadline = absl::Now() - absl::Seconds(1);
+  auto cut_short = concurrent.CollectMetrics({}, late);
+  ASSERT_TRUE(cut_short.ok());
+  EXPECT_EQ(cut_short->unfinished(), 30);
+  EXPECT_EQ(cut_short->collected(), 0);
 }
 
 TEST_F(CollectorTest, PrivatePostsAreSkippedAndFailuresSaySo) {

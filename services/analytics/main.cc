@@ -6,7 +6,8 @@
 //   (optional: a replica for FindWinners and ListMetrics), --publishing_addr /
 //   CF_PUBLISHING_ADDR (required: the collector reads post stats there), --listen (default
 //   127.0.0.1:50056), --collect_interval_s (default 86400: daily), --collect_first_delay_s
-//   (default 60), --partition_months_ahead (default 3), --db_pool_size, --db_queue,
+//   (default 60), --collect_concurrency (posts read at once, default 8),
+//   --partition_months_ahead (default 3), --db_pool_size, --db_queue,
 //   --drain_timeout_s.
 #include "common/log/log.h"
 #include "common/server/channel.h"
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   auto interval_s = config->GetInt("collect_interval_s", 86400, 1, 7 * 86400);
   auto first_delay_s = config->GetInt("collect_first_delay_s", 60, 0, 7 * 86400);
   auto months_ahead = config->GetInt("partition_months_ahead", 3, 1, 36);
-  for (const auto* value : {&interval_s, &first_delay_s, &months_ahead}) {
+  auto concurrency = config->GetInt("collect_concurrency", 8, 1, 64);
+  for (const auto* value : {&interval_s, &first_delay_s, &months_ahead, &concurrency}) {
     if (!value->ok()) return cf::StartupFailure(value->status());
   }
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
             {{"error", std::string(partitions.status().message())}});
   }
   cf::publishing::PublishingClient publishing(cf::ServiceChannel(*publishing_addr));
-  cf::analytics::Collector collector(pool, &publishing);
+  cf::analytics::Collector collector(pool, &publishing, *concurrency);
   cf::analytics::Scoring scoring(pool, read_pool->get());
   cf::analytics::AbTests ab_tests(pool);
 
