@@ -56,6 +56,8 @@ CREATE TABLE cf_performance_metrics_default PARTITION OF cf_performance_metrics 
 -- arrive, so a cascade that has already removed the post still finds the cell to correct.
 -- awareness_level and market_sophistication are 0 when the post has no script or no
 -- sophistication (a key cannot hold NULL).
+-- Every write updates rollup rows in place: fillfactor 70 leaves room on each page for the new
+-- version, so the update is HOT (no index entries to add; the sums are not indexed).
 -- There is no CHECK (days >= 0): INSERT ... ON CONFLICT checks the proposed row, a negative
 -- delta, before it finds the row to add it to. The exactness test guards the sums instead.
 -- ---------------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ CREATE TABLE cf_metrics_content_rollup (
   spend NUMERIC(16,2) NOT NULL DEFAULT 0,
   engagement_rate_sum NUMERIC NOT NULL DEFAULT 0,
   ctr_sum NUMERIC NOT NULL DEFAULT 0
-);
+) WITH (fillfactor = 70);
 
 CREATE INDEX idx_metrics_content_rollup_dossier ON cf_metrics_content_rollup(dossier_id);
 
@@ -101,7 +103,7 @@ CREATE TABLE cf_metrics_monthly_rollup (
   engagement_rate_sum NUMERIC NOT NULL DEFAULT 0,
   ctr_sum NUMERIC NOT NULL DEFAULT 0,
   PRIMARY KEY (published_content_id, month)
-);
+) WITH (fillfactor = 70);
 
 CREATE INDEX idx_metrics_monthly_rollup_month ON cf_metrics_monthly_rollup(month);
 
@@ -122,7 +124,7 @@ CREATE TABLE cf_metrics_cell_rollup (
   engagement_rate_sum NUMERIC NOT NULL DEFAULT 0,
   ctr_sum NUMERIC NOT NULL DEFAULT 0,
   PRIMARY KEY (awareness_level, market_sophistication, platform, month)
-);
+) WITH (fillfactor = 70);
 
 -- One statement's change to the metrics, per post and month: counts and sums with a sign.
 CREATE TYPE cf_metric_delta AS (
