@@ -79,12 +79,11 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
   return runtime;
 }
 
-absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config,
-                                                                  int schema_version) {
+absl::StatusOr<ReadReplica> OpenReadReplica(const Config& config, int schema_version) {
       if (!config.Get("read_database_url").has_value()) {  // not a flag: the environment?
     auto set = config.GetSecret("read_database_url");
     if (!set.ok()) return set.status();
-    if (!set->has_value()) return std::unique_ptr<db::ConnectionPool>();
+    if (!set->has_value()) return ReadReplica{};
   }
   auto url = config.RequireDatabaseUrl("read_database_url");
   if (!url.ok()) return url.status();
@@ -99,7 +98,11 @@ absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& c
     return absl::Status(schema.code(),
                         absl::StrCat("read replica check failed: ", schema.message()));
   }
-  return std::make_unique<db::ConnectionPool>(conninfo, *pool_size);
+  ReadReplica replica;
+  replica.pool = std::make_unique<db::ConnectionPool>(conninfo, *pool_size);
+  auto probe = std::make_shared<DatabaseProbe>(conninfo);
+  replica.probe = [probe] { return (*probe)(); };
+  return replica;
 }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,

@@ -28,11 +28,15 @@ struct DatabaseRuntime {
 // `schema_version`.
 absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_version);
 
-// A pool for read-only reporting queries on a replica (read_database_url, a secret like
-// database_url), or null when none is configured and reads go to the primary. The same limits
-// and pool size as the primary's; refused when its schema is older than `schema_version`.
-absl::StatusOr<std::unique_ptr<db::ConnectionPool>> OpenReadPool(const Config& config,
-                                                                  int schema_version);
+// A read replica for reporting queries (read_database_url, a secret like database_url): a pool
+// with the primary's limits and size, and a readiness probe. `pool` is null when none is
+// configured and reads go to the primary. Refused when its schema is older than
+// `schema_version`.
+struct ReadReplica {
+  std::unique_ptr<db::ConnectionPool> pool;
+  std::function<bool()> probe;  // null without a replica
+};
+absl::StatusOr<ReadReplica> OpenReadReplica(const Config& config, int schema_version);
 
 // Server options from configuration: listen (default `default_listen`), drain_timeout_s.
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config, const std::string& name,

@@ -43,13 +43,14 @@ int main(int argc, char** argv) {
   }
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
-  auto read_pool = cf::OpenReadPool(*config, kSchemaVersion);
-  if (!read_pool.ok()) return cf::StartupFailure(read_pool.status());
+  auto replica = cf::OpenReadReplica(*config, kSchemaVersion);
+  if (!replica.ok()) return cf::StartupFailure(replica.status());
+  cf::db::ConnectionPool* read_pool = replica->pool.get();
   auto options = cf::ServerOptionsFromConfig(*config, "analytics", "127.0.0.1:50056");
   if (!options.ok()) return cf::StartupFailure(options.status());
 
   cf::db::ConnectionPool* pool = database->pool.get();
-  cf::analytics::MetricsStore metrics(pool, read_pool->get());
+  cf::analytics::MetricsStore metrics(pool, read_pool);
   // Rows for a month without a partition land in the DEFAULT one, so a failure here is logged,
   // not fatal; the schedule tries again.
   auto partitions = metrics.EnsurePartitions(*months_ahead);
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
   }
   cf::publishing::PublishingClient publishing(cf::ServiceChannel(*publishing_addr));
   cf::analytics::Collector collector(pool, &publishing, *concurrency);
-  cf::analytics::Scoring scoring(pool, read_pool->get());
+  cf::analytics::Scoring scoring(pool, read_pool);
   cf::analytics::AbTests ab_tests(pool);
 
   // Daily by default: next months' partitions, then every live post's stats.
@@ -86,7 +87,10 @@ int main(int argc, char** argv) {
   cf::analytics::AnalyticsService service({&metrics, &collector, &scoring, &ab_tests},
                                           database->executor.get());
   options->services = {{"cf.analytics.v1.AnalyticsService", &service}};
-  options->readiness_probe = database->probe;
+  // Ready when the primary and (if configured) the replica answer.
+  options->readiness_probe = [primary = database->probe, secondary = replica->probe] {
+    return primary() && (!secondary || secondary());
+  };
   options->on_started = [&] { schedule.Start(); };
   options->on_shutdown = [&] {
     collector.Stop();  // a run in progress ends after its current post
@@ -94,6 +98,6 @@ int main(int argc, char** argv) {
   };
   cf::Log(cf::LogLevel::kInfo, "analytics configured",
           {{"collect_interval_s", *interval_s},
-           {"read_replica", *read_pool != nullptr ? "yes" : "no (primary)"}});
+           {"read_replica", read_pool != nullptr ? "yes" : "no (primary)"}});
   return cf::ServeUntilSignal(std::move(*options));
 }
