@@ -45,6 +45,12 @@ void FieldViolations::Add(std::string field, std::string description) {
   violations_.emplace_back(std::move(field), std::move(description));
 }
 
+void FieldViolations::AddAll(const absl::Status& status) {
+  for (auto& [field, description] : GetFieldViolations(status)) {
+    Add(std::move(field), std::move(description));
+  }
+}
+
 absl::Status FieldViolations::Build() const {
   if (violations_.empty()) return absl::OkStatus();
   google::rpc::BadRequest bad_request;

@@ -20,6 +20,8 @@ namespace cf {
 class FieldViolations {
  public:
   void Add(std::string field, std::string description);
+  // Adds the field violations `status` carries (none for OK), e.g. from a check of a part.
+  void AddAll(const absl::Status& status);
   bool empty() const { return violations_.empty(); }
   absl::Status Build() const;
 

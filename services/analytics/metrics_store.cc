@@ -185,6 +185,18 @@ void CheckRow(const v1::MetricsRow& row, absl::CivilDay today, const std::string
   }
 }
 
+void ReadTotals(const pqxx::row& row, int first, v1::MetricsTotals* totals) {
+  totals->set_days(row[first].as<int64_t>());
+  totals->set_views(row[first + 1].as<int64_t>());
+  totals->set_likes(row[first + 2].as<int64_t>());
+  totals->set_comments(row[first + 3].as<int64_t>());
+  totals->set_shares(row[first + 4].as<int64_t>());
+  totals->set_saves(row[first + 5].as<int64_t>());
+  totals->set_clicks(row[first + 6].as<int64_t>());
+  totals->set_conversions(row[first + 7].as<int64_t>());
+  totals->set_spend(row[first + 8].c_str());
+}
+
 absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
     const google::protobuf::RepeatedPtrField<v1::MetricsRow>& rows, int first_index) {
   if (rows.size() > kMaxRowsPerBatch) {
@@ -320,18 +332,7 @@ absl::StatusOr<v1::ListMetricsResponse> MetricsStore::ListMetrics(
   if (!totals.ok()) return totals.status();
   v1::MetricsTotals* sums = response.mutable_totals();
   sums->set_spend("0.00");
-  if (!totals->empty()) {
-    const auto& row = (*totals)[0];
-    sums->set_days(row[0].as<int64_t>());
-    sums->set_views(row[1].as<int64_t>());
-    sums->set_likes(row[2].as<int64_t>());
-    sums->set_comments(row[3].as<int64_t>());
-    sums->set_shares(row[4].as<int64_t>());
-    sums->set_saves(row[5].as<int64_t>());
-    sums->set_clicks(row[6].as<int64_t>());
-    sums->set_conversions(row[7].as<int64_t>());
-    sums->set_spend(row[8].c_str());
-  }
+  if (!totals->empty()) ReadTotals((*totals)[0], 0, sums);
   return response;
 }
 

@@ -40,6 +40,10 @@ void LockMetricsWriters(pqxx::work& txn);
 // are not rewritten. Returns how many rows were inserted or changed.
 int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows);
 
+// The columns days, views, likes, comments, shares, saves, clicks, conversions and spend (text),
+// in that order from `first`, as a rollup or a sum of one reads them.
+void ReadTotals(const pqxx::row& row, int first, v1::MetricsTotals* totals);
+
 class MetricsStore {
  public:
   // `read_pool`: a replica for ListMetrics (null: the primary).

@@ -230,10 +230,7 @@ absl::StatusOr<v1::ScoringConfig> Scoring::CreateScoringConfig(
   FieldViolations violations;
   if (request.name().empty()) violations.Add("name", "is required");
   if (request.name().size() > 200) violations.Add("name", "must be at most 200 characters");
-  absl::Status weights_ok = CheckWeights(request.weights());
-  for (const auto& [field, description] : GetFieldViolations(weights_ok)) {
-    violations.Add(field, description);
-  }
+  violations.AddAll(CheckWeights(request.weights()));
   const int threshold =
       request.has_min_views_threshold() ? request.min_views_threshold() : kDefaultMinViews;
   if (threshold < 0) violations.Add("min_views_threshold", "must be >= 0");
@@ -446,16 +443,7 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
     auto found = details.find(member.key);
     if (found == details.end()) continue;  // the group changed between the two reads
     const pqxx::row& row = found->second;
-    v1::MetricsTotals* totals = winner->mutable_totals();
-    totals->set_days(row[1].as<int64_t>());
-    totals->set_views(row[2].as<int64_t>());
-    totals->set_likes(row[3].as<int64_t>());
-    totals->set_comments(row[4].as<int64_t>());
-    totals->set_shares(row[5].as<int64_t>());
-    totals->set_saves(row[6].as<int64_t>());
-    totals->set_clicks(row[7].as<int64_t>());
-    totals->set_conversions(row[8].as<int64_t>());
-    totals->set_spend(row[9].c_str());
+    ReadTotals(row, 1, winner->mutable_totals());
     if (query.has_dimensions) {
       winner->set_dossier_id(row[10].is_null() ? "" : row[10].c_str());
       winner->set_platform(assembly::PlatformOf(row[11].c_str()));

@@ -759,9 +759,7 @@ absl::StatusOr<AbEvaluationOptions> CheckedOptions(const Request& request) {
   CheckUuidField(request.id(), "id", &violations);
   absl::StatusOr<AbEvaluationOptions> options = AbEvaluationOptionsOf(
       request.metric(), request.mode(), request.alpha(), request.min_sample());
-  for (const auto& [field, description] : GetFieldViolations(options.status())) {
-    violations.Add(field, description);
-  }
+  violations.AddAll(options.status());
   absl::Status invalid = violations.Build();
   if (!invalid.ok()) return invalid;
   return options;
