@@ -24,6 +24,7 @@
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 #include "services/sandbox/sandbox_processes.h"
+#include "tests/integration/flow_client.h"
 
 namespace cf {
 namespace {
@@ -74,12 +75,7 @@ class PublishFlowTest : public ::testing::Test {
                       {"CF_ASSEMBLY_ADDR", addresses_["assembly"]},
                       {"CF_PUBLISHING_ADDR", addresses_["publishing"]},
                       {"CF_ANALYTICS_ADDR", addresses_["analytics"]}});
-    auto channel = grpc::CreateChannel(addresses_["gateway"], grpc::InsecureChannelCredentials());
-    catalog_stub_ = catalog::v1::CatalogService::NewStub(channel);
-    generation_stub_ = generation::v1::GenerationService::NewStub(channel);
-    assembly_stub_ = assembly::v1::AssemblyService::NewStub(channel);
-    publishing_stub_ = publishing::v1::PublishingService::NewStub(channel);
-    analytics_stub_ = analytics::v1::AnalyticsService::NewStub(channel);
+    flow_ = std::make_unique<testing::FlowClient>(addresses_["gateway"]);
   }
 
   std::unique_ptr<testing::Subprocess> Start(const std::string& name, const std::string& binary,
@@ -100,85 +96,23 @@ class PublishFlowTest : public ::testing::Test {
     return response.ok() ? *response : http::Response{};
   }
 
-  static std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + seconds(30));
-    return context;
-  }
-
-  // A dossier with a script, a completed image and a completed clip made from it.
-  void MakeAssets() {
-    catalog::v1::CreateDossierRequest create_dossier;
-    create_dossier.mutable_dossier()->set_name("Glow Serum");
-    create_dossier.mutable_dossier()->set_category("Skin Care");
-    create_dossier.mutable_dossier()->add_benefits("Glow in a week");
-    create_dossier.mutable_dossier()->add_pain_points("Dull skin");
-    create_dossier.mutable_dossier()->set_affiliate_link("https://example.com/ref/glow");
-    ASSERT_TRUE(catalog_stub_->CreateDossier(Context().get(), create_dossier, &dossier_).ok());
-    generation::v1::GenerateScriptsRequest generate;
-    generate.set_dossier_id(dossier_.id());
-    generation::v1::GenerateScriptsResponse scripts;
-    ASSERT_TRUE(generation_stub_->GenerateScripts(Context().get(), generate, &scripts).ok());
-    script_id_ = scripts.scripts(0).id();
-
-    generation::v1::CreateImageRequest create_image;
-    create_image.set_dossier_id(dossier_.id());
-    create_image.set_type(generation::v1::IMAGE_TYPE_PRODUCT);
-    create_image.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
-    generation::v1::CreateImageResponse images;
-    ASSERT_TRUE(generation_stub_->CreateImage(Context().get(), create_image, &images).ok());
-    image_id_ = images.images(0).id();
-    ASSERT_TRUE(testing::WaitUntil(
-        [&] {
-          generation::v1::GetImageRequest get;
-          get.set_id(image_id_);
-          generation::v1::Image image;
-          generation_stub_->GetImage(Context().get(), get, &image);
-          return image.state() == generation::v1::JOB_STATE_COMPLETED;
-        },
-        std::chrono::minutes(2)));
-    generation::v1::CreateVideoRequest create_video;
-    create_video.set_dossier_id(dossier_.id());
-    create_video.set_type(generation::v1::VIDEO_TYPE_DEMO);
-    create_video.set_source_image_id(image_id_);
-    create_video.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
-    generation::v1::CreateVideoResponse videos;
-    ASSERT_TRUE(generation_stub_->CreateVideo(Context().get(), create_video, &videos).ok());
-    video_id_ = videos.videos(0).id();
-    ASSERT_TRUE(testing::WaitUntil(
-        [&] {
-          generation::v1::GetVideoRequest get;
-          get.set_id(video_id_);
-          generation::v1::Video video;
-          generation_stub_->GetVideo(Context().get(), get, &video);
-          return video.state() == generation::v1::JOB_STATE_COMPLETED;
-        },
-        std::chrono::minutes(3)));
-  }
-
-  publishing::v1::PostStats Stats(const std::string& published_content_id) {
-    publishing::v1::GetPostStatsRequest request;
-    request.set_published_content_id(published_content_id);
-    publishing::v1::PostStats stats;
-    EXPECT_TRUE(publishing_stub_->GetPostStats(Context().get(), request, &stats).ok());
-    return stats;
-  }
-
   // Analytics collects each post's stats from publishing (which reads the sandbox), finds
   // today's row, ranks the posts, and takes more days over a client stream.
   void CheckMetrics(const std::vector<publishing::v1::Publish>& published) {
     for (const auto& publish : published) {
       ASSERT_TRUE(testing::WaitUntil(
-          [&] { return Stats(publish.published_content_id()).views() > 0; }, seconds(120)));
+          [&] { return flow_->Stats(publish.published_content_id()).views() > 0; }, seconds(120)));
     }
     std::map<std::string, int64_t> views_before;
     for (const auto& publish : published) {
-      views_before[publish.published_content_id()] = Stats(publish.published_content_id()).views();
+      views_before[publish.published_content_id()] =
+          flow_->Stats(publish.published_content_id()).views();
     }
     analytics::v1::CollectMetricsRequest collect;
     collect.mutable_since()->set_seconds(0);
     analytics::v1::CollectMetricsResponse collected;
-    grpc::Status status = analytics_stub_->CollectMetrics(Context().get(), collect, &collected);
+    grpc::Status status =
+        flow_->analytics->CollectMetrics(flow_->Context().get(), collect, &collected);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(collected.collected(), static_cast<int>(published.size())) << collected.DebugString();
     EXPECT_EQ(collected.failed(), 0) << collected.DebugString();
@@ -187,12 +121,12 @@ class PublishFlowTest : public ::testing::Test {
       analytics::v1::ListMetricsRequest list;
       list.set_published_content_id(id);
       analytics::v1::ListMetricsResponse days;
-      ASSERT_TRUE(analytics_stub_->ListMetrics(Context().get(), list, &days).ok());
+      ASSERT_TRUE(flow_->analytics->ListMetrics(flow_->Context().get(), list, &days).ok());
       ASSERT_EQ(days.days_size(), 1) << id;
       const analytics::v1::MetricsRow& row = days.days(0).row();
       // The totals grow while the test runs: the row holds a reading between two others.
       EXPECT_GE(row.views(), views_before[id]);
-      EXPECT_LE(row.views(), Stats(id).views());
+      EXPECT_LE(row.views(), flow_->Stats(id).views());
       EXPECT_GT(row.views(), 0);
       EXPECT_LE(row.clicks(), row.views());
       EXPECT_EQ(days.totals().views(), row.views());
@@ -204,12 +138,13 @@ class PublishFlowTest : public ::testing::Test {
     (*config.mutable_weights())["ctr"] = 0.5;
     config.set_min_views_threshold(0);
     analytics::v1::ScoringConfig created;
-    ASSERT_TRUE(analytics_stub_->CreateScoringConfig(Context().get(), config, &created).ok());
+    ASSERT_TRUE(
+        flow_->analytics->CreateScoringConfig(flow_->Context().get(), config, &created).ok());
     analytics::v1::FindWinnersRequest find;
     find.set_scoring_config_id(created.id());
     find.set_group_by(analytics::v1::WINNER_GROUPING_PLATFORM);
     analytics::v1::FindWinnersResponse winners;
-    status = analytics_stub_->FindWinners(Context().get(), find, &winners);
+    status = flow_->analytics->FindWinners(flow_->Context().get(), find, &winners);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(winners.cohort_size(), 4);
 
@@ -219,7 +154,7 @@ class PublishFlowTest : public ::testing::Test {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + seconds(30));
       analytics::v1::IngestMetricsResponse ingested;
-      auto stream = analytics_stub_->StreamMetrics(&context, &ingested);
+      auto stream = flow_->analytics->StreamMetrics(&context, &ingested);
       analytics::v1::IngestMetricsRequest batch;
       analytics::v1::MetricsRow* row = batch.add_rows();
       row->set_published_content_id(published[0].published_content_id());
@@ -241,14 +176,6 @@ class PublishFlowTest : public ::testing::Test {
     }
   }
 
-  assembly::v1::Assembly GetAssembly(const std::string& id) {
-    assembly::v1::GetAssemblyRequest get;
-    get.set_id(id);
-    assembly::v1::Assembly assembly;
-    assembly_stub_->GetAssembly(Context().get(), get, &assembly);
-    return assembly;
-  }
-
   cf::testing::TestDatabase database_;
   // A sandbox day lasts 20 s, so the posts gather views while the test runs.
   sandbox::SandboxProcesses sandbox_{
@@ -257,68 +184,26 @@ class PublishFlowTest : public ::testing::Test {
   std::map<std::string, std::string> addresses_;
   std::unique_ptr<testing::Subprocess> catalog_, generation_, assembly_, publishing_, analytics_,
       gateway_;
-  std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_stub_;
-  std::unique_ptr<generation::v1::GenerationService::Stub> generation_stub_;
-  std::unique_ptr<assembly::v1::AssemblyService::Stub> assembly_stub_;
-  std::unique_ptr<publishing::v1::PublishingService::Stub> publishing_stub_;
-  std::unique_ptr<analytics::v1::AnalyticsService::Stub> analytics_stub_;
-  catalog::v1::Dossier dossier_;
-  std::string script_id_, image_id_, video_id_;
+  std::unique_ptr<testing::FlowClient> flow_;
 };
 
 TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
-  MakeAssets();
+  flow_->MakeAssets();
   if (HasFatalFailure()) return;
   const std::vector<assembly::v1::Platform> platforms = {
       assembly::v1::PLATFORM_TIKTOK, assembly::v1::PLATFORM_INSTAGRAM,
       assembly::v1::PLATFORM_FACEBOOK, assembly::v1::PLATFORM_YOUTUBE};
   std::vector<std::string> assembly_ids;
   for (assembly::v1::Platform platform : platforms) {
-    assembly::v1::CreateAssemblyRequest create;
-    create.set_dossier_id(dossier_.id());
-    create.set_script_id(script_id_);
-    create.add_video_ids(video_id_);
-    create.add_image_ids(image_id_);
-    create.set_platform(platform);
-    create.set_request_id("assemble-" + assembly::v1::Platform_Name(platform));
-    assembly::v1::Assembly draft;
-    grpc::Status status = assembly_stub_->CreateAssembly(Context().get(), create, &draft);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    assembly::v1::RenderAssemblyRequest render;
-    render.set_id(draft.id());
-    assembly::v1::Assembly rendering;
-    ASSERT_TRUE(assembly_stub_->RenderAssembly(Context().get(), render, &rendering).ok());
-    assembly_ids.push_back(draft.id());
+    assembly_ids.push_back(flow_->StartRender(platform));
+    ASSERT_FALSE(assembly_ids.back().empty());
   }
-  for (const std::string& id : assembly_ids) {
-    ASSERT_TRUE(testing::WaitUntil(
-        [&] { return GetAssembly(id).state() != assembly::v1::ASSEMBLY_STATE_RENDERING; },
-        std::chrono::minutes(5)));
-    ASSERT_EQ(GetAssembly(id).state(), assembly::v1::ASSEMBLY_STATE_READY)
-        << GetAssembly(id).error();
-  }
+  for (const std::string& id : assembly_ids) ASSERT_TRUE(flow_->WaitReady(id));
 
   std::vector<publishing::v1::Publish> published;
   for (const std::string& id : assembly_ids) {
-    publishing::v1::PublishContentRequest request;
-    request.set_assembled_content_id(id);
-    request.set_request_id("publish-" + id);
-    publishing::v1::Publish publish;
-    grpc::Status status = publishing_stub_->PublishContent(Context().get(), request, &publish);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    // A retry answers the same publish.
-    publishing::v1::Publish again;
-    ASSERT_TRUE(publishing_stub_->PublishContent(Context().get(), request, &again).ok());
-    EXPECT_EQ(again.id(), publish.id());
-
-    grpc::ClientContext watch_context;
-    watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
-    publishing::v1::WatchPublishRequest watch;
-    watch.set_id(publish.id());
-    auto stream = publishing_stub_->WatchPublish(&watch_context, watch);
-    publishing::v1::Publish update, last;
-    while (stream->Read(&update)) last = update;
-    ASSERT_TRUE(stream->Finish().ok());
+    publishing::v1::Publish last = flow_->PublishAndWatch(id);
+    if (HasFailure()) return;
     ASSERT_EQ(last.state(), publishing::v1::PUBLISH_STATE_PUBLISHED) << last.error();
     EXPECT_FALSE(last.platform_post_id().empty());
     EXPECT_FALSE(last.platform_url().empty());
@@ -329,14 +214,15 @@ TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
   // Each assembly is marked published, and cannot be published again.
   for (const std::string& id : assembly_ids) {
     ASSERT_TRUE(testing::WaitUntil(
-        [&] { return GetAssembly(id).state() == assembly::v1::ASSEMBLY_STATE_PUBLISHED; },
+        [&] { return flow_->GetAssembly(id).state() == assembly::v1::ASSEMBLY_STATE_PUBLISHED; },
         seconds(30)));
     publishing::v1::PublishContentRequest request;
     request.set_assembled_content_id(id);
     request.set_request_id("publish-again-" + id);
     publishing::v1::Publish refused;
-    EXPECT_EQ(publishing_stub_->PublishContent(Context().get(), request, &refused).error_code(),
-              grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(
+        flow_->publishing->PublishContent(flow_->Context().get(), request, &refused).error_code(),
+        grpc::StatusCode::FAILED_PRECONDITION);
   }
 
   CheckMetrics(published);
@@ -345,14 +231,15 @@ TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
   publishing::v1::ListPublishedContentRequest list;
   list.set_page_size(2);
   publishing::v1::ListPublishedContentResponse page;
-  ASSERT_TRUE(publishing_stub_->ListPublishedContent(Context().get(), list, &page).ok());
+  ASSERT_TRUE(flow_->publishing->ListPublishedContent(flow_->Context().get(), list, &page).ok());
   EXPECT_EQ(page.published_content_size(), 2);
   EXPECT_FALSE(page.next_page_token().empty());
   for (const publishing::v1::Publish& publish : published) {
     publishing::v1::GetPostStatsRequest stats_request;
     stats_request.set_published_content_id(publish.published_content_id());
     publishing::v1::PostStats stats;
-    grpc::Status status = publishing_stub_->GetPostStats(Context().get(), stats_request, &stats);
+    grpc::Status status =
+        flow_->publishing->GetPostStats(flow_->Context().get(), stats_request, &stats);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(stats.platform_post_id(), publish.platform_post_id());
     EXPECT_FALSE(stats.spend().empty());
@@ -363,18 +250,20 @@ TEST_F(PublishFlowTest, RenderedAssembliesArePostedOnEveryPlatformOnce) {
   promote.set_id(published[0].published_content_id());
   promote.set_budget("25.00");
   publishing::v1::PublishedContent promoted;
-  grpc::Status promotion = publishing_stub_->StartPromotion(Context().get(), promote, &promoted);
+  grpc::Status promotion =
+      flow_->publishing->StartPromotion(flow_->Context().get(), promote, &promoted);
   ASSERT_TRUE(promotion.ok()) << promotion.error_message();
   EXPECT_EQ(promoted.promotion_status(), publishing::v1::PROMOTION_STATUS_ACTIVE);
   EXPECT_EQ(promoted.promotion_budget(), "25.00");
   publishing::v1::StopPromotionRequest stop;
   stop.set_id(promoted.id());
   publishing::v1::PublishedContent stopped;
-  ASSERT_TRUE(publishing_stub_->StopPromotion(Context().get(), stop, &stopped).ok());
+  ASSERT_TRUE(flow_->publishing->StopPromotion(flow_->Context().get(), stop, &stopped).ok());
   EXPECT_EQ(stopped.promotion_status(), publishing::v1::PROMOTION_STATUS_COMPLETED);
   promote.set_id(published[2].published_content_id());
-  EXPECT_EQ(publishing_stub_->StartPromotion(Context().get(), promote, &promoted).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      flow_->publishing->StartPromotion(flow_->Context().get(), promote, &promoted).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
 
   // The sandbox's feed shows every post with its video, which plays (it is the rendered file).
   http::Response page_html = Fetch(sandbox_url_ + "/");

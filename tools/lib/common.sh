@@ -8,6 +8,8 @@ CF_PACKAGES=(
   flite1-dev fonts-noto-cjk fonts-symbola libssl-dev
 )
 CF_PG_BIN=/usr/lib/postgresql/15/bin
+# runuser and apt-get live in sbin, which minimal PATHs (cron, bazel test) leave out.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 cf_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
