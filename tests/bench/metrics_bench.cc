@@ -3,13 +3,15 @@
 // rows in the same run; FindWinners against the seed's raw "Find winners" query on the same
 // data; and the analytics server's peak memory while it ingests.
 //
-//   tools/bench //tests/bench:metrics_bench        (CF_BENCH_DAYS=500, CF_BENCH_POSTS=20000)
+//   tools/bench //tests/bench:metrics_bench   (CF_BENCH_DAYS=500, CF_BENCH_POSTS=20000,
+//                                             CF_BENCH_BATCHES=20 per leg, CF_BENCH_ROUNDS=5)
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <pqxx/pqxx>
 #include <string>
 #include <tuple>
@@ -59,11 +61,11 @@ void MakePosts(const std::string& owner, int posts) {
       "INSERT INTO cf_scripts (dossier_id, awareness_level, market_sophistication, hook, body, "
       "cta) SELECT d.id, a, s, 'hook', 'body', 'cta' FROM cf_product_dossiers d, "
       "generate_series(1, 5) a, generate_series(1, 5) s");
-  Run(owner, absl::StrCat(
-                 "INSERT INTO cf_assembled_content (dossier_id, script_id, platform) SELECT "
-                 "dossier_id, id, (ARRAY['tiktok','instagram','facebook','youtube'])[1 + "
-                 "(row_number() OVER ()) % 4] FROM (SELECT * FROM cf_scripts ORDER BY id LIMIT ",
-                 posts, ") s"));
+  Run(owner,
+      absl::StrCat("INSERT INTO cf_assembled_content (dossier_id, script_id, platform) SELECT "
+                   "dossier_id, id, (ARRAY['tiktok','instagram','facebook','youtube'])[1 + "
+                   "(row_number() OVER ()) % 4] FROM (SELECT * FROM cf_scripts ORDER BY id LIMIT ",
+                   posts, ") s"));
   Run(owner,
       "INSERT INTO cf_published_content (assembled_content_id, platform, platform_post_id, "
       "published_at) SELECT id, platform, 'post-' || id, '2023-12-31 00:00:00+00' FROM "
@@ -79,12 +81,12 @@ void LoadDays(const std::string& owner, int first, int count) {
       "(hashtext(p.id::text || d) & 7), (d % 50) / 10.0";
   for (int start = first; start < first + count; start += 25) {
     const int end = std::min(first + count, start + 25) - 1;
-    Run(owner, absl::StrCat("INSERT INTO cf_performance_metrics (published_content_id, date, "
-                            "views, likes, comments, shares, saves, clicks, conversions, spend) "
-                            "SELECT p.id, DATE '",
-                            absl::FormatCivilTime(kFirstDay), "' + d, ", values,
-                            " FROM cf_published_content p, generate_series(",
-                            start, ", ", end, ") AS d"));
+    Run(owner,
+        absl::StrCat("INSERT INTO cf_performance_metrics (published_content_id, date, "
+                     "views, likes, comments, shares, saves, clicks, conversions, spend) "
+                     "SELECT p.id, DATE '",
+                     absl::FormatCivilTime(kFirstDay), "' + d, ", values,
+                     " FROM cf_published_content p, generate_series(", start, ", ", end, ") AS d"));
   }
 }
 
@@ -133,17 +135,19 @@ void SetRollupTriggers(const std::string& owner, bool enabled) {
   }
 }
 
-double CopyRows(const std::string& owner,
-                const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>&
-                    batches) {
+using Batches_t = std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>;
+
+double CopyRows(
+    const std::string& owner,
+    const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>& batches) {
   pqxx::connection connection(owner);
   const Clock::time_point start = Clock::now();
   for (const auto& batch : batches) {
     pqxx::work txn(connection);
-    pqxx::stream_to copy(txn, "cf_performance_metrics",
-                         std::vector<std::string>{"published_content_id", "date", "views", "likes",
-                                                  "comments", "shares", "saves", "clicks",
-                                                  "conversions", "spend"});
+    pqxx::stream_to copy(
+        txn, "cf_performance_metrics",
+        std::vector<std::string>{"published_content_id", "date", "views", "likes", "comments",
+                                 "shares", "saves", "clicks", "conversions", "spend"});
     for (const auto& row : batch) {
       absl::CivilDay day(row.date().year(), row.date().month(), row.date().day());
       copy << std::make_tuple(row.published_content_id(), absl::FormatCivilTime(day),
@@ -158,9 +162,9 @@ double CopyRows(const std::string& owner,
   return Seconds(start);
 }
 
-double Upsert(analytics::MetricsStore* store,
-              const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>&
-                  batches) {
+double Upsert(
+    analytics::MetricsStore* store,
+    const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>& batches) {
   const Clock::time_point start = Clock::now();
   for (const auto& batch : batches) {
     auto response = store->Ingest(batch);
@@ -211,27 +215,30 @@ int Main() {
   const int posts = EnvInt("CF_BENCH_POSTS", 20000);
   const int days = EnvInt("CF_BENCH_DAYS", 500);
   const int measured_batches = EnvInt("CF_BENCH_BATCHES", 20);
+  const int rounds = std::max(1, EnvInt("CF_BENCH_ROUNDS", 5));
   cf::testing::TestDatabase database;
   const std::string owner = database.OwnerConninfo();
-  Run(owner, "SELECT cf_create_metrics_partitions('2024-01-01', (current_date + "
-             "interval '3 months')::date)");
+  Run(owner,
+      "SELECT cf_create_metrics_partitions('2024-01-01', (current_date + "
+      "interval '3 months')::date)");
 
   std::printf("metrics_bench: %d posts x %d days into the partitioned table\n", posts, days);
   Clock::time_point start = Clock::now();
   MakePosts(owner, posts);
   LoadDays(owner, 0, days);
   Run(owner, "ANALYZE");
-  const long rows_loaded = Run(owner, "SELECT count(*) FROM cf_performance_metrics")[0][0].as<long>();
+  const long rows_loaded =
+      Run(owner, "SELECT count(*) FROM cf_performance_metrics")[0][0].as<long>();
   std::printf("  loaded %ld rows (rollups kept by the triggers) in %.0f s\n", rows_loaded,
               Seconds(start));
   const std::vector<std::string> ids = PostIds(owner);
 
   // Each method writes rows of its own days, after the loaded ones, so each inserts new rows.
-  const int days_per_method = (measured_batches * kBatchRows + posts - 1) / posts;
   int next_day = days;
   auto next_batches = [&](int batches) {
-    auto made = Batches(ids, next_day, days_per_method, batches);
-    next_day += days_per_method;
+    const int days_needed = (batches * kBatchRows + posts - 1) / posts;
+    auto made = Batches(ids, next_day, days_needed, batches);
+    next_day += days_needed;
     return made;
   };
   const int rows = measured_batches * kBatchRows;
@@ -239,16 +246,48 @@ int Main() {
   db::ConnectionPool pool(database.RoleConninfo("cf_analytics"), 2);
   analytics::MetricsStore store(&pool);
 
-  std::printf("ingest, %d-row batches (one transaction each):\n", kBatchRows);
-  SetRollupTriggers(owner, false);
-  const double copy_seconds = CopyRows(owner, next_batches(measured_batches));
-  const double copy_rate = rows / copy_seconds;
-  Report("COPY (no rollups)", rows, copy_seconds, copy_rate);
-  const double plain_seconds = Upsert(&store, next_batches(measured_batches));
-  Report("upsert without rollups (target >= 70%)", rows, plain_seconds, copy_rate);
+  // The three legs take turns: each round runs every leg once (starting from a different leg
+  // each round) on fresh days, and the ratios are taken within a round, so a checkpoint or
+  // another process slowing one moment of the run hits one round, not one leg.
+  struct Leg {
+    const char* name;
+    bool rollups;
+    std::function<double(const Batches_t&)> run;
+    std::vector<double> rates;
+  };
+  std::vector<Leg> legs = {
+      {"COPY (no rollups)", false, [&](const Batches_t& b) { return CopyRows(owner, b); }, {}},
+      {"upsert without rollups (target >= 70%)",
+       false,
+       [&](const Batches_t& b) { return Upsert(&store, b); },
+       {}},
+      {"upsert with rollups (target >= 35%)",
+       true,
+       [&](const Batches_t& b) { return Upsert(&store, b); },
+       {}}};
+  const int round_batches = std::max(1, measured_batches / rounds);
+  const int round_rows = round_batches * kBatchRows;
+  std::printf("ingest, %d-row batches (one transaction each), %d rounds of %d rows per leg:\n",
+              kBatchRows, rounds, round_rows);
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < legs.size(); ++i) {
+      Leg& leg = legs[(round + i) % legs.size()];
+      SetRollupTriggers(owner, leg.rollups);
+      leg.rates.push_back(round_rows / leg.run(next_batches(round_batches)));
+    }
+  }
   SetRollupTriggers(owner, true);
-  const double rollup_seconds = Upsert(&store, next_batches(measured_batches));
-  Report("upsert with rollups (target >= 35%)", rows, rollup_seconds, copy_rate);
+  const double copy_rate = Median(legs[0].rates);
+  for (const Leg& leg : legs) {
+    std::vector<double> ratios;
+    for (int round = 0; round < rounds; ++round) {
+      ratios.push_back(100.0 * leg.rates[round] / legs[0].rates[round]);
+    }
+    std::printf("  %-44s %9.0f rows/s  %5.1f%% of COPY (rounds: %.1f%% to %.1f%%)\n", leg.name,
+                Median(leg.rates), Median(ratios), *std::min_element(ratios.begin(), ratios.end()),
+                *std::max_element(ratios.begin(), ratios.end()));
+  }
+  const double rollup_rate = Median(legs[2].rates);
   const auto replay = next_batches(measured_batches);
   Upsert(&store, replay);
   const double replay_seconds = Upsert(&store, replay);
@@ -260,16 +299,17 @@ int Main() {
   const double single_seconds = UpsertOneByOne(&store, single_slice);
   Report("one row per statement, with rollups", single_rows, single_seconds, copy_rate);
   std::printf("  batched upsert with rollups vs one row per statement: %.1fx (target >= 5x)\n",
-              (rows / rollup_seconds) / (single_rows / single_seconds));
+              rollup_rate / (single_rows / single_seconds));
   const long mismatches =
       Run(owner,
           "SELECT count(*) FROM (SELECT published_content_id, count(*)::bigint, "
           "sum(views)::bigint FROM cf_performance_metrics GROUP BY 1 EXCEPT SELECT "
           "published_content_id, days, views FROM cf_metrics_content_rollup) AS diff")[0][0]
           .as<long>();
-  std::printf("  (rows written without rollups leave those rollups short by design: %ld posts "
-              "differ from the raw sums)\n",
-              mismatches);
+  std::printf(
+      "  (rows written without rollups leave those rollups short by design: %ld posts "
+      "differ from the raw sums)\n",
+      mismatches);
 
   // FindWinners against the seed's raw query, same data, same run.
   const std::string seed_query = R"sql(
@@ -308,9 +348,10 @@ int Main() {
               seed_seconds * 1000);
   analytics::v1::FindWinnersRequest request;
   const double content = timed(request);
-  std::printf("  FindWinners, content, active config %9.2f ms  %.3f%% of the raw query "
-              "(target <= 1%%, goal 0.1%%)\n",
-              content * 1000, 100 * content / seed_seconds);
+  std::printf(
+      "  FindWinners, content, active config %9.2f ms  %.3f%% of the raw query "
+      "(target <= 1%%, goal 0.1%%)\n",
+      content * 1000, 100 * content / seed_seconds);
   request.set_group_by(analytics::v1::WINNER_GROUPING_SCRIPT_CELL);
   request.mutable_first_month()->set_year(2024);
   request.mutable_first_month()->set_month(3);
@@ -326,13 +367,12 @@ int Main() {
 
   // The service itself: peak memory while it ingests over gRPC.
   const std::string address = "127.0.0.1:" + std::to_string(testing::FreePort());
-  testing::Subprocess server(
-      {testing::RunfilePath("services/analytics/analytics_server")},
-      {{"CF_DATABASE_URL", database.RoleConninfo("cf_analytics")},
-       {"CF_PUBLISHING_ADDR", "127.0.0.1:1"},
-       {"CF_COLLECT_FIRST_DELAY_S", "86400"},
-       {"CF_LISTEN", address}},
-      testing::TestTempPath("analytics_bench.log"));
+  testing::Subprocess server({testing::RunfilePath("services/analytics/analytics_server")},
+                             {{"CF_DATABASE_URL", database.RoleConninfo("cf_analytics")},
+                              {"CF_PUBLISHING_ADDR", "127.0.0.1:1"},
+                              {"CF_COLLECT_FIRST_DELAY_S", "86400"},
+                              {"CF_LISTEN", address}},
+                             testing::TestTempPath("analytics_bench.log"));
   if (!testing::WaitForServing(address, std::chrono::seconds(60))) return 1;
   const long idle_kb = PeakKilobytes(server.pid());
   auto stub = analytics::v1::AnalyticsService::NewStub(
@@ -353,8 +393,8 @@ int Main() {
   const double grpc_seconds = Seconds(start);
   std::printf("the analytics server, IngestMetrics over gRPC:\n");
   Report("upsert with rollups through the service", rows, grpc_seconds, copy_rate);
-  std::printf("  peak memory (VmHWM): %ld MB after start, %ld MB after the ingest\n", idle_kb / 1024,
-              PeakKilobytes(server.pid()) / 1024);
+  std::printf("  peak memory (VmHWM): %ld MB after start, %ld MB after the ingest\n",
+              idle_kb / 1024, PeakKilobytes(server.pid()) / 1024);
   return 0;
 }
 

@@ -1,11 +1,21 @@
 #include "tests/integration/flow_client.h"
 
-#include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 
 namespace cf::testing {
 
 using std::chrono::seconds;
+
+std::unique_ptr<Subprocess> StartService(const std::string& name, const std::string& binary,
+                                         std::map<std::string, std::string> env,
+                                         std::map<std::string, std::string>* addresses) {
+  (*addresses)[name] = "127.0.0.1:" + std::to_string(FreePort());
+  env["CF_LISTEN"] = (*addresses)[name];
+  auto process = std::make_unique<Subprocess>(std::vector<std::string>{RunfilePath(binary)}, env,
+                                              TestTempPath(name + ".log"));
+  EXPECT_TRUE(WaitForServing((*addresses)[name], seconds(60))) << name;
+  return process;
+}
 
 FlowClient::FlowClient(const std::string& gateway_address) {
   auto channel = grpc::CreateChannel(gateway_address, grpc::InsecureChannelCredentials());

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,8 +15,15 @@
 #include "cf/catalog/v1/catalog.grpc.pb.h"
 #include "cf/generation/v1/generation.grpc.pb.h"
 #include "cf/publishing/v1/publishing.grpc.pb.h"
+#include "common/testing/subprocess.h"
 
 namespace cf::testing {
+
+// Starts `binary` (a runfiles path) listening on a free loopback port, recorded as
+// `(*addresses)[name]`, with its log in the test's temp folder, and waits until it serves.
+std::unique_ptr<Subprocess> StartService(const std::string& name, const std::string& binary,
+                                         std::map<std::string, std::string> env,
+                                         std::map<std::string, std::string>* addresses);
 
 class FlowClient {
  public:

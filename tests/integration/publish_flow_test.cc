@@ -80,13 +80,7 @@ class PublishFlowTest : public ::testing::Test {
 
   std::unique_ptr<testing::Subprocess> Start(const std::string& name, const std::string& binary,
                                              std::map<std::string, std::string> env) {
-    addresses_[name] = "127.0.0.1:" + std::to_string(testing::FreePort());
-    env["CF_LISTEN"] = addresses_[name];
-    auto process = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{testing::RunfilePath(binary)}, env,
-        testing::TestTempPath(name + ".log"));
-    EXPECT_TRUE(testing::WaitForServing(addresses_[name], seconds(60))) << name;
-    return process;
+    return testing::StartService(name, binary, std::move(env), &addresses_);
   }
 
   static http::Response Fetch(const std::string& url) {
