@@ -23,7 +23,7 @@
 namespace {
 
 // The newest migration this build relies on.
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 
 }  // namespace
 

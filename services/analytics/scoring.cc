@@ -145,7 +145,8 @@ std::string CohortSql(const WinnersQuery& query, bool dossier_filter, bool month
            CASE WHEN $7 THEN engagement_rate_sum::float8 / days
                 ELSE (likes + comments + shares + saves)::float8 / views END,
            CASE WHEN $7 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END,
-           CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END
+           CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END,
+           (SELECT version FROM cf_metrics_version)
       FROM groups)sql");
 }
 
@@ -159,6 +160,30 @@ std::string DetailsSql(const WinnersQuery& query, bool dossier_filter, bool mont
 }
 
 }  // namespace
+
+std::shared_ptr<const Ranking> RankingCache::Find(const std::string& filters,
+                                                  int64_t metrics_version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(filters);
+  if (it == entries_.end() || it->second.ranking->metrics_version != metrics_version) {
+    return nullptr;
+  }
+  it->second.last_used = ++uses_;
+  return it->second.ranking;
+}
+
+void RankingCache::Keep(const std::string& filters, int64_t metrics_version,
+                        std::shared_ptr<Ranking> ranking) {
+  ranking->metrics_version = metrics_version;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (entries_.count(filters) == 0 && entries_.size() >= max_entries_) {
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
+    entries_.erase(oldest);
+  }
+  entries_[filters] = {std::move(ranking), ++uses_};
+}
 
 absl::Status CheckWeights(const google::protobuf::Map<std::string, double>& weights) {
   FieldViolations violations;
@@ -392,21 +417,35 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
   // The cohort's rates come from the database; the three percentile ranks and the ordering are
   // computed here (three sorts of a few numbers each, cheaper than three window sorts of whole
   // rows), and only the page's groups are read in full.
-  std::vector<CohortMember> cohort;
+  //
+  // A ranking is kept with the metrics version it was computed at, and reused while the
+  // version stays (no metrics row changed since): then only the page is read.
+  std::shared_ptr<const Ranking> ranking;
   std::vector<RankedMember> page;
   std::map<std::string, pqxx::row> details;
   absl::Status status = reads_->WithConnection([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
-    pqxx::result rows = txn.exec_params(
-        CohortSql(query, dossier_filter, months), db::NullIfEmpty(request.dossier_id()),
-        db::NullIfEmpty(platform), db::NullIfEmpty(awareness), db::NullIfEmpty(first_month_text),
-        db::NullIfEmpty(last_month_text), config->min_views_threshold(), mean_of_daily);
-    cohort.reserve(rows.size());
-    for (const auto& row : rows) {
-      cohort.push_back(
-          {row[0].c_str(), row[1].as<double>(), row[2].as<double>(), row[3].as<double>()});
+    ranking = rankings_.Find(
+        filters, txn.exec("SELECT version FROM cf_metrics_version")[0][0].as<int64_t>());
+    if (ranking == nullptr) {
+      pqxx::result rows = txn.exec_params(
+          CohortSql(query, dossier_filter, months), db::NullIfEmpty(request.dossier_id()),
+          db::NullIfEmpty(platform), db::NullIfEmpty(awareness), db::NullIfEmpty(first_month_text),
+          db::NullIfEmpty(last_month_text), config->min_views_threshold(), mean_of_daily);
+      auto computed = std::make_shared<Ranking>();
+      computed->cohort.reserve(rows.size());
+      for (const auto& row : rows) {
+        computed->cohort.push_back(
+            {row[0].c_str(), row[1].as<double>(), row[2].as<double>(), row[3].as<double>()});
+      }
+      computed->ranked = RankCohort(computed->cohort, config->weights());
+      // Labelled with the version the cohort's own statement saw (an empty cohort has no row
+      // to say it, and is cheap to compute again).
+      if (!rows.empty()) rankings_.Keep(filters, rows[0][4].as<int64_t>(), computed);
+      ranking = std::move(computed);
     }
-    const std::vector<RankedMember> ranked = RankCohort(cohort, config->weights());
+    const std::vector<CohortMember>& cohort = ranking->cohort;
+    const std::vector<RankedMember>& ranked = ranking->ranked;
     std::vector<std::string> keys;
     for (size_t i = offset; i < ranked.size() && i <= static_cast<size_t>(offset + *page_size);
          ++i) {
@@ -426,6 +465,7 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
 
   v1::FindWinnersResponse response;
   response.set_scoring_config_id(config->id());
+  const std::vector<CohortMember>& cohort = ranking->cohort;
   response.set_cohort_size(static_cast<int32_t>(cohort.size()));
   for (int i = 0; i < static_cast<int>(page.size()) && i < *page_size; ++i) {
     const RankedMember& ranked = page[i];

@@ -9,6 +9,10 @@
 #ifndef CF_SERVICES_ANALYTICS_SCORING_H_
 #define CF_SERVICES_ANALYTICS_SCORING_H_
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,6 +53,38 @@ std::vector<double> PercentRanks(const std::vector<double>& values);
 std::vector<RankedMember> RankCohort(const std::vector<CohortMember>& cohort,
                                      const v1::ScoringWeights& weights);
 
+// A cohort and its ranking, as computed at one metrics version (cf_metrics_version).
+struct Ranking {
+  int64_t metrics_version = 0;
+  std::vector<CohortMember> cohort;
+  std::vector<RankedMember> ranked;
+};
+
+// The rankings FindWinners computed last, by the request's filters (scoring config, dossier,
+// platform, awareness, months, grouping, basis; configs never change once made). A ranking is
+// reused only at the metrics version it was computed at: every statement that writes metrics
+// bumps the version in its own transaction, so an equal version means equal metrics. At most
+// `max_entries` rankings are kept (a ranking of 20,000 posts takes about 3 MB), the least
+// recently used dropped first.
+class RankingCache {
+ public:
+  explicit RankingCache(size_t max_entries) : max_entries_(max_entries) {}
+
+  // The ranking kept for `filters` if it was computed at `metrics_version`, else null.
+  std::shared_ptr<const Ranking> Find(const std::string& filters, int64_t metrics_version);
+  void Keep(const std::string& filters, int64_t metrics_version, std::shared_ptr<Ranking> ranking);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Ranking> ranking;
+    uint64_t last_used = 0;
+  };
+  const size_t max_entries_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+  uint64_t uses_ = 0;
+};
+
 class Scoring {
  public:
   // `read_pool`: a replica for FindWinners (null: the primary).
@@ -71,6 +107,7 @@ class Scoring {
 
   db::ConnectionPool* pool_;
   db::ConnectionPool* reads_;
+  RankingCache rankings_{8};
 };
 
 }  // namespace cf::analytics

@@ -229,6 +229,61 @@ TEST_F(ScoringTest, ScoresAreWeightedPercentileRanksOfRatiosOfSums) {
   EXPECT_EQ(Keys(*winners), (std::vector<std::string>{b, a, c}));
 }
 
+// A ranking is reused while no metrics row changes and computed again once one does: after an
+// ingest, and after a delete cascading from a post. (The rollup row edited behind the metrics'
+// back shows which answer came from a kept ranking: only a fresh one sees the edit.)
+TEST_F(ScoringTest, ARankingIsReusedOnlyWhileTheMetricsStayTheSame) {
+  const std::string a = fixtures_.AddPost();
+  const std::string b = fixtures_.AddPost();
+  const std::string c = fixtures_.AddPost();
+  AddDays(a, {{1000, 300, 0, 0}});
+  AddDays(b, {{1000, 200, 0, 0}});
+  AddDays(c, {{1000, 100, 0, 0}});
+  v1::FindWinnersRequest request;
+  request.set_scoring_config_id(CreateConfig(Weights({{"engagement", 1}}), 0));
+  auto winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok()) << winners.status();
+  ASSERT_EQ(Keys(*winners), (std::vector<std::string>{a, b, c}));
+
+  const auto version = [&] {
+    return fixtures_.Query("SELECT version FROM cf_metrics_version")[0][0].as<int64_t>();
+  };
+  const int64_t before = version();
+  fixtures_.Query(
+      "UPDATE cf_metrics_content_rollup SET likes = 900 WHERE published_content_id = '" + c + "'");
+  EXPECT_EQ(version(), before);  // the rollups alone are no metrics change
+  winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok());
+  EXPECT_EQ(Keys(*winners), (std::vector<std::string>{a, b, c})) << "kept ranking";
+  // Another request's ranking is its own, computed now: it sees the edited rollup.
+  request.set_page_size(2);
+  winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok());
+  EXPECT_EQ(Keys(*winners), (std::vector<std::string>{a, b})) << "same filters, same ranking";
+  request.set_platform(assembly::v1::PLATFORM_TIKTOK);
+  winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok());
+  EXPECT_EQ(Keys(*winners), (std::vector<std::string>{c, a})) << "other filters";
+  request.clear_platform();
+  request.clear_page_size();
+
+  // A day more for b: the version moves, and the ranking is computed again (with c's edit).
+  AddDays(b, {{1000, 800, 0, 0}}, absl::CivilDay(2025, 3, 2));
+  EXPECT_GT(version(), before);
+  winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok());
+  EXPECT_EQ(Keys(*winners), (std::vector<std::string>{c, b, a}));
+
+  // The post deleted (its metrics go with it, by cascade): computed again without it.
+  const int64_t before_delete = version();
+  fixtures_.Query("DELETE FROM cf_published_content WHERE id = '" + c + "'");
+  EXPECT_GT(version(), before_delete);
+  winners = scoring_.FindWinners(request);
+  ASSERT_TRUE(winners.ok());
+  EXPECT_EQ(Keys(*winners), (std::vector<std::string>{b, a}));
+  EXPECT_EQ(winners->cohort_size(), 2);
+}
+
 // With weights {engagement: 1}, the seed's strict threshold and the seed's basis, the ranking is
 // the seed's raw query's, run over the raw metrics.
 TEST_F(ScoringTest, RankingEqualsTheSeedsFindWinnersQuery) {
