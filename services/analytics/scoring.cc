@@ -57,9 +57,10 @@ bool IsMonth(const google::type::Date& date, absl::CivilDay* first_day) {
 // The SQL of one FindWinners shape. Every value is a parameter; only these fixed fragments
 // vary, chosen by the grouping and whether months are asked for.
 struct WinnersQuery {
-  std::string source;   // FROM ... (with any LATERAL)
-  std::string key;      // the group's key expression
-  bool has_dimensions;  // content: the post's dossier, platform, cell and video types
+  std::string source;    // FROM ... (with any LATERAL)
+  std::string key;       // the group's key expression, as text
+  std::string group_by;  // what the groups are formed by (a post's uuid groups faster than text)
+  bool has_dimensions;   // content: the post's dossier, platform, cell and video types
 };
 
 WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_filter) {
@@ -71,20 +72,22 @@ WinnersQuery QueryFor(v1::WinnerGrouping grouping, bool months, bool dossier_fil
   switch (grouping) {
     case v1::WINNER_GROUPING_SCRIPT_CELL:
       // Without a dossier filter the cell rollup answers alone (it has no dossier column).
-      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", cell_key, false};
+      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", cell_key, cell_key, false};
     case v1::WINNER_GROUPING_PLATFORM:
-      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", "r.platform", false};
+      return {dossier_filter ? per_post : "cf_metrics_cell_rollup r", "r.platform", "r.platform",
+              false};
     case v1::WINNER_GROUPING_VIDEO_TYPE:
       return {per_post + " CROSS JOIN LATERAL unnest(r.video_types) AS video_type", "video_type",
-              false};
+              "video_type", false};
     default:
-      return {per_post, "r.published_content_id::text", true};
+      return {per_post, "r.published_content_id::text", "r.published_content_id", true};
   }
 }
 
 // The groups' sums: straight from the per-post rollup when each post is its own group over all
-// time (one row per post already), summed otherwise. `only_keys` limits them to the keys in $7
-// (the page being answered). Every parameter appears in every shape (PostgreSQL must infer each
+// time (one row per post already), summed otherwise. With `only_keys` (the page's details):
+// every total and the dimensions, for the keys in $7 only; without (the whole cohort): only the
+// sums its rates need. Every parameter appears in every shape (PostgreSQL must infer each
 // one's type).
 std::string GroupsSql(const WinnersQuery& query, bool dossier_filter, bool months, bool only_keys) {
   std::string where =
@@ -102,48 +105,49 @@ std::string GroupsSql(const WinnersQuery& query, bool dossier_filter, bool month
     }
   }
   if (query.has_dimensions && !months) {
-    return absl::StrCat(R"sql(
-      SELECT r.published_content_id::text AS key, r.days, r.views, r.likes, r.comments, r.shares,
-             r.saves, r.clicks, r.conversions, r.spend, r.engagement_rate_sum, r.ctr_sum,
-             r.dossier_id::text AS dossier_id, r.platform, r.awareness_level,
-             r.market_sophistication, r.video_types
-        FROM cf_metrics_content_rollup r
-       WHERE )sql",
-                        where, " AND r.views > $6");
+    const char* columns =
+        only_keys ? "r.days, r.views, r.likes, r.comments, r.shares, r.saves, r.clicks, "
+                    "r.conversions, r.spend, r.engagement_rate_sum, r.ctr_sum, "
+                    "r.dossier_id::text AS dossier_id, r.platform, r.awareness_level, "
+                    "r.market_sophistication, r.video_types"
+                  : "r.days, r.views, r.likes + r.comments + r.shares + r.saves AS interactions, "
+                    "r.clicks, r.conversions, r.engagement_rate_sum, r.ctr_sum";
+    return absl::StrCat("SELECT r.published_content_id::text AS key, ", columns,
+                        " FROM cf_metrics_content_rollup r WHERE ", where, " AND r.views > $6");
   }
-  const std::string dimensions =
-      query.has_dimensions
-          ? "min(r.dossier_id::text) AS dossier_id, min(r.platform) AS platform, "
-            "min(r.awareness_level) AS awareness_level, "
-            "min(r.market_sophistication) AS market_sophistication, "
-            "min(r.video_types)::text[] AS video_types"
-          : "NULL::text AS dossier_id, NULL::text AS platform, NULL::smallint AS awareness_level, "
-            "NULL::smallint AS market_sophistication, NULL::text[] AS video_types";
-  return absl::StrCat(R"sql(
-      SELECT )sql",
-                      query.key, R"sql( AS key, sum(r.days) AS days, sum(r.views) AS views,
-             sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
-             sum(r.saves) AS saves, sum(r.clicks) AS clicks, sum(r.conversions) AS conversions,
-             sum(r.spend) AS spend, sum(r.engagement_rate_sum) AS engagement_rate_sum,
-             sum(r.ctr_sum) AS ctr_sum, )sql",
-                      dimensions, R"sql(
-        FROM )sql",
-                      query.source, R"sql(
-       WHERE )sql",
-                      where, R"sql(
-       GROUP BY 1
-      HAVING )sql",
-                      having);
+  std::string columns =
+      only_keys ? "sum(r.days) AS days, sum(r.views) AS views, sum(r.likes) AS likes, "
+                  "sum(r.comments) AS comments, sum(r.shares) AS shares, sum(r.saves) AS saves, "
+                  "sum(r.clicks) AS clicks, sum(r.conversions) AS conversions, "
+                  "sum(r.spend) AS spend, sum(r.engagement_rate_sum) AS engagement_rate_sum, "
+                  "sum(r.ctr_sum) AS ctr_sum, "
+                : "sum(r.days) AS days, sum(r.views) AS views, "
+                  "sum(r.likes + r.comments + r.shares + r.saves) AS interactions, "
+                  "sum(r.clicks) AS clicks, sum(r.conversions) AS conversions, "
+                  "sum(r.engagement_rate_sum) AS engagement_rate_sum, sum(r.ctr_sum) AS ctr_sum";
+  if (only_keys) {
+    columns += query.has_dimensions
+                   ? "min(r.dossier_id::text) AS dossier_id, min(r.platform) AS platform, "
+                     "min(r.awareness_level) AS awareness_level, "
+                     "min(r.market_sophistication) AS market_sophistication, "
+                     "min(r.video_types)::text[] AS video_types"
+                   : "NULL::text AS dossier_id, NULL::text AS platform, "
+                     "NULL::smallint AS awareness_level, NULL::smallint AS market_sophistication, "
+                     "NULL::text[] AS video_types";
+  }
+  return absl::StrCat("SELECT ", query.key, " AS key, ", columns, " FROM ", query.source, " WHERE ",
+                      where, " GROUP BY ", query.group_by, " HAVING ", having);
 }
 
-// The cohort: each group's key and rates. The sums are exact (integers and NUMERIC); the rates
-// are doubles, which separate any two different ratios of these sums.
+// The cohort: each group's key and rates, and the metrics version its statement saw. The sums
+// are exact (integers and NUMERIC); the rates are doubles, which separate any two different
+// ratios of these sums.
 std::string CohortSql(const WinnersQuery& query, bool dossier_filter, bool months) {
   return absl::StrCat("WITH groups AS (", GroupsSql(query, dossier_filter, months, false), R"sql(
     )
     SELECT key,
            CASE WHEN $7 THEN engagement_rate_sum::float8 / days
-                ELSE (likes + comments + shares + saves)::float8 / views END,
+                ELSE interactions::float8 / views END,
            CASE WHEN $7 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END,
            CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END,
            (SELECT version FROM cf_metrics_version)
