@@ -218,8 +218,19 @@ TEST_F(MetricsStoreTest, RollupsEqualTheRawAggregationAfterRandomConcurrentWork)
   EXPECT_GT(MetricsRows(), 0);
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
 
-  // A dossier's delete cascades through its posts' metrics into the rollups.
-  fixtures_.Query(absl::StrCat("DELETE FROM cf_product_dossiers WHERE id = '", dossiers[0], "'"));
+  // A dossier's delete, by the catalog's role (which may not write metrics or rollups itself),
+  // cascades through its posts' metrics into the rollups, and moves the metrics version.
+  const auto version = [&] {
+    return fixtures_.Query("SELECT version FROM cf_metrics_version")[0][0].as<int64_t>();
+  };
+  const int64_t before = version();
+  {
+    pqxx::connection catalog(database_.RoleConninfo("cf_catalog"));
+    pqxx::work txn(catalog);
+    txn.exec_params("DELETE FROM cf_product_dossiers WHERE id = $1::uuid", dossiers[0]);
+    txn.commit();
+  }
+  EXPECT_GT(version(), before);
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
   EXPECT_EQ(fixtures_
                 .Query(absl::StrCat("SELECT count(*) FROM cf_metrics_content_rollup WHERE "

@@ -139,6 +139,11 @@ std::string GroupsSql(const WinnersQuery& query, bool dossier_filter, bool month
                       where, " GROUP BY ", query.group_by, " HAVING ", having);
 }
 
+// What a ranking is labelled with: the metrics version, and when the server started, since a
+// database restored from a backup, or a replica promoted, may reach the same version with other
+// rows.
+constexpr char kMetricsVersionLabel[] = "version || '@' || pg_postmaster_start_time()";
+
 // The cohort: each group's key and rates, and the metrics version its statement saw. The sums
 // are exact (integers and NUMERIC); the rates are doubles, which separate any two different
 // ratios of these sums.
@@ -150,7 +155,8 @@ std::string CohortSql(const WinnersQuery& query, bool dossier_filter, bool month
                 ELSE interactions::float8 / views END,
            CASE WHEN $7 THEN ctr_sum::float8 / days ELSE clicks::float8 / views END,
            CASE WHEN clicks > 0 THEN conversions::float8 / clicks ELSE 0 END,
-           (SELECT version FROM cf_metrics_version)
+           (SELECT )sql",
+                      kMetricsVersionLabel, R"sql( FROM cf_metrics_version)
       FROM groups)sql");
 }
 
@@ -166,7 +172,7 @@ std::string DetailsSql(const WinnersQuery& query, bool dossier_filter, bool mont
 }  // namespace
 
 std::shared_ptr<const Ranking> RankingCache::Find(const std::string& filters,
-                                                  int64_t metrics_version) {
+                                                  const std::string& metrics_version) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(filters);
   if (it == entries_.end() || it->second.ranking->metrics_version != metrics_version) {
@@ -176,7 +182,7 @@ std::shared_ptr<const Ranking> RankingCache::Find(const std::string& filters,
   return it->second.ranking;
 }
 
-void RankingCache::Keep(const std::string& filters, int64_t metrics_version,
+void RankingCache::Keep(const std::string& filters, const std::string& metrics_version,
                         std::shared_ptr<Ranking> ranking) {
   ranking->metrics_version = metrics_version;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -429,8 +435,9 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
   std::map<std::string, pqxx::row> details;
   absl::Status status = reads_->WithConnection([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
-    ranking = rankings_.Find(
-        filters, txn.exec("SELECT version FROM cf_metrics_version")[0][0].as<int64_t>());
+    ranking = rankings_.Find(filters, txn.exec(absl::StrCat("SELECT ", kMetricsVersionLabel,
+                                                            " FROM cf_metrics_version"))[0][0]
+                                          .c_str());
     if (ranking == nullptr) {
       pqxx::result rows = txn.exec_params(
           CohortSql(query, dossier_filter, months), db::NullIfEmpty(request.dossier_id()),
@@ -445,7 +452,7 @@ absl::StatusOr<v1::FindWinnersResponse> Scoring::FindWinners(
       computed->ranked = RankCohort(computed->cohort, config->weights());
       // Labelled with the version the cohort's own statement saw (an empty cohort has no row
       // to say it, and is cheap to compute again).
-      if (!rows.empty()) rankings_.Keep(filters, rows[0][4].as<int64_t>(), computed);
+      if (!rows.empty()) rankings_.Keep(filters, rows[0][4].c_str(), computed);
       ranking = std::move(computed);
     }
     const std::vector<CohortMember>& cohort = ranking->cohort;

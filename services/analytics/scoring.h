@@ -55,7 +55,7 @@ std::vector<RankedMember> RankCohort(const std::vector<CohortMember>& cohort,
 
 // A cohort and its ranking, as computed at one metrics version (cf_metrics_version).
 struct Ranking {
-  int64_t metrics_version = 0;
+  std::string metrics_version;  // its label: the version and the server's start
   std::vector<CohortMember> cohort;
   std::vector<RankedMember> ranked;
 };
@@ -71,8 +71,10 @@ class RankingCache {
   explicit RankingCache(size_t max_entries) : max_entries_(max_entries) {}
 
   // The ranking kept for `filters` if it was computed at `metrics_version`, else null.
-  std::shared_ptr<const Ranking> Find(const std::string& filters, int64_t metrics_version);
-  void Keep(const std::string& filters, int64_t metrics_version, std::shared_ptr<Ranking> ranking);
+  std::shared_ptr<const Ranking> Find(const std::string& filters,
+                                      const std::string& metrics_version);
+  void Keep(const std::string& filters, const std::string& metrics_version,
+            std::shared_ptr<Ranking> ranking);
 
  private:
   struct Entry {

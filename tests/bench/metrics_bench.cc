@@ -137,9 +137,7 @@ void SetRollupTriggers(const std::string& owner, bool enabled) {
 
 using Batches_t = std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>;
 
-double CopyRows(
-    const std::string& owner,
-    const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>& batches) {
+double CopyRows(const std::string& owner, const Batches_t& batches) {
   pqxx::connection connection(owner);
   const Clock::time_point start = Clock::now();
   for (const auto& batch : batches) {
@@ -162,9 +160,7 @@ double CopyRows(
   return Seconds(start);
 }
 
-double Upsert(
-    analytics::MetricsStore* store,
-    const std::vector<google::protobuf::RepeatedPtrField<analytics::v1::MetricsRow>>& batches) {
+double Upsert(analytics::MetricsStore* store, const Batches_t& batches) {
   const Clock::time_point start = Clock::now();
   for (const auto& batch : batches) {
     auto response = store->Ingest(batch);
@@ -353,9 +349,9 @@ int Main() {
                     const char* target) {
     const double fresh = timed(request, true);
     const double kept = timed(request, false);
-    std::printf("  FindWinners, %-24s computed %8.2f ms %6.3f%%   kept %6.2f ms %6.3f%%%s\n", what,
-                fresh * 1000, 100 * fresh / seed_seconds, kept * 1000, 100 * kept / seed_seconds,
-                target);
+    std::printf("  FindWinners, %-24s computed %8.2f ms %6.3f%%%s\n", what, fresh * 1000,
+                100 * fresh / seed_seconds, target);
+    std::printf("  %-37s kept %8.2f ms %6.3f%%\n", "", kept * 1000, 100 * kept / seed_seconds);
   };
   analytics::v1::FindWinnersRequest request;
   report("content, active config", request, "  (target <= 1%, goal 0.1%)");

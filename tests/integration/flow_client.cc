@@ -45,6 +45,7 @@ void FlowClient::MakeAssets() {
   generate.set_dossier_id(dossier.id());
   generation::v1::GenerateScriptsResponse scripts;
   ASSERT_TRUE(generation->GenerateScripts(Context().get(), generate, &scripts).ok());
+  ASSERT_GT(scripts.scripts_size(), 0);
   script_id = scripts.scripts(0).id();
 
   generation::v1::CreateImageRequest create_image;
@@ -53,6 +54,7 @@ void FlowClient::MakeAssets() {
   create_image.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
   generation::v1::CreateImageResponse images;
   ASSERT_TRUE(generation->CreateImage(Context().get(), create_image, &images).ok());
+  ASSERT_GT(images.images_size(), 0);
   image_id = images.images(0).id();
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -70,6 +72,7 @@ void FlowClient::MakeAssets() {
   create_video.set_aspect_ratio(generation::v1::ASPECT_RATIO_9_16);
   generation::v1::CreateVideoResponse videos;
   ASSERT_TRUE(generation->CreateVideo(Context().get(), create_video, &videos).ok());
+  ASSERT_GT(videos.videos_size(), 0);
   video_id = videos.videos(0).id();
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -103,8 +106,13 @@ std::string FlowClient::StartRender(assembly::v1::Platform platform) {
 }
 
 bool FlowClient::WaitReady(const std::string& assembly_id) {
+  // A call that fails (a busy moment) says nothing about the render: the wait goes on.
   EXPECT_TRUE(WaitUntil(
-      [&] { return GetAssembly(assembly_id).state() != assembly::v1::ASSEMBLY_STATE_RENDERING; },
+      [&] {
+        const assembly::v1::Assembly found = GetAssembly(assembly_id);
+        return found.state() != assembly::v1::ASSEMBLY_STATE_UNSPECIFIED &&
+               found.state() != assembly::v1::ASSEMBLY_STATE_RENDERING;
+      },
       std::chrono::minutes(5)));
   const assembly::v1::Assembly rendered = GetAssembly(assembly_id);
   EXPECT_EQ(rendered.state(), assembly::v1::ASSEMBLY_STATE_READY) << rendered.error();
@@ -145,11 +153,26 @@ publishing::v1::Publish FlowClient::PublishAndWatch(const std::string& assembly_
 }
 
 publishing::v1::PostStats FlowClient::Stats(const std::string& published_content_id) {
+  publishing::v1::PostStats stats;
+  grpc::Status status = TryStats(published_content_id, &stats);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return stats;
+}
+
+grpc::Status FlowClient::TryStats(const std::string& published_content_id,
+                                  publishing::v1::PostStats* stats) {
   publishing::v1::GetPostStatsRequest request;
   request.set_published_content_id(published_content_id);
-  publishing::v1::PostStats stats;
-  EXPECT_TRUE(publishing->GetPostStats(Context().get(), request, &stats).ok());
-  return stats;
+  return publishing->GetPostStats(Context().get(), request, stats);
+}
+
+bool FlowClient::WaitForViews(const std::string& published_content_id) {
+  return WaitUntil(
+      [&] {
+        publishing::v1::PostStats stats;
+        return TryStats(published_content_id, &stats).ok() && stats.views() > 0;
+      },
+      std::chrono::minutes(2));
 }
 
 }  // namespace cf::testing

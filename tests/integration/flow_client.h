@@ -46,7 +46,11 @@ class FlowClient {
   // Publishes a ready assembly and watches until the publish ends: its last state (a gtest
   // failure when the call or the watch fails).
   publishing::v1::Publish PublishAndWatch(const std::string& assembly_id);
+  // The post's stats (a gtest failure when the call fails).
   publishing::v1::PostStats Stats(const std::string& published_content_id);
+  grpc::Status TryStats(const std::string& published_content_id, publishing::v1::PostStats* stats);
+  // Waits until the post has views (the sandbox's audience found it): whether it did.
+  bool WaitForViews(const std::string& published_content_id);
 
   std::unique_ptr<catalog::v1::CatalogService::Stub> catalog;
   std::unique_ptr<generation::v1::GenerationService::Stub> generation;

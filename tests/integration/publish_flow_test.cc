@@ -94,8 +94,7 @@ class PublishFlowTest : public ::testing::Test {
   // today's row, ranks the posts, and takes more days over a client stream.
   void CheckMetrics(const std::vector<publishing::v1::Publish>& published) {
     for (const auto& publish : published) {
-      ASSERT_TRUE(testing::WaitUntil(
-          [&] { return flow_->Stats(publish.published_content_id()).views() > 0; }, seconds(120)));
+      ASSERT_TRUE(flow_->WaitForViews(publish.published_content_id()));
     }
     std::map<std::string, int64_t> views_before;
     for (const auto& publish : published) {

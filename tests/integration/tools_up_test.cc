@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,12 +22,52 @@ namespace {
 
 using std::chrono::seconds;
 
+constexpr char kDataDirPrefix[] = "/tmp/cf-tools-up-";
+
+// Stops a private PostgreSQL tools/up left running in `data_dir`, if any.
+void StopPostgres(const std::string& data_dir) {
+  if (!std::filesystem::exists(data_dir + "/pg/data/postmaster.pid")) return;
+  testing::CommandOutput("/usr/sbin/runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D '" +
+                         data_dir + "/pg/data' -m immediate -w stop 2>&1");
+}
+
+// Folders of earlier runs that were killed before they could clean up (their test process is
+// gone): their PostgreSQL is stopped and the folder removed.
+void SweepKilledRuns() {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", error)) {
+    const std::string path = entry.path().string();
+    if (path.rfind(kDataDirPrefix, 0) != 0) continue;
+    std::ifstream owner_file(path + "/test.pid");
+    pid_t owner = 0;
+    if (!(owner_file >> owner) || owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH) continue;
+    StopPostgres(path);
+    std::filesystem::remove_all(path, error);
+  }
+}
+
+// tools/up's pid, for the SIGTERM handler: Bazel sends SIGTERM when a test runs out of time,
+// and tools/up then stops everything it started before the test process ends.
+volatile pid_t up_pid = 0;
+
+void ForwardTermination(int) {
+  const pid_t pid = up_pid;
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
+  _exit(1);
+}
+
 class ToolsUpTest : public ::testing::Test {
  protected:
   ToolsUpTest() {
+    SweepKilledRuns();
     // Under /tmp: PostgreSQL runs as the postgres user, who cannot enter the test's folders.
-    char pattern[] = "/tmp/cf-tools-up-XXXXXX";
-    data_dir_ = mkdtemp(pattern) != nullptr ? pattern : "";
+    std::string pattern = std::string(kDataDirPrefix) + "XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) return;
+    data_dir_ = pattern;
+    std::ofstream(data_dir_ + "/test.pid") << getpid();
     for (const char* name : {"gateway", "catalog", "generation", "assembly", "publishing",
                              "analytics", "sandbox", "media", "pg"}) {
       ports_[name] = std::to_string(testing::FreePort());
@@ -46,14 +88,22 @@ class ToolsUpTest : public ::testing::Test {
                                            {"CF_POLL_INTERVAL_MS", "200"},
                                            {"CF_MARK_INTERVAL_MS", "200"}},
         log_path_);
+    up_pid = up_->pid();
+    signal(SIGTERM, ForwardTermination);
   }
 
   ~ToolsUpTest() override {
+    signal(SIGTERM, SIG_DFL);
+    up_pid = 0;
     if (up_ != nullptr) {
       up_->Signal(SIGTERM);
       up_->Wait(std::chrono::minutes(1));
     }
-    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+    up_.reset();  // SIGKILL if it is still running
+    if (data_dir_.empty()) return;
+    StopPostgres(data_dir_);  // a run cut short may leave it running
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_, ignored);
   }
 
   std::string Gateway() { return "127.0.0.1:" + ports_["gateway"]; }
@@ -91,7 +141,7 @@ TEST_F(ToolsUpTest, StartsTheFactoryWhichPostsAndMeasuresThenStopsEverything) {
   const std::string& id = published.published_content_id();
 
   // A sandbox day lasts 20 s here, so the post gathers views while the test waits.
-  ASSERT_TRUE(testing::WaitUntil([&] { return flow.Stats(id).views() > 0; }, seconds(120)));
+  ASSERT_TRUE(flow.WaitForViews(id));
   analytics::v1::CollectMetricsRequest collect;
   collect.set_published_content_id(id);
   analytics::v1::CollectMetricsResponse collected;
