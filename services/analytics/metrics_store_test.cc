@@ -269,9 +269,43 @@ TEST_F(MetricsStoreTest, PartitionsAreMadeByTheServiceRoleAndTakeRowsFromTheDefa
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0);
   // The service role may not run DDL itself.
-  pqxx::connection connection(database_.RoleConninfo("cf_analytics"));
-  pqxx::work txn(connection);
-  EXPECT_THROW(txn.exec("CREATE TABLE sneaky (id int)"), pqxx::sql_error);
+  {
+    pqxx::connection connection(database_.RoleConninfo("cf_analytics"));
+    pqxx::work txn(connection);
+    EXPECT_THROW(txn.exec("CREATE TABLE sneaky (id int)"), pqxx::sql_error);
+  }
+
+  // Not even the owner writes a partition directly (the rollups would go wrong): the partition
+  // the function made refuses, the DEFAULT one and the migration's do too, and so does TRUNCATE.
+  const auto refusal = [&](const std::string& sql) {
+    try {
+      fixtures_.Query(sql);
+    } catch (const pqxx::sql_error& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal("DELETE FROM cf_performance_metrics_2019_05")
+                .find("write through "
+                      "cf_performance_metrics"),
+            std::string::npos);
+  EXPECT_NE(
+      refusal(absl::StrCat("INSERT INTO cf_performance_metrics_default (published_content_id, "
+                           "date, views) VALUES ('",
+                           post, "', '2018-01-02', 5)"))
+          .find("write through"),
+      std::string::npos);
+  const std::string this_month =
+      fixtures_.Query("SELECT 'cf_performance_metrics_' || to_char(current_date, 'YYYY_MM')")[0][0]
+          .as<std::string>();
+  EXPECT_NE(refusal("UPDATE " + this_month + " SET views = 1").find("write through"),
+            std::string::npos);
+  EXPECT_NE(refusal("TRUNCATE cf_performance_metrics").find("write through"), std::string::npos);
+  EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_performance_metrics")[0][0].as<int>(), 70);
+  // Through the parent, the same statements work.
+  fixtures_.Query("UPDATE cf_performance_metrics SET views = 80");
+  EXPECT_EQ(fixtures_.RollupMismatches(), 0);
+  EXPECT_EQ(fixtures_.Query("SELECT views FROM cf_metrics_content_rollup")[0][0].as<int>(), 80);
 }
 
 // Rows changed in place (another day, another month, another post) move their sums between
