@@ -21,15 +21,14 @@ namespace {
 
 }  // namespace
 
-bool PrivatePostgres::Command(const std::string& command) {
-  // PostgreSQL refuses to run as root: as root, run it as the postgres user.
+bool RunAsPostgresUser(const std::string& command) {
   std::string full =
       getuid() == 0 ? absl::StrCat("/usr/sbin/runuser -u postgres -- ", command) : command;
   return std::system(full.c_str()) == 0;
 }
 
 void PrivatePostgres::Run(const std::string& command) {
-  if (!Command(command)) Die("failed: " + command);
+  if (!RunAsPostgresUser(command)) Die("failed: " + command);
 }
 
 PrivatePostgres::PrivatePostgres() {
@@ -57,8 +56,8 @@ PrivatePostgres::PrivatePostgres() {
 }
 
 PrivatePostgres::~PrivatePostgres() {
-  Command(absl::StrCat(kPostgresBin, "/pg_ctl -D ", dir_,
-                       "/data -m immediate -w stop >/dev/null 2>&1"));
+  RunAsPostgresUser(absl::StrCat(kPostgresBin, "/pg_ctl -D ", dir_,
+                                 "/data -m immediate -w stop >/dev/null 2>&1"));
   std::system(absl::StrCat("rm -rf ", dir_).c_str());
 }
 

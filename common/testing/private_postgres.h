@@ -8,6 +8,10 @@
 
 namespace cf::testing {
 
+// Runs `command` (through the shell), as the postgres user when this process is root
+// (PostgreSQL refuses to run as root): whether it succeeded.
+bool RunAsPostgresUser(const std::string& command);
+
 class PrivatePostgres {
  public:
   PrivatePostgres();   // initdb, start, create database "cf" and apply the migrations
@@ -23,8 +27,7 @@ class PrivatePostgres {
   std::string RoleConninfo(const std::string& role) const;
 
  private:
-  // Runs `command` as the postgres user when root: whether it succeeded, or dies on failure.
-  static bool Command(const std::string& command);
+  // RunAsPostgresUser, dying on failure.
   void Run(const std::string& command);
   std::string dir_;
   int port_ = 0;

@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "common/testing/postgres.h"
+#include "common/testing/private_postgres.h"
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 #include "tests/integration/flow_client.h"
@@ -27,8 +29,8 @@ constexpr char kDataDirPrefix[] = "/tmp/cf-tools-up-";
 // Stops a private PostgreSQL tools/up left running in `data_dir`, if any.
 void StopPostgres(const std::string& data_dir) {
   if (!std::filesystem::exists(data_dir + "/pg/data/postmaster.pid")) return;
-  testing::CommandOutput("/usr/sbin/runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D '" +
-                         data_dir + "/pg/data' -m immediate -w stop 2>&1");
+  testing::RunAsPostgresUser(std::string(testing::kPostgresBin) + "/pg_ctl -D '" + data_dir +
+                             "/pg/data' -m immediate -w stop >/dev/null 2>&1");
 }
 
 // Folders of earlier runs that were killed before they could clean up (their test process is

@@ -261,16 +261,24 @@ TEST(DecisionAaSimulationTest, CtrSequentialHoldsAlpha) {
                   kAaTests, 40, 0, 505);
 }
 
+// Engagement tests of 0.06 against `treatment` (daily SD 0.007), looked at daily: how often
+// the first declaration named each variant, printed and returned.
+Rates EngagementPower(double treatment, uint64_t seed) {
+  constexpr int kTests = 500;
+  const Rates rates = Simulate({v1::AB_METRIC_ENGAGEMENT_RATE, 0.06, treatment, 0.007, 20000},
+                               kTests, kTests, 0, seed);
+  std::printf(
+      "engagement power (0.06 -> %.3f, daily SD 0.007, %d days, looked at daily): the first "
+      "declaration named the treatment in %.3f ± %.3f of %d tests, the control in %.3f\n",
+      treatment, kDays, rates.every_look_treatment,
+      StandardError(rates.every_look_treatment, kTests), kTests,
+      rates.every_look_declared - rates.every_look_treatment);
+  return rates;
+}
+
 // Power: a real lift is still found, for the right variant, looking every day.
 TEST(DecisionAaSimulationTest, EngagementSequentialFindsARealLift) {
-  constexpr int kTests = 500;
-  const Rates rates =
-      Simulate({v1::AB_METRIC_ENGAGEMENT_RATE, 0.06, 0.072, 0.007, 20000}, kTests, kTests, 0, 606);
-  std::printf(
-      "engagement power (0.06 -> 0.072, daily SD 0.007, %d days, looked at daily): the first "
-      "declaration named the treatment in %.3f ± %.3f of %d tests, the control in %.3f\n",
-      kDays, rates.every_look_treatment, StandardError(rates.every_look_treatment, kTests), kTests,
-      rates.every_look_declared - rates.every_look_treatment);
+  const Rates rates = EngagementPower(0.072, 606);
   EXPECT_GT(rates.every_look_treatment, 0.5);
   EXPECT_EQ(rates.every_look_declared, rates.every_look_treatment);
   EXPECT_EQ(rates.disagreements, 0);
@@ -279,14 +287,7 @@ TEST(DecisionAaSimulationTest, EngagementSequentialFindsARealLift) {
 // A smaller lift, for the record (not asserted): 10% on 0.06 with a daily SD of 0.007 is 0.86
 // daily SDs, which 30 days of daily looks resolve in about two tests of three.
 TEST(DecisionAaSimulationTest, EngagementSequentialPowerForASmallerLift) {
-  constexpr int kTests = 500;
-  const Rates rates =
-      Simulate({v1::AB_METRIC_ENGAGEMENT_RATE, 0.06, 0.066, 0.007, 20000}, kTests, kTests, 0, 707);
-  std::printf(
-      "engagement power (0.06 -> 0.066, daily SD 0.007, %d days, looked at daily): the first "
-      "declaration named the treatment in %.3f ± %.3f of %d tests, the control in %.3f\n",
-      kDays, rates.every_look_treatment, StandardError(rates.every_look_treatment, kTests), kTests,
-      rates.every_look_declared - rates.every_look_treatment);
+  const Rates rates = EngagementPower(0.066, 707);
   EXPECT_EQ(rates.disagreements, 0);
 }
 
