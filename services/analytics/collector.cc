@@ -142,7 +142,8 @@ absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& publi
                                       " conversions above the day's views or clicks carried to a "
                                       "later day"));
     }
-    UpsertRows(txn, {row});
+    absl::StatusOr<int64_t> upserted = UpsertRows(txn, {row});
+    if (!upserted.ok()) return upserted.status();
     txn.exec_params(
         "INSERT INTO cf_metric_snapshots (published_content_id, date, views, likes, comments, "
         "shares, saves, clicks, conversions, spend, reset, carried_clicks, carried_conversions) "

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/db/binary_arrays.h"
 #include "common/db/errors.h"
 #include "common/db/values.h"
 #include "common/money/money.h"
@@ -40,18 +41,18 @@ struct ValidRow {
   const v1::MetricsRow* row;
 };
 
-std::string Cents(const v1::MetricsRow& row) {
-  return MoneyText(row.spend().empty() ? 0 : CentsOf(row.spend()));
-}
+int64_t Cents(const v1::MetricsRow& row) { return row.spend().empty() ? 0 : CentsOf(row.spend()); }
 
 // One statement for the whole batch; rows arrive sorted by key so that concurrent batches lock
 // rows in the same order. Unchanged rows are not rewritten, so a replay changes nothing (and
-// the rollup triggers see no difference).
+// the rollup triggers see no difference). The columns travel as binary arrays, spend in cents.
 constexpr char kUpsertSql[] = R"sql(
   INSERT INTO cf_performance_metrics AS m (published_content_id, date, views, likes, comments,
                                            shares, saves, clicks, conversions, spend)
-  SELECT * FROM unnest($1::uuid[], $2::date[], $3::int[], $4::int[], $5::int[], $6::int[],
-                       $7::int[], $8::int[], $9::int[], $10::numeric[])
+  SELECT post, day, views, likes, comments, shares, saves, clicks, conversions, cents * 0.01
+    FROM unnest($1::uuid[], $2::date[], $3::int4[], $4::int4[], $5::int4[], $6::int4[],
+                $7::int4[], $8::int4[], $9::int4[], $10::int8[])
+      AS batch (post, day, views, likes, comments, shares, saves, clicks, conversions, cents)
   ON CONFLICT (published_content_id, date) DO UPDATE SET
     views = EXCLUDED.views, likes = EXCLUDED.likes, comments = EXCLUDED.comments,
     shares = EXCLUDED.shares, saves = EXCLUDED.saves, clicks = EXCLUDED.clicks,
@@ -63,31 +64,35 @@ constexpr char kUpsertSql[] = R"sql(
 
 }  // namespace
 
-int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows) {
-  std::vector<std::string> posts, days, views, likes, comments, shares, saves, clicks, conversions,
-      spend;
+absl::StatusOr<int64_t> UpsertRows(pqxx::work& txn,
+                                   const std::vector<const v1::MetricsRow*>& rows) {
+  std::vector<std::string> posts;
+  std::vector<absl::CivilDay> days;
+  std::vector<int32_t> views, likes, comments, shares, saves, clicks, conversions;
+  std::vector<int64_t> cents;
   for (const v1::MetricsRow* checked : rows) {
     const v1::MetricsRow& row = *checked;
     absl::CivilDay day;
     CivilDayOf(row.date(), &day);
     posts.push_back(row.published_content_id());
-    days.push_back(DayText(day));
-    views.push_back(absl::StrCat(row.views()));
-    likes.push_back(absl::StrCat(row.likes()));
-    comments.push_back(absl::StrCat(row.comments()));
-    shares.push_back(absl::StrCat(row.shares()));
-    saves.push_back(absl::StrCat(row.saves()));
-    clicks.push_back(absl::StrCat(row.clicks()));
-    conversions.push_back(absl::StrCat(row.conversions()));
-    spend.push_back(Cents(row));
+    days.push_back(day);
+    // CheckRow bounds every count to int32.
+    views.push_back(static_cast<int32_t>(row.views()));
+    likes.push_back(static_cast<int32_t>(row.likes()));
+    comments.push_back(static_cast<int32_t>(row.comments()));
+    shares.push_back(static_cast<int32_t>(row.shares()));
+    saves.push_back(static_cast<int32_t>(row.saves()));
+    clicks.push_back(static_cast<int32_t>(row.clicks()));
+    conversions.push_back(static_cast<int32_t>(row.conversions()));
+    cents.push_back(Cents(row));
   }
-  using db::TextArrayLiteral;
-  pqxx::result result =
-      txn.exec_params(kUpsertSql, TextArrayLiteral(posts), TextArrayLiteral(days),
-                      TextArrayLiteral(views), TextArrayLiteral(likes), TextArrayLiteral(comments),
-                      TextArrayLiteral(shares), TextArrayLiteral(saves), TextArrayLiteral(clicks),
-                      TextArrayLiteral(conversions), TextArrayLiteral(spend));
-  return result.affected_rows();
+  absl::StatusOr<pqxx::binarystring> post_array = db::UuidArray(posts);
+  if (!post_array.ok()) return post_array.status();
+  pqxx::result result = txn.exec_params(
+      kUpsertSql, *post_array, db::DateArray(days), db::Int4Array(views), db::Int4Array(likes),
+      db::Int4Array(comments), db::Int4Array(shares), db::Int4Array(saves), db::Int4Array(clicks),
+      db::Int4Array(conversions), db::Int8Array(cents));
+  return static_cast<int64_t>(result.affected_rows());
 }
 
 void LockMetricsWriters(pqxx::work& txn) {
@@ -99,13 +104,16 @@ namespace {
 // The posts among `ids` that exist, with the UTC day each was published, locked against deletion
 // until the transaction ends (so the insert's foreign key cannot fail on a post deleted after
 // this check).
-std::map<std::string, absl::CivilDay> PublishDays(pqxx::work& txn,
-                                                  const std::set<std::string>& ids) {
+absl::StatusOr<std::map<std::string, absl::CivilDay>> PublishDays(
+    pqxx::work& txn, const std::set<std::string>& ids) {
+  absl::StatusOr<pqxx::binarystring> id_array =
+      db::UuidArray(std::vector<std::string>(ids.begin(), ids.end()));
+  if (!id_array.ok()) return id_array.status();
   std::map<std::string, absl::CivilDay> found;
   pqxx::result rows = txn.exec_params(
       "SELECT id::text, to_char(published_day, 'YYYY-MM-DD') "
       "FROM cf_lock_published_content($1::uuid[])",
-      db::TextArrayLiteralOf(ids));
+      *id_array);
   for (const auto& row : rows) {
     absl::CivilDay day;
     if (row[1].is_null() || !absl::ParseCivilTime(row[1].c_str(), &day)) {
@@ -241,12 +249,13 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
     post_errors.clear();
     LockMetricsWriters(txn);
 
-    std::map<std::string, absl::CivilDay> published = PublishDays(txn, ids);
+    absl::StatusOr<std::map<std::string, absl::CivilDay>> published = PublishDays(txn, ids);
+    if (!published.ok()) return published.status();
     std::vector<const v1::MetricsRow*> valid;
     for (const ValidRow& row : candidates) {
       const std::string field = absl::StrCat("rows[", row.index, "]");
-      auto post = published.find(row.post);
-      if (post == published.end()) {
+      auto post = published->find(row.post);
+      if (post == published->end()) {
         AddError(&post_errors, row.index, field + ".published_content_id",
                  absl::StrCat("published content ", row.post, " not found"));
       } else if (row.day < post->second) {
@@ -258,7 +267,10 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
       }
     }
     accepted = static_cast<int>(valid.size());
-    changed = valid.empty() ? 0 : UpsertRows(txn, valid);
+    if (valid.empty()) return absl::OkStatus();
+    absl::StatusOr<int64_t> upserted = UpsertRows(txn, valid);
+    if (!upserted.ok()) return upserted.status();
+    changed = *upserted;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

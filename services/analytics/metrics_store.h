@@ -38,7 +38,7 @@ void LockMetricsWriters(pqxx::work& txn);
 // Upserts rows that passed every check, sorted by (published_content_id, date) (so concurrent
 // writers lock rows in one order), under LockMetricsWriters. Rows whose figures are unchanged
 // are not rewritten. Returns how many rows were inserted or changed.
-int64_t UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows);
+absl::StatusOr<int64_t> UpsertRows(pqxx::work& txn, const std::vector<const v1::MetricsRow*>& rows);
 
 // The columns days, views, likes, comments, shares, saves, clicks, conversions and spend (text),
 // in that order from `first`, as a rollup or a sum of one reads them.

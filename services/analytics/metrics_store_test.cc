@@ -329,6 +329,40 @@ TEST_F(MetricsStoreTest, UpdatesThatMoveRowsKeepTheRollupsExact) {
   EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metrics_monthly_rollup")[0][0].as<int>(), 2);
 }
 
+// The batch travels as binary arrays: the largest counts and spend, and a replay of them, come
+// back exactly as sent.
+TEST_F(MetricsStoreTest, TheLargestFiguresLandExactly) {
+  const std::string post = fixtures_.AddPost();
+  v1::MetricsRow row =
+      Row(post, day_, 2147483647, 2147483647, 2147483647, 2147483646, "99999999.99");
+  row.set_comments(2147483647);
+  row.set_shares(1);
+  row.set_saves(2);
+  auto batch = Batch({row, Row(post, day_ + 1, 0, 0, 0, 0, "0.01")});
+  for (int pass = 0; pass < 2; ++pass) {
+    auto response = store_.Ingest(batch);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->accepted(), 2);
+    EXPECT_EQ(response->changed(), pass == 0 ? 2 : 0);
+  }
+  auto rows = fixtures_.Query(
+      "SELECT date::text, views, likes, comments, shares, saves, clicks, conversions, "
+      "spend::text FROM cf_performance_metrics ORDER BY date");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "2025-03-10");
+  EXPECT_EQ(rows[0][1].as<int64_t>(), 2147483647);
+  EXPECT_EQ(rows[0][2].as<int64_t>(), 2147483647);
+  EXPECT_EQ(rows[0][3].as<int64_t>(), 2147483647);
+  EXPECT_EQ(rows[0][4].as<int64_t>(), 1);
+  EXPECT_EQ(rows[0][5].as<int64_t>(), 2);
+  EXPECT_EQ(rows[0][6].as<int64_t>(), 2147483647);
+  EXPECT_EQ(rows[0][7].as<int64_t>(), 2147483646);
+  EXPECT_EQ(rows[0][8].as<std::string>(), "99999999.99");
+  EXPECT_EQ(rows[1][0].as<std::string>(), "2025-03-11");
+  EXPECT_EQ(rows[1][8].as<std::string>(), "0.01");
+  EXPECT_EQ(fixtures_.RollupMismatches(), 0);
+}
+
 TEST_F(MetricsStoreTest, UpperCaseIdsAreTheSamePosts) {
   const std::string post = fixtures_.AddPost();
   std::string upper = post;
