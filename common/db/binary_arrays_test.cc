@@ -1,5 +1,6 @@
 #include "common/db/binary_arrays.h"
 
+#include <cstdio>
 #include <limits>
 
 #include "common/testing/postgres.h"
@@ -34,8 +35,46 @@ TEST_F(BinaryArraysTest, IntegersKeepTheirSignsAndExtremes) {
 TEST_F(BinaryArraysTest, DatesCountFromTheServersEpoch) {
   EXPECT_EQ(AsText("date[]", DateArray({absl::CivilDay(2000, 1, 1), absl::CivilDay(1999, 12, 31),
                                         absl::CivilDay(2026, 11, 26), absl::CivilDay(2024, 2, 29),
-                                        absl::CivilDay(1970, 1, 1)})),
-            "{2000-01-01,1999-12-31,2026-11-26,2024-02-29,1970-01-01}");
+                                        absl::CivilDay(1970, 1, 1), absl::CivilDay(1, 1, 1),
+                                        absl::CivilDay(9999, 12, 31)})),
+            "{2000-01-01,1999-12-31,2026-11-26,2024-02-29,1970-01-01,0001-01-01,9999-12-31}");
+}
+
+// A full ingest batch: the count fills more than the header's lowest byte, and every element
+// lands in its place.
+TEST_F(BinaryArraysTest, TenThousandElementsArriveInOrder) {
+  constexpr int kCount = 10000;
+  std::vector<int32_t> ints;
+  std::vector<int64_t> longs;
+  std::vector<absl::CivilDay> days;
+  std::vector<std::string> uuids;
+  for (int i = 0; i < kCount; ++i) {
+    ints.push_back(i * 7 - 3);
+    longs.push_back(int64_t{i} * 1000000007);
+    days.push_back(absl::CivilDay(2020, 1, 1) + i);
+    char uuid[37];
+    std::snprintf(uuid, sizeof(uuid), "%08X-0000-4000-8000-%012x", i, i * 3);
+    uuids.push_back(uuid);
+  }
+  absl::StatusOr<pqxx::binarystring> uuid_array = UuidArray(uuids);
+  ASSERT_TRUE(uuid_array.ok()) << uuid_array.status();
+  pqxx::row row = txn_.exec_params1(
+      "SELECT count(*), sum(n), sum(l)::text, min(d)::text, max(d)::text, "
+      "       count(*) FILTER (WHERE n <> (o::int - 1) * 7 - 3 OR d <> DATE '2020-01-01' + o::int "
+      "- 1"
+      "                         OR u <> format('%s-0000-4000-8000-%s', lpad(to_hex(o::int - 1), 8, "
+      "                                        '0'), lpad(to_hex((o::int - 1) * 3), 12, "
+      "'0'))::uuid)"
+      "  FROM unnest($1::int4[], $2::int8[], $3::date[], $4::uuid[]) WITH ORDINALITY "
+      "    AS t(n, l, d, u, o)",
+      Int4Array(ints), Int8Array(longs), DateArray(days), *uuid_array);
+  EXPECT_EQ(row[0].as<int>(), kCount);
+  EXPECT_EQ(row[1].as<int64_t>(), int64_t{7} * kCount * (kCount - 1) / 2 - 3 * kCount);
+  EXPECT_EQ(row[2].as<std::string>(),
+            std::to_string(int64_t{1000000007} * kCount * (kCount - 1) / 2));
+  EXPECT_EQ(row[3].as<std::string>(), "2020-01-01");
+  EXPECT_EQ(row[4].as<std::string>(), absl::FormatCivilTime(absl::CivilDay(2020, 1, 1) + 9999));
+  EXPECT_EQ(row[5].as<int>(), 0);  // elements out of place
 }
 
 TEST_F(BinaryArraysTest, UuidsInAnyCase) {
@@ -51,7 +90,9 @@ TEST_F(BinaryArraysTest, UuidsInAnyCase) {
 TEST_F(BinaryArraysTest, EmptyArraysAreEmpty) {
   EXPECT_EQ(AsText("int4[]", Int4Array({})), "{}");
   EXPECT_EQ(AsText("date[]", DateArray({})), "{}");
-  EXPECT_EQ(AsText("uuid[]", *UuidArray({})), "{}");
+  absl::StatusOr<pqxx::binarystring> no_uuids = UuidArray({});
+  ASSERT_TRUE(no_uuids.ok()) << no_uuids.status();
+  EXPECT_EQ(AsText("uuid[]", *no_uuids), "{}");
   EXPECT_EQ(txn_.exec_params1("SELECT cardinality($1::int8[])", Int8Array({}))[0].as<int>(), 0);
 }
 
@@ -74,7 +115,8 @@ TEST_F(BinaryArraysTest, TheServerRefusesAMismatchedCast) {
 TEST(UuidArrayTest, NamesTheFirstMalformedElement) {
   for (const std::string bad :
        {"", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g",
-        "a0eebc999c0b-4ef8-bb6d-6bb9bd380a11-", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111"}) {
+        "a0eebc999c0b-4ef8-bb6d-6bb9bd380a11-", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd38-a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a\xc3\xa9"}) {
     absl::StatusOr<pqxx::binarystring> array =
         UuidArray({"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", bad});
     ASSERT_FALSE(array.ok()) << bad;

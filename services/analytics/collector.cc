@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/db/values.h"
 #include "common/money/money.h"
 #include "common/validation/ids.h"
 #include "google/protobuf/util/time_util.h"
@@ -147,7 +146,7 @@ absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& publi
     txn.exec_params(
         "INSERT INTO cf_metric_snapshots (published_content_id, date, views, likes, comments, "
         "shares, saves, clicks, conversions, spend, reset, carried_clicks, carried_conversions) "
-        "VALUES ($1::uuid, $2::date, $3, $4, $5, $6, $7, $8, $9, $10::numeric / 100, $11, $12, "
+        "VALUES ($1::uuid, $2::date, $3, $4, $5, $6, $7, $8, $9, $10::int8 * 0.01, $11, $12, "
         "$13) "
         "ON CONFLICT (published_content_id, date) DO UPDATE SET views = EXCLUDED.views, "
         "likes = EXCLUDED.likes, comments = EXCLUDED.comments, shares = EXCLUDED.shares, "

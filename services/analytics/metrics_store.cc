@@ -9,11 +9,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "common/db/binary_arrays.h"
 #include "common/db/errors.h"
-#include "common/db/values.h"
 #include "common/money/money.h"
 #include "common/paging/page_token.h"
 #include "common/status/status.h"
@@ -87,7 +84,9 @@ absl::StatusOr<int64_t> UpsertRows(pqxx::work& txn,
     cents.push_back(Cents(row));
   }
   absl::StatusOr<pqxx::binarystring> post_array = db::UuidArray(posts);
-  if (!post_array.ok()) return post_array.status();
+  if (!post_array.ok()) {  // unreachable: every caller checked each id with CheckRow
+    return absl::InternalError(absl::StrCat("a checked row's id: ", post_array.status().message()));
+  }
   pqxx::result result = txn.exec_params(
       kUpsertSql, *post_array, db::DateArray(days), db::Int4Array(views), db::Int4Array(likes),
       db::Int4Array(comments), db::Int4Array(shares), db::Int4Array(saves), db::Int4Array(clicks),
@@ -108,7 +107,9 @@ absl::StatusOr<std::map<std::string, absl::CivilDay>> PublishDays(
     pqxx::work& txn, const std::set<std::string>& ids) {
   absl::StatusOr<pqxx::binarystring> id_array =
       db::UuidArray(std::vector<std::string>(ids.begin(), ids.end()));
-  if (!id_array.ok()) return id_array.status();
+  if (!id_array.ok()) {  // unreachable: Ingest checked each id with CheckRow
+    return absl::InternalError(absl::StrCat("a checked row's id: ", id_array.status().message()));
+  }
   std::map<std::string, absl::CivilDay> found;
   pqxx::result rows = txn.exec_params(
       "SELECT id::text, to_char(published_day, 'YYYY-MM-DD') "
@@ -246,7 +247,10 @@ absl::StatusOr<v1::IngestMetricsResponse> MetricsStore::Ingest(
   int64_t changed = 0;
   int accepted = 0;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    // A retried attempt starts afresh.
     post_errors.clear();
+    accepted = 0;
+    changed = 0;
     LockMetricsWriters(txn);
 
     absl::StatusOr<std::map<std::string, absl::CivilDay>> published = PublishDays(txn, ids);
