@@ -27,7 +27,8 @@ std::vector<db::Migration> MigrationsBefore(int version) {
 
 TEST(MetricsPartitioningTest, KeepsTheRowsAndBackfillsTheRollups) {
   cf::testing::TestDatabase database(false);
-  auto before = db::ApplyMigrations(database.OwnerConninfo(), MigrationsBefore(kPartitioningVersion));
+  auto before =
+      db::ApplyMigrations(database.OwnerConninfo(), MigrationsBefore(kPartitioningVersion));
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ(before->current_version, kPartitioningVersion - 1);
 
@@ -62,23 +63,27 @@ TEST(MetricsPartitioningTest, KeepsTheRowsAndBackfillsTheRollups) {
 
   EXPECT_EQ(fixtures.Query(fingerprint)[0][0].as<std::string>(), old_rows);
   EXPECT_EQ(fixtures.Query("SELECT count(*) FROM cf_performance_metrics")[0][0].as<int>(), 2400);
-  EXPECT_EQ(fixtures.Query("SELECT relkind::text FROM pg_class WHERE relname = "
-                           "'cf_performance_metrics'")[0][0]
+  EXPECT_EQ(fixtures
+                .Query("SELECT relkind::text FROM pg_class WHERE relname = "
+                       "'cf_performance_metrics'")[0][0]
                 .as<std::string>(),
             "p");
   // Every row sits in its month's partition: none was left in the DEFAULT one.
-  EXPECT_EQ(fixtures.Query("SELECT count(*) FROM cf_performance_metrics_default")[0][0].as<int>(), 0);
-  EXPECT_GE(fixtures.Query("SELECT count(*) FROM pg_inherits WHERE inhparent = "
-                           "'cf_performance_metrics'::regclass")[0][0]
+  EXPECT_EQ(fixtures.Query("SELECT count(*) FROM cf_performance_metrics_default")[0][0].as<int>(),
+            0);
+  EXPECT_GE(fixtures
+                .Query("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                       "'cf_performance_metrics'::regclass")[0][0]
                 .as<int>(),
             15);  // 14 months of data and the DEFAULT partition
   EXPECT_EQ(fixtures.Query("SELECT count(*) FROM cf_metrics_content_rollup")[0][0].as<int>(), 6);
   EXPECT_EQ(fixtures.RollupMismatches(), 0);
   // The unique key still turns a second row for a day into a conflict.
-  EXPECT_THROW(fixtures.Query(absl::StrCat("INSERT INTO cf_performance_metrics (published_content_id, "
-                                           "date) VALUES ('",
-                                           posts[0], "', '2025-01-01')")),
-               pqxx::unique_violation);
+  EXPECT_THROW(
+      fixtures.Query(absl::StrCat("INSERT INTO cf_performance_metrics (published_content_id, "
+                                  "date) VALUES ('",
+                                  posts[0], "', '2025-01-01')")),
+      pqxx::unique_violation);
 }
 
 }  // namespace

@@ -63,10 +63,10 @@ std::string WithLimits(const std::string& conninfo, const ConnectionLimits& limi
   for (const auto& [key, value] : settings) add(key, value);
   // The timeouts travel as server options; in a URI, spaces and '=' are escaped.
   if (!Names(conninfo, "options")) {
-    std::string options = absl::StrCat(
-        "-c statement_timeout=", absl::ToInt64Milliseconds(limits.statement_timeout),
-        " -c idle_in_transaction_session_timeout=",
-        absl::ToInt64Milliseconds(limits.idle_in_transaction_timeout));
+    std::string options =
+        absl::StrCat("-c statement_timeout=", absl::ToInt64Milliseconds(limits.statement_timeout),
+                     " -c idle_in_transaction_session_timeout=",
+                     absl::ToInt64Milliseconds(limits.idle_in_transaction_timeout));
     if (uri) {
       absl::StrReplaceAll({{" ", "%20"}, {"=", "%3D"}}, &options);
       add("options", options);

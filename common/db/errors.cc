@@ -33,7 +33,7 @@ std::string SqlState(const pqxx::sql_error& error) {
   if (dynamic_cast<const pqxx::foreign_key_violation*>(&error)) return "23503";
   if (dynamic_cast<const pqxx::check_violation*>(&error)) return "23514";
   if (dynamic_cast<const pqxx::not_null_violation*>(&error)) return "23502";
-  
+
   if (dynamic_cast<const pqxx::undefined_table*>(&error)) return "42P01";
   if (dynamic_cast<const pqxx::data_exception*>(&error)) return "22000";
   return "";
@@ -65,7 +65,7 @@ absl::string_view DescriptionFor(absl::StatusCode code) {
 absl::Status StatusFromException(const std::exception& error) {
   absl::StatusCode code = absl::StatusCode::kInternal;
   std::string sqlstate;
-    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
     sqlstate = SqlState(*sql);
   } else if (dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr) {
     // libpqxx 6.4's transaction_rollback family (deadlock, serialization failure) derives from

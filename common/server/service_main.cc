@@ -45,13 +45,12 @@ absl::StatusOr<db::ConnectionLimits> LimitsFromConfig(const Config& config) {
   if (!connect_timeout.ok()) return connect_timeout.status();
   auto statement_timeout = config.GetInt("db_statement_timeout_ms", 30000, 100, 3600000);
   if (!statement_timeout.ok()) return statement_timeout.status();
-  auto idle_timeout =
-      config.GetInt("db_idle_in_transaction_timeout_ms", 10000, 100, 3600000);
+  auto idle_timeout = config.GetInt("db_idle_in_transaction_timeout_ms", 10000, 100, 3600000);
   if (!idle_timeout.ok()) return idle_timeout.status();
   db::ConnectionLimits limits;
   limits.connect_timeout = absl::Seconds(*connect_timeout);
   limits.statement_timeout = absl::Milliseconds(*statement_timeout);
-    limits.idle_in_transaction_timeout = absl::Milliseconds(*idle_timeout);
+  limits.idle_in_transaction_timeout = absl::Milliseconds(*idle_timeout);
   return limits;
 }
 
@@ -80,7 +79,7 @@ absl::StatusOr<DatabaseRuntime> OpenDatabase(const Config& config, int schema_ve
 }
 
 absl::StatusOr<ReadReplica> OpenReadReplica(const Config& config, int schema_version) {
-      if (!config.Get("read_database_url").has_value()) {  // not a flag: the environment?
+  if (!config.Get("read_database_url").has_value()) {  // not a flag: the environment?
     auto set = config.GetSecret("read_database_url");
     if (!set.ok()) return set.status();
     if (!set->has_value()) return ReadReplica{};
@@ -91,7 +90,7 @@ absl::StatusOr<ReadReplica> OpenReadReplica(const Config& config, int schema_ver
   if (!pool_size.ok()) return pool_size.status();
   auto limits = LimitsFromConfig(config);
   if (!limits.ok()) return limits.status();
-    const std::string conninfo = db::WithLimits(*url, *limits);
+  const std::string conninfo = db::WithLimits(*url, *limits);
   // A replica behind the primary's schema would answer reads the service cannot interpret.
   absl::Status schema = db::CheckSchemaVersion(conninfo, schema_version);
   if (!schema.ok()) {

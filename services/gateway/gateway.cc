@@ -27,11 +27,10 @@ std::optional<HealthService::ServingStatus> BackendHealth(const Router& router,
 }  // namespace
 
 const std::vector<std::string>& FrontedProtoFiles() {
-  static const std::vector<std::string> files = {"cf/catalog/v1/catalog.proto",
-                                                 "cf/generation/v1/generation.proto",
-                                                 "cf/assembly/v1/assembly.proto",
-                                                                                                  "cf/publishing/v1/publishing.proto",
-                                                 "cf/analytics/v1/analytics.proto"};
+  static const std::vector<std::string> files = {
+      "cf/catalog/v1/catalog.proto", "cf/generation/v1/generation.proto",
+      "cf/assembly/v1/assembly.proto", "cf/publishing/v1/publishing.proto",
+      "cf/analytics/v1/analytics.proto"};
   return files;
 }
 

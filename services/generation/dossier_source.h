@@ -10,8 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cf/catalog/v1/catalog.grpc.pb.h"
-#include "services/catalog/catalog_client.h"
 #include "common/server/call_context.h"
+#include "services/catalog/catalog_client.h"
 #include "services/generation/script_engine.h"
 
 namespace cf::generation {

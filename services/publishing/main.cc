@@ -23,7 +23,6 @@
 //   drain_timeout_s.
 #include <grpcpp/grpcpp.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "common/http/http_client.h"
 #include "common/jobs/runner.h"
@@ -145,7 +144,7 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   if (absl::Status url = CheckBaseUrl(ads.base_url, "CF_TIKTOK_ADS_BASE_URL"); !url.ok()) {
     return url;
   }
-    if (!ads_token->empty() && !ads.advertiser_id.empty() && !ads.identity_id.empty()) {
+  if (!ads_token->empty() && !ads.advertiser_id.empty() && !ads.identity_id.empty()) {
     platforms.tiktok_ads = std::make_unique<cf::publishing::TikTokSparkAds>(
         ads, std::make_shared<cf::publishing::TokenSource>("TikTok Ads", *ads_token, "", nullptr));
     platforms.promotions["tiktok"] = platforms.tiktok_ads.get();

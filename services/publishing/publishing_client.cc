@@ -16,9 +16,8 @@ absl::StatusOr<v1::PostStats> PublishingClient::GetPostStats(
   v1::GetPostStatsRequest request;
   request.set_published_content_id(published_content_id);
   v1::PostStats stats;
-  absl::Status status =
-      StatusOfCall(stub_->GetPostStats(&context, request, &stats), "publishing",
-                   absl::StrCat("published content ", published_content_id));
+  absl::Status status = StatusOfCall(stub_->GetPostStats(&context, request, &stats), "publishing",
+                                     absl::StrCat("published content ", published_content_id));
   if (!status.ok()) return status;
   return stats;
 }

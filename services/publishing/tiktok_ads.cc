@@ -79,7 +79,7 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
                                                     {"campaign_name", name},
                                                     {"objective_type", "VIDEO_VIEWS"},
                                                     {"budget_mode", "BUDGET_MODE_INFINITE"}});
-        if (!campaign.ok()) return campaign.status();
+    if (!campaign.ok()) return campaign.status();
     const std::string campaign_id = TextAt(*campaign, "campaign_id");
     if (campaign_id.empty()) return absl::UnavailableError("TikTok Ads' answer has no campaign id");
     if (absl::Status kept = keep("campaign_id", campaign_id); !kept.ok()) return kept;
@@ -91,11 +91,10 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
         FormEncode({{"advertiser_id", config_.advertiser_id},
                     {"filtering",
                      nlohmann::json{{"campaign_ids", {TextAt(made, "campaign_id")}}}.dump()}}));
-        // A lookup that fails says nothing: making one now could make a second, spending twice.
+    // A lookup that fails says nothing: making one now could make a second, spending twice.
     if (!found.ok()) return found.status();
     std::string adgroup;
-    if (found->contains("list") && (*found)["list"].is_array() &&
-        !(*found)["list"].empty()) {
+    if (found->contains("list") && (*found)["list"].is_array() && !(*found)["list"].empty()) {
       adgroup = TextAt((*found)["list"][0], "adgroup_id");
     }
     if (adgroup.empty()) {
