@@ -63,7 +63,6 @@ absl::string_view DescriptionFor(absl::StatusCode code) {
 }  // namespace
 
 absl::Status StatusFromException(const std::exception& error) {
-  absl::StatusCode code = absl::StatusCode::kInternal;
   std::string sqlstate;
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
     sqlstate = SqlState(*sql);
@@ -74,13 +73,18 @@ absl::Status StatusFromException(const std::exception& error) {
   } else if (dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr) {
     sqlstate = "40001";
   }
+  const bool lost = dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
+                    dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
+  return StatusFromServerError(sqlstate, error.what(), lost);
+}
+
+absl::Status StatusFromServerError(const std::string& sqlstate, const std::string& message,
+                                   bool connection_lost) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
   if (!sqlstate.empty()) code = CodeFromSqlState(sqlstate);
-  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
-      dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
-    code = absl::StatusCode::kUnavailable;
-  }
+  if (connection_lost) code = absl::StatusCode::kUnavailable;
   Log(code == absl::StatusCode::kInternal ? LogLevel::kError : LogLevel::kWarning, "database error",
-      {{"sqlstate", sqlstate}, {"error", error.what()}});
+      {{"sqlstate", sqlstate}, {"error", message}});
   absl::Status status(code, DescriptionFor(code));
   // Only the database's own conflicts (serialization, deadlock) map to ABORTED here.
   if (code == absl::StatusCode::kAborted) status.SetPayload(kConflictPayload, absl::Cord(sqlstate));

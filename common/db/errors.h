@@ -16,6 +16,11 @@ namespace cf::db {
 // server shutting down -> UNAVAILABLE, anything else -> INTERNAL ("database error").
 absl::Status StatusFromException(const std::exception& error);
 
+// The same mapping for an error met without libpqxx: the server's SQLSTATE (empty when there is
+// none) and message, which is logged, not returned. A lost connection is UNAVAILABLE.
+absl::Status StatusFromServerError(const std::string& sqlstate, const std::string& message,
+                                   bool connection_lost);
+
 // True for a status that StatusFromException made from a serialization failure or a deadlock:
 // the transaction did nothing and may simply run again. An ABORTED that a caller returns
 // itself (a lost race, by the API conventions) is not one.

@@ -29,9 +29,13 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
 }
 
 std::vector<std::string> ReadTextArray(const pqxx::field& field) {
+  if (field.is_null()) return {};
+  return ParseTextArray(field.c_str());
+}
+
+std::vector<std::string> ParseTextArray(const char* text) {
   std::vector<std::string> out;
-  if (field.is_null()) return out;
-  pqxx::array_parser parser = field.as_array();
+  pqxx::array_parser parser(text);
   for (;;) {
     auto [juncture, value] = parser.get_next();
     if (juncture == pqxx::array_parser::done) break;

@@ -31,6 +31,8 @@ std::string TextArrayLiteralOf(const Container& items) {
 
 // The strings of a text[] field (NULL and NULL elements read as nothing).
 std::vector<std::string> ReadTextArray(const pqxx::field& field);
+// The same from a text[] value's text form.
+std::vector<std::string> ParseTextArray(const char* text);
 
 }  // namespace cf::db
 

@@ -70,17 +70,25 @@ void LogCall(absl::string_view method, const std::string& request_id, const grpc
   Log(server_fault ? LogLevel::kError : LogLevel::kInfo, "call", fields);
 }
 
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
-                                   absl::string_view method, std::function<absl::Status()> work) {
+UnaryCall StartUnaryCall(grpc::CallbackServerContext* context, absl::string_view method) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto start = std::chrono::steady_clock::now();
   std::string request_id = RequestIdOf(*context);
-  auto finish = [reactor, start, request_id, method = std::string(method)](grpc::Status status) {
+  auto finish = [reactor, start, request_id,
+                 method = std::string(method)](const grpc::Status& status) {
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     LogCall(method, request_id, status, ms);
     reactor->Finish(status);
   };
+  return {reactor, std::move(finish)};
+}
+
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
+                                   absl::string_view method, std::function<absl::Status()> work) {
+  UnaryCall call = StartUnaryCall(context, method);
+  grpc::ServerUnaryReactor* reactor = call.reactor;
+  std::function<void(const grpc::Status&)> finish = std::move(call.finish);
   bool queued = executor->TrySubmit([context, work = std::move(work), finish] {
     if (context->IsCancelled()) {
       finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled before it started"));

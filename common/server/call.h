@@ -7,13 +7,16 @@
 #include <google/protobuf/empty.pb.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/db/executor.h"
 #include "common/server/call_context.h"
+#include "common/status/status.h"
 
 namespace cf {
 
@@ -80,6 +83,35 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
   });
 }
 
+// A unary call being served: its reactor, and `finish`, which logs the call (method, status,
+// latency, request id) and finishes it. `finish` may run on any thread, once.
+struct UnaryCall {
+  grpc::ServerUnaryReactor* reactor;
+  std::function<void(const grpc::Status&)> finish;
+};
+UnaryCall StartUnaryCall(grpc::CallbackServerContext* context, absl::string_view method);
+
+// The way a service serves a read that completes by itself (on a db::PipelinedReader): the
+// logic, `logic->method(request, done)`, runs on the reactor's thread and must not block; its
+// `done` may run on any thread and moves the result into the response. Use it through
+// CF_SERVE_READ.
+template <typename Logic, typename Request, typename Response>
+grpc::ServerUnaryReactor* ServeRead(
+    grpc::CallbackServerContext* context, absl::string_view name, Logic* logic,
+    void (Logic::*method)(const Request&, std::function<void(absl::StatusOr<Response>)>),
+    const Request* request, Response* response) {
+  UnaryCall call = StartUnaryCall(context, name);
+  if (context->deadline() < std::chrono::system_clock::now()) {
+    call.finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before start"));
+    return call.reactor;
+  }
+  (logic->*method)(*request,
+                   [finish = std::move(call.finish), response](absl::StatusOr<Response> result) {
+                     finish(ToGrpcStatus(Deliver(std::move(result), response)));
+                   });
+  return call.reactor;
+}
+
 // Defines the override `Service::Name` that serves `Logic::Name` of the member `logic` on the
 // member `executor_`. `prefix` is the full service name in slashes, e.g.
 // "/cf.catalog.v1.CatalogService/".
@@ -88,6 +120,13 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
                                           const Request* request, Response* response) {     \
     return ::cf::ServeUnary(context, executor_, prefix #Name, logic, &Logic::Name, request, \
                             response);                                                      \
+  }
+
+// The same for a read served with ServeRead (no executor).
+#define CF_SERVE_READ(Service, prefix, Logic, logic, Name, Request, Response)              \
+  grpc::ServerUnaryReactor* Service::Name(grpc::CallbackServerContext* context,            \
+                                          const Request* request, Response* response) {    \
+    return ::cf::ServeRead(context, prefix #Name, logic, &Logic::Name, request, response); \
   }
 
 // Logs one finished call.

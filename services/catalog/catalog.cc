@@ -65,20 +65,21 @@ absl::StatusOr<v1::Dossier> Catalog::CreateDossier(const v1::CreateDossierReques
   return store_->Create(dossier, explicit_slug, request.request_id());
 }
 
-absl::StatusOr<v1::Dossier> Catalog::GetDossier(const v1::GetDossierRequest& request) {
+void Catalog::GetDossier(const v1::GetDossierRequest& request, DossierDone done) {
   switch (request.key_case()) {
     case v1::GetDossierRequest::kId: {
       absl::Status valid = RequireUuid(request.id(), "id");
-      if (!valid.ok()) return valid;
-      return store_->GetById(request.id());
+      if (!valid.ok()) return done(valid);
+      return store_->GetById(request.id(), std::move(done));
     }
     case v1::GetDossierRequest::kSlug:
       if (!IsValidSlug(request.slug())) {
-        return InvalidField("slug", "must be lowercase letters and digits separated by hyphens");
+        return done(
+            InvalidField("slug", "must be lowercase letters and digits separated by hyphens"));
       }
-      return store_->GetBySlug(request.slug());
+      return store_->GetBySlug(request.slug(), std::move(done));
     default:
-      return InvalidField("id", "either id or slug is required");
+      return done(InvalidField("id", "either id or slug is required"));
   }
 }
 

@@ -17,7 +17,8 @@ class Catalog {
   explicit Catalog(DossierStore* store) : store_(store) {}
 
   absl::StatusOr<v1::Dossier> CreateDossier(const v1::CreateDossierRequest& request);
-  absl::StatusOr<v1::Dossier> GetDossier(const v1::GetDossierRequest& request);
+  // Answers through `done`: at once for a bad request, else on the store's reader thread.
+  void GetDossier(const v1::GetDossierRequest& request, DossierDone done);
   absl::StatusOr<v1::ListDossiersResponse> ListDossiers(const v1::ListDossiersRequest& request);
   absl::StatusOr<v1::Dossier> UpdateDossier(const v1::UpdateDossierRequest& request);
   absl::Status DeleteDossier(const v1::DeleteDossierRequest& request);

@@ -1,5 +1,5 @@
 // gRPC adapter for cf.catalog.v1.CatalogService: runs each call's logic on the database
-// executor and maps the result. No rules live here.
+// executor (GetDossier: on the pipelined reader) and maps the result. No rules live here.
 #ifndef CF_SERVICES_CATALOG_CATALOG_SERVICE_H_
 #define CF_SERVICES_CATALOG_CATALOG_SERVICE_H_
 

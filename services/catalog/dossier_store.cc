@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/db/create_once.h"
@@ -23,34 +24,56 @@ const std::string& Columns() {
 
 constexpr int kCreatedAtTextColumn = 16;
 
-void ReadArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
-  for (std::string& item : db::ReadTextArray(field)) *out->Add() = std::move(item);
+// A row of Columns() as DossierOf reads it: from libpqxx inside a transaction, or from the
+// pipelined reader on the hot read path. Text is "" for NULL in both.
+struct PqxxRow {
+  const pqxx::row& row;
+  bool IsNull(int column) const { return row[column].is_null(); }
+  const char* Text(int column) const { return row[column].c_str(); }
+};
+
+struct ReaderRow {
+  const db::ReadRows& rows;
+  bool IsNull(int column) const { return rows.IsNull(0, column); }
+  const char* Text(int column) const { return rows.Text(0, column); }
+};
+
+template <typename Row>
+void ReadArray(const Row& row, int column, google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (row.IsNull(column)) return;
+  for (std::string& item : db::ParseTextArray(row.Text(column))) *out->Add() = std::move(item);
 }
 
-std::string Text(const pqxx::field& field) {
-  return field.is_null() ? std::string() : field.as<std::string>();
+template <typename Row>
+int64_t Micros(const Row& row, int column) {
+  int64_t micros = 0;
+  (void)absl::SimpleAtoi(row.Text(column), &micros);  // a bigint the server printed
+  return micros;
 }
 
-v1::Dossier RowToDossier(const pqxx::row& row) {
+template <typename Row>
+v1::Dossier DossierOf(const Row& row) {
   v1::Dossier dossier;
-  dossier.set_id(row[0].as<std::string>());
-  dossier.set_slug(row[1].as<std::string>());
-  dossier.set_name(row[2].as<std::string>());
-  ReadArray(row[3], dossier.mutable_benefits());
-  ReadArray(row[4], dossier.mutable_pain_points());
-  ReadArray(row[5], dossier.mutable_proof_types());
-  dossier.set_target_audience(Text(row[6]));
-  dossier.set_category(Text(row[7]));
-  dossier.set_niche(Text(row[8]));
-  dossier.set_price(Text(row[9]));
-  dossier.set_tiktok_shop_url(Text(row[10]));
-  dossier.set_affiliate_link(Text(row[11]));
-  dossier.set_status(StatusFromDb(Text(row[12])));
-  db::SetTimestamp(row[13].as<int64_t>(), dossier.mutable_created_at());
-  db::SetTimestamp(row[14].as<int64_t>(), dossier.mutable_updated_at());
-  dossier.set_owner_id(row[15].as<std::string>());
+  dossier.set_id(row.Text(0));
+  dossier.set_slug(row.Text(1));
+  dossier.set_name(row.Text(2));
+  ReadArray(row, 3, dossier.mutable_benefits());
+  ReadArray(row, 4, dossier.mutable_pain_points());
+  ReadArray(row, 5, dossier.mutable_proof_types());
+  dossier.set_target_audience(row.Text(6));
+  dossier.set_category(row.Text(7));
+  dossier.set_niche(row.Text(8));
+  dossier.set_price(row.Text(9));
+  dossier.set_tiktok_shop_url(row.Text(10));
+  dossier.set_affiliate_link(row.Text(11));
+  dossier.set_status(StatusFromDb(row.Text(12)));
+  db::SetTimestamp(Micros(row, 13), dossier.mutable_created_at());
+  db::SetTimestamp(Micros(row, 14), dossier.mutable_updated_at());
+  dossier.set_owner_id(row.Text(15));
   return dossier;
 }
+
+v1::Dossier RowToDossier(const pqxx::row& row) { return DossierOf(PqxxRow{row}); }
 
 std::string ArrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return db::TextArrayLiteralOf(items);
@@ -144,25 +167,28 @@ absl::StatusOr<v1::Dossier> DossierStore::Create(const v1::Dossier& dossier, boo
   return created;
 }
 
-// One statement: no transaction, prepared once per connection (the hot read path).
-absl::StatusOr<v1::Dossier> DossierStore::GetById(const std::string& id) {
+// The hot read path: one statement on the pipelined reader, no executor thread.
+void DossierStore::GetById(const std::string& id, DossierDone done) {
   static const std::string name = "catalog_dossier_by_id";
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE id = $1::uuid");
-  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, id);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound(id);
-  return RowToDossier((*rows)[0]);
+  reads_->Read(name, sql, {id}, [id, done = std::move(done)](absl::StatusOr<db::ReadRows> rows) {
+    if (!rows.ok()) return done(rows.status());
+    if (rows->empty()) return done(NotFound(id));
+    done(DossierOf(ReaderRow{*rows}));
+  });
 }
 
-absl::StatusOr<v1::Dossier> DossierStore::GetBySlug(const std::string& slug) {
+void DossierStore::GetBySlug(const std::string& slug, DossierDone done) {
   static const std::string name = "catalog_dossier_by_slug";
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE slug = $1");
-  absl::StatusOr<pqxx::result> rows = pool_->Read(name, sql, slug);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound(absl::StrCat("with slug '", slug, "'"));
-  return RowToDossier((*rows)[0]);
+  reads_->Read(name, sql, {slug},
+               [slug, done = std::move(done)](absl::StatusOr<db::ReadRows> rows) {
+                 if (!rows.ok()) return done(rows.status());
+                 if (rows->empty()) return done(NotFound(absl::StrCat("with slug '", slug, "'")));
+                 done(DossierOf(ReaderRow{*rows}));
+               });
 }
 
 absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,

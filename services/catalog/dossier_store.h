@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "cf/catalog/v1/catalog.pb.h"
+#include "common/db/pipelined_reader.h"
 #include "common/db/pool.h"
 #include "common/paging/page_token.h"
 
@@ -28,17 +29,21 @@ struct DossierPage {
   std::optional<DossierCursor> next;  // set when more rows follow
 };
 
+// A dossier read's outcome, delivered on the pipelined reader's thread (it must not block).
+using DossierDone = std::function<void(absl::StatusOr<v1::Dossier>)>;
+
 class DossierStore {
  public:
-  explicit DossierStore(db::ConnectionPool* pool) : pool_(pool) {}
+  // Single-row reads go through `reads`; everything else through `pool`.
+  DossierStore(db::ConnectionPool* pool, db::PipelinedReader* reads) : pool_(pool), reads_(reads) {}
 
   // Inserts a draft. With an explicit slug a taken slug is ALREADY_EXISTS; otherwise the slug is
   // derived from `slug_base` and a taken one gets the next free "-N" suffix, also under races.
   // A request_id seen before returns the dossier it created.
   absl::StatusOr<v1::Dossier> Create(const v1::Dossier& dossier, bool explicit_slug,
                                      const std::string& request_id);
-  absl::StatusOr<v1::Dossier> GetById(const std::string& id);
-  absl::StatusOr<v1::Dossier> GetBySlug(const std::string& slug);
+  void GetById(const std::string& id, DossierDone done);
+  void GetBySlug(const std::string& slug, DossierDone done);
   absl::StatusOr<DossierPage> List(const DossierFilter& filter,
                                    const std::optional<DossierCursor>& after, int page_size);
   // Locks the row, lets `change` edit a copy, and writes every mutable column back.
@@ -53,6 +58,7 @@ class DossierStore {
 
  private:
   db::ConnectionPool* pool_;
+  db::PipelinedReader* reads_;
 };
 
 std::string StatusToDb(v1::DossierStatus status);

@@ -66,7 +66,8 @@ class GenerationTest : public ::testing::Test {
 
   cf::testing::TestDatabase database_;
   db::ConnectionPool catalog_pool_{database_.RoleConninfo("cf_catalog"), 2};
-  catalog::DossierStore dossiers_{&catalog_pool_};
+  db::PipelinedReader catalog_reads_{database_.RoleConninfo("cf_catalog"), {}};
+  catalog::DossierStore dossiers_{&catalog_pool_, &catalog_reads_};
   catalog::Catalog catalog_logic_{&dossiers_};
   BoundedExecutor executor_{2, 32};
   catalog::CatalogService catalog_service_{&catalog_logic_, &executor_};

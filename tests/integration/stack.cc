@@ -19,7 +19,8 @@ std::unique_ptr<Server> StartServer(const std::string& name, grpc::Service* serv
 
 TestStack::TestStack()
     : catalog_pool_(database_.RoleConninfo("cf_catalog"), 4),
-      dossiers_(&catalog_pool_),
+      catalog_reads_(database_.RoleConninfo("cf_catalog"), {}),
+      dossiers_(&catalog_pool_, &catalog_reads_),
       catalog_logic_(&dossiers_),
       catalog_service_(&catalog_logic_, &executor_),
       generation_pool_(database_.RoleConninfo("cf_generation"), 6),

@@ -49,6 +49,7 @@ class TestStack {
   BoundedExecutor executor_{4, 64};
 
   db::ConnectionPool catalog_pool_;
+  db::PipelinedReader catalog_reads_;
   catalog::DossierStore dossiers_;
   catalog::Catalog catalog_logic_;
   catalog::CatalogService catalog_service_;

@@ -1,0 +1,214 @@
+// The pipelined reader against a real PostgreSQL: answers reach the right callers under
+// concurrency, an error fails only its own read, a lost connection fails what it owed and the
+// reader connects again, and shutdown answers every read.
+#include "common/db/pipelined_reader.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/postgres.h"
+#include "gtest/gtest.h"
+
+namespace cf::db {
+namespace {
+
+using Outcome = absl::StatusOr<ReadRows>;
+
+// Waits for the outcome of one read.
+class Waiter {
+ public:
+  PipelinedReader::Done Callback() {
+    return [this](Outcome outcome) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      outcome_ = std::move(outcome);
+      done_ = true;
+      changed_.notify_all();
+    };
+  }
+  Outcome Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!changed_.wait_for(lock, std::chrono::seconds(30), [this] { return done_; })) {
+      return absl::DeadlineExceededError("no answer within 30 s");
+    }
+    return outcome_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool done_ = false;
+  Outcome outcome_ = absl::UnknownError("unset");
+};
+
+Outcome ReadNow(PipelinedReader& reader, const std::string& name, const std::string& sql,
+                std::vector<std::string> params) {
+  Waiter waiter;
+  reader.Read(name, sql, std::move(params), waiter.Callback());
+  return waiter.Wait();
+}
+
+constexpr char kDouble[] = "SELECT $1::int * 2, $2::text";
+
+TEST(PipelinedReaderTest, EachCallerGetsItsOwnAnswerUnderConcurrency) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {.connections = 2});
+  constexpr int kThreads = 8;
+  constexpr int kReadsEach = 500;
+  std::atomic<int> right{0}, wrong{0}, answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kReadsEach; ++i) {
+        const int n = t * kReadsEach + i;
+        reader.Read("double", kDouble, {std::to_string(n), absl::StrCat("caller ", n)},
+                    [&, n](Outcome outcome) {
+                      const bool ok =
+                          outcome.ok() && outcome->size() == 1 &&
+                          std::string(outcome->Text(0, 0)) == std::to_string(2 * n) &&
+                          std::string(outcome->Text(0, 1)) == absl::StrCat("caller ", n);
+                      (ok ? right : wrong)++;
+                      answered++;
+                    });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (answered.load() < kThreads * kReadsEach && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(right.load(), kThreads * kReadsEach);
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(PipelinedReaderTest, NullsEmptyResultsAndAStatementPreparedOnce) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {});
+  Outcome nulls = ReadNow(reader, "nulls", "SELECT NULL::text, ''::text", {});
+  ASSERT_TRUE(nulls.ok()) << nulls.status();
+  EXPECT_TRUE(nulls->IsNull(0, 0));
+  EXPECT_FALSE(nulls->IsNull(0, 1));
+  EXPECT_STREQ(nulls->Text(0, 0), "");
+  Outcome none = ReadNow(reader, "none", "SELECT 1 WHERE false", {});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ReadNow(reader, "double", kDouble, {"1", "x"}).ok());
+  Outcome statements =
+      ReadNow(reader, "statements",
+              "SELECT string_agg(name, ',' ORDER BY name) FROM pg_prepared_statements", {});
+  ASSERT_TRUE(statements.ok()) << statements.status();
+  EXPECT_STREQ(statements->Text(0, 0), "double,none,nulls,statements");
+}
+
+TEST(PipelinedReaderTest, AnErrorFailsOnlyItsOwnRead) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {});
+  // Queued together, so they share a round trip: the bad one between two good ones.
+  Waiter first, bad_value, bad_sql, last;
+  reader.Read("double", kDouble, {"1", "a"}, first.Callback());
+  reader.Read("double", kDouble, {"not a number", "b"}, bad_value.Callback());
+  reader.Read("broken", "SELEC nonsense", {}, bad_sql.Callback());
+  reader.Read("double", kDouble, {"3", "c"}, last.Callback());
+  Outcome outcome = first.Wait();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_STREQ(outcome->Text(0, 0), "2");
+  EXPECT_EQ(bad_value.Wait().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_sql.Wait().status().code(), absl::StatusCode::kInternal);
+  outcome = last.Wait();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_STREQ(outcome->Text(0, 0), "6");
+  // The broken statement was not remembered as prepared: it fails the same way again.
+  EXPECT_EQ(ReadNow(reader, "broken", "SELEC nonsense", {}).status().code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST(PipelinedReaderTest, ALostConnectionFailsWhatItOwedAndTheReaderConnectsAgain) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {.reconnect_pause = absl::Milliseconds(50)});
+  Outcome pid = ReadNow(reader, "pid", "SELECT pg_backend_pid()", {});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  const std::string old_pid = pid->Text(0, 0);
+
+  Waiter sleeping;
+  reader.Read("sleep", "SELECT pg_sleep(30)", {}, sleeping.Callback());
+  {
+    pqxx::connection admin(database.OwnerConninfo());
+    pqxx::nontransaction txn(admin);
+    // Wait until the sleep is running, then end its backend.
+    for (int i = 0; i < 2000; ++i) {
+      if (txn.exec_params1("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND "
+                           "query LIKE 'SELECT pg_sleep%'",
+                           old_pid)[0]
+              .as<int>() == 1) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    txn.exec_params("SELECT pg_terminate_backend($1)", old_pid);
+  }
+  EXPECT_EQ(sleeping.Wait().status().code(), absl::StatusCode::kUnavailable);
+
+  // Reads fail UNAVAILABLE until a new connection is made, then succeed on it.
+  Outcome again = absl::UnknownError("no read yet");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    again = ReadNow(reader, "pid", "SELECT pg_backend_pid()", {});
+    if (again.ok()) break;
+    EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable) << again.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(std::string(again->Text(0, 0)), old_pid);
+}
+
+TEST(PipelinedReaderTest, AnUnreachableDatabaseIsUnavailable) {
+  // Nothing listens on port 1.
+  PipelinedReader reader("host=127.0.0.1 port=1 connect_timeout=2", {});
+  EXPECT_EQ(ReadNow(reader, "one", "SELECT 1", {}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReadNow(reader, "one", "SELECT 1", {}).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PipelinedReaderTest, ShutdownAnswersEveryRead) {
+  cf::testing::TestDatabase database;
+  std::atomic<int> answered{0}, unavailable{0};
+  {
+    PipelinedReader reader(database.OwnerConninfo(), {});
+    for (int i = 0; i < 50; ++i) {
+      reader.Read("sleep", "SELECT pg_sleep(0.05)", {}, [&](Outcome outcome) {
+        if (!outcome.ok() && outcome.status().code() == absl::StatusCode::kUnavailable) {
+          unavailable++;
+        }
+        answered++;
+      });
+    }
+  }  // the destructor answers what is left
+  EXPECT_EQ(answered.load(), 50);
+  EXPECT_GT(unavailable.load(), 0);
+}
+
+TEST(PipelinedReaderTest, AFullQueueIsRefusedAtOnce) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {.max_queued = 1});
+  // Reads queued faster than one thread sends them: some are refused, each is answered.
+  std::atomic<int> answered{0}, refused{0};
+  for (int i = 0; i < 2000; ++i) {
+    reader.Read("double", kDouble, {"1", "x"}, [&](Outcome outcome) {
+      if (!outcome.ok()) refused++;
+      answered++;
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (answered.load() < 2000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(answered.load(), 2000);
+  EXPECT_GT(refused.load(), 0);
+}
+
+}  // namespace
+}  // namespace cf::db
