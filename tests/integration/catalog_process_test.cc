@@ -1,6 +1,6 @@
-// The catalog binary as a process: start-up checks, and SIGTERM under load (it finishes every
-// call it accepted, refuses the rest with nothing written, and exits 0 within its drain
-// deadline).
+// The catalog binary as a process: start-up checks, SIGTERM under load (it finishes every call
+// it accepted, refuses the rest with nothing written, and exits 0 within its drain deadline),
+// and GetDossier (served by the pipelined reader) through a database outage.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +16,7 @@
 
 #include "cf/catalog/v1/catalog.grpc.pb.h"
 #include "common/testing/postgres.h"
+#include "common/testing/private_postgres.h"
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 
@@ -48,6 +49,72 @@ void ExpectStartupFailure(const std::map<std::string, std::string>& env,
   ASSERT_NE(status, -1) << "still running";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
   EXPECT_NE(ReadFile(log_path).find(expected), std::string::npos) << ReadFile(log_path);
+}
+
+// PostgreSQL stops for 5 s and starts again: GetDossier answers UNAVAILABLE (promptly, not at
+// its deadline) and health is NOT_SERVING meanwhile; within 5 s of the restart both recover,
+// and the process never exits. Then every backend is terminated, and reads recover again.
+TEST(CatalogProcessTest, GetDossierRidesOutADatabaseOutage) {
+  cf::testing::PrivatePostgres postgres;
+  std::string id;
+  {
+    pqxx::connection owner(postgres.OwnerConninfo());
+    pqxx::nontransaction txn(owner);
+    id = txn.exec1(
+                "INSERT INTO cf_product_dossiers (slug, name) VALUES ('outage', 'Outage') "
+                "RETURNING id::text")[0]
+             .as<std::string>();
+  }
+  const std::string address = "127.0.0.1:" + std::to_string(cf::testing::FreePort());
+  cf::testing::Subprocess catalog({cf::testing::RunfilePath("services/catalog/catalog_server")},
+                                  {{"CF_DATABASE_URL", postgres.RoleConninfo("cf_catalog")},
+                                   {"CF_LISTEN", address},
+                                   {"CF_DB_CONNECT_TIMEOUT_S", "2"}},
+                                  OutputPath("catalog_outage.log"));
+  ASSERT_TRUE(cf::testing::WaitForServing(address, std::chrono::seconds(30)));
+  auto stub = catalog_v1::CatalogService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto get = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    catalog_v1::GetDossierRequest request;
+    request.set_id(id);
+    catalog_v1::Dossier dossier;
+    grpc::Status status = stub->GetDossier(&context, request, &dossier);
+    EXPECT_TRUE(!status.ok() || dossier.slug() == "outage");
+    return status.error_code();
+  };
+  ASSERT_EQ(get(), grpc::StatusCode::OK);
+
+  postgres.Stop();
+  const auto stopped_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(get(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, std::chrono::seconds(10));
+  EXPECT_TRUE(cf::testing::WaitUntil(
+      [&] { return cf::testing::HealthOf(address) == "NOT_SERVING"; }, std::chrono::seconds(8)));
+  std::this_thread::sleep_until(stopped_at + std::chrono::seconds(5));  // the outage's length
+  EXPECT_EQ(get(), grpc::StatusCode::UNAVAILABLE);
+
+  postgres.Start();
+  const auto back = std::chrono::steady_clock::now();
+  ASSERT_TRUE(cf::testing::WaitUntil([&] { return get() == grpc::StatusCode::OK; },
+                                     std::chrono::seconds(30)));
+  const double recovery =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count();
+  EXPECT_LE(recovery, 5.0) << "GetDossier took " << recovery << " s to recover";
+  EXPECT_TRUE(cf::testing::WaitUntil([&] { return cf::testing::HealthOf(address) == "SERVING"; },
+                                     std::chrono::seconds(5)));
+
+  {
+    pqxx::connection owner(postgres.OwnerConninfo());
+    pqxx::nontransaction txn(owner);
+    txn.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'cf_catalog'");
+  }
+  EXPECT_TRUE(cf::testing::WaitUntil([&] { return get() == grpc::StatusCode::OK; },
+                                     std::chrono::seconds(5)));
+  EXPECT_EQ(catalog.Wait(std::chrono::milliseconds(0)), -1) << "the catalog exited";
+  std::printf("catalog outage: GetDossier answered again %.2f s after PostgreSQL came back\n",
+              recovery);
 }
 
 TEST(CatalogProcessTest, MissingDatabaseUrlStopsStartWithAClearMessage) {
