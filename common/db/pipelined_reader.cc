@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -38,14 +41,18 @@ struct PipelinedReader::Request {
 struct PipelinedReader::Connection {
   struct Expected {
     enum Kind { kPrepare, kExecute, kSync } kind;
-    std::string name;            // kPrepare: the statement
+    std::string name;            // kPrepare, kExecute: the statement
     Done done;                   // kExecute: the caller
+    absl::Time sent_at;          // kExecute
     PGresult* result = nullptr;  // the answer so far (a NULL from libpq ends it)
   };
 
   int index = 0;
   PGconn* pg = nullptr;
-  std::set<std::string> prepared;
+  std::set<std::string> prepared;  // sent; a failure takes the name out again
+  // Why a statement's prepare failed, for the reads of it sent before that was known (the
+  // server answers those "prepared statement does not exist").
+  std::map<std::string, absl::Status> failed_prepares;
   std::deque<Expected> expected;
   absl::Status segment_error;  // a failed prepare, for the execute it aborted
   bool want_write = false;
@@ -56,16 +63,33 @@ namespace {
 
 // epoll data for the wake fd; connections use their index.
 constexpr uint64_t kWakeTag = ~uint64_t{0};
+constexpr char kUndefinedStatement[] = "26000";
 
 absl::Status Unavailable(const std::string& why) {
   return absl::UnavailableError(
       absl::StrCat("the database is unavailable; retry later (", why, ")"));
 }
 
-absl::Status StatusOfResult(const PGresult* result) {
+std::string SqlStateOf(const PGresult* result) {
   const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  return StatusFromServerError(sqlstate == nullptr ? "" : sqlstate, PQresultErrorMessage(result),
+  return sqlstate == nullptr ? "" : sqlstate;
+}
+
+absl::Status StatusOfResult(const PGresult* result) {
+  return StatusFromServerError(SqlStateOf(result), PQresultErrorMessage(result),
                                /*connection_lost=*/false);
+}
+
+// Server notices (and a shutdown message that arrives while a connection is idle) go to the log
+// rather than to stderr, libpq's default.
+void LogNotice(void* /*unused*/, const char* message) {
+  Log(LogLevel::kWarning, "pipelined reader: database notice", {{"message", message}});
+}
+
+[[noreturn]] void Die(const char* what) {
+  Log(LogLevel::kError, "pipelined reader: a system call failed",
+      {{"call", what}, {"errno", errno}});
+  std::abort();
 }
 
 }  // namespace
@@ -73,11 +97,13 @@ absl::Status StatusOfResult(const PGresult* result) {
 PipelinedReader::PipelinedReader(std::string conninfo, Options options)
     : conninfo_(std::move(conninfo)), options_(options) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) Die("eventfd");
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) Die("epoll_create1");
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.u64 = kWakeTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) Die("epoll_ctl");
   for (int i = 0; i < options_.connections; ++i) {
     connections_.push_back(std::make_unique<Connection>());
     connections_.back()->index = i;
@@ -102,14 +128,15 @@ void PipelinedReader::Read(const std::string& name, const std::string& sql,
   bool was_empty;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (stopping_ || queue_.size() >= static_cast<size_t>(options_.max_queued)) {
+    if (stopping_ || outstanding_.load() >= options_.max_outstanding) {
       const bool stopping = stopping_;
       lock.unlock();
-      done(Unavailable(stopping ? "shutting down" : "too many reads queued"));
+      done(Unavailable(stopping ? "shutting down" : "too many reads outstanding"));
       return;
     }
     was_empty = queue_.empty();
     queue_.push_back({name, sql, std::move(params), std::move(done)});
+    ++outstanding_;  // until Answer
   }
   // The reader swaps the whole queue out after each wake-up, so only the first read into an
   // empty queue needs to wake it.
@@ -122,9 +149,10 @@ void PipelinedReader::Read(const std::string& name, const std::string& sql,
 void PipelinedReader::Run() {
   epoll_event events[16];
   for (;;) {
-    int ready = epoll_wait(epoll_fd_, events, 16, -1);
-    if (ready < 0 && errno != EINTR) {
-      Log(LogLevel::kError, "pipelined reader: epoll_wait failed", {{"errno", errno}});
+    int ready = epoll_wait(epoll_fd_, events, 16, MillisecondsToNextTimeout());
+    if (ready < 0) {
+      if (errno != EINTR) Die("epoll_wait");
+      ready = 0;
     }
     for (int i = 0; i < ready; ++i) {
       if (events[i].data.u64 == kWakeTag) {
@@ -136,9 +164,10 @@ void PipelinedReader::Run() {
       if (connection.pg == nullptr) continue;  // failed earlier in this round
       if ((events[i].events & EPOLLOUT) != 0) Flush(connection);
       if (connection.pg != nullptr && (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
-        Drain(connection);
+        Receive(connection);
       }
     }
+    FailUnansweredConnections();
     std::deque<Request> requests;
     bool stopping;
     {
@@ -147,11 +176,42 @@ void PipelinedReader::Run() {
       stopping = stopping_;
     }
     if (stopping) {
-      for (Request& request : requests) request.done(Unavailable("shutting down"));
-      for (auto& connection : connections_) Fail(*connection, Unavailable("shutting down"));
+      for (Request& request : requests) Answer(request.done, Unavailable("shutting down"));
+      for (auto& connection : connections_) {
+        Fail(*connection, Unavailable("shutting down"), /*expected=*/true);
+      }
       return;
     }
     Dispatch(std::move(requests));
+  }
+}
+
+// Until the oldest unanswered read reaches read_timeout; -1 (no limit) when none waits.
+int PipelinedReader::MillisecondsToNextTimeout() const {
+  absl::Time oldest = absl::InfiniteFuture();
+  for (const auto& connection : connections_) {
+    for (const Connection::Expected& expected : connection->expected) {
+      if (expected.kind == Connection::Expected::kExecute) {
+        oldest = std::min(oldest, expected.sent_at);
+        break;  // sent in order: the first is the oldest
+      }
+    }
+  }
+  if (oldest == absl::InfiniteFuture()) return -1;
+  int64_t wait = absl::ToInt64Milliseconds(oldest + options_.read_timeout - absl::Now()) + 1;
+  return static_cast<int>(std::clamp<int64_t>(wait, 0, INT_MAX));
+}
+
+void PipelinedReader::FailUnansweredConnections() {
+  const absl::Time now = absl::Now();
+  for (auto& connection : connections_) {
+    auto oldest = std::find_if(
+        connection->expected.begin(), connection->expected.end(),
+        [](const Connection::Expected& e) { return e.kind == Connection::Expected::kExecute; });
+    if (oldest != connection->expected.end() && oldest->sent_at + options_.read_timeout <= now) {
+      Fail(*connection, Unavailable(absl::StrCat("no answer within ",
+                                                 absl::FormatDuration(options_.read_timeout))));
+    }
   }
 }
 
@@ -159,18 +219,27 @@ void PipelinedReader::Dispatch(std::deque<Request> requests) {
   for (Request& request : requests) {
     Connection* connection = PickConnection();
     if (connection == nullptr) {
-      request.done(Unavailable("no connection"));
+      Answer(request.done, Unavailable("no connection"));
     } else {
       Send(*connection, std::move(request));
     }
   }
   for (auto& connection : connections_) {
-    if (connection->pg != nullptr) Flush(*connection);
+    if (connection->pg == nullptr) continue;
+    Flush(*connection);
+    // A send may have read answers into libpq's buffer (it reads while the socket is full), and
+    // the socket will not report them again.
+    if (connection->pg != nullptr) ProcessResults(*connection);
   }
 }
 
-// The live connection with the least outstanding; when none is live, one that may try again.
+// Lost connections whose pause is over are replaced first; then the live connection with the
+// least outstanding takes the read.
 PipelinedReader::Connection* PipelinedReader::PickConnection() {
+  const absl::Time now = absl::Now();
+  for (auto& connection : connections_) {
+    if (connection->pg == nullptr && connection->retry_at <= now) Connect(*connection);
+  }
   Connection* best = nullptr;
   for (auto& connection : connections_) {
     if (connection->pg == nullptr) continue;
@@ -178,14 +247,11 @@ PipelinedReader::Connection* PipelinedReader::PickConnection() {
       best = connection.get();
     }
   }
-  if (best != nullptr) return best;
-  const absl::Time now = absl::Now();
-  for (auto& connection : connections_) {
-    if (connection->retry_at <= now && Connect(*connection)) return connection.get();
-  }
-  return nullptr;
+  return best;
 }
 
+// Blocks the reader's thread for at most the conninfo's connect_timeout: while every
+// connection is down nothing else can be done, and a reachable server answers in milliseconds.
 bool PipelinedReader::Connect(Connection& connection) {
   PGconn* pg = PQconnectdb(conninfo_.c_str());
   if (PQstatus(pg) != CONNECTION_OK || PQsetnonblocking(pg, 1) != 0 ||
@@ -196,8 +262,10 @@ bool PipelinedReader::Connect(Connection& connection) {
     connection.retry_at = absl::Now() + options_.reconnect_pause;
     return false;
   }
+  PQsetNoticeProcessor(pg, LogNotice, nullptr);
   connection.pg = pg;
   connection.prepared.clear();
+  connection.failed_prepares.clear();
   connection.want_write = false;
   epoll_event event{};
   event.events = EPOLLIN;
@@ -220,16 +288,18 @@ void PipelinedReader::Send(Connection& connection, Request request) {
     // libpq could not queue the messages: the connection is gone. What was queued before
     // fails with it; this read fails on its own (its messages may be half queued).
     Fail(connection, Unavailable("connection lost"));
-    request.done(Unavailable("connection lost"));
+    Answer(request.done, Unavailable("connection lost"));
     return;
   }
   using Expected = Connection::Expected;
   if (prepare) {
     connection.prepared.insert(request.name);
-    connection.expected.push_back({Expected::kPrepare, request.name, nullptr});
+    connection.failed_prepares.erase(request.name);
+    connection.expected.push_back({Expected::kPrepare, request.name, nullptr, absl::Time()});
   }
-  connection.expected.push_back({Expected::kExecute, "", std::move(request.done)});
-  connection.expected.push_back({Expected::kSync, "", nullptr});
+  connection.expected.push_back(
+      {Expected::kExecute, request.name, std::move(request.done), absl::Now()});
+  connection.expected.push_back({Expected::kSync, "", nullptr, absl::Time()});
 }
 
 void PipelinedReader::Flush(Connection& connection) {
@@ -250,13 +320,24 @@ void PipelinedReader::SetWriteInterest(Connection& connection, bool want_write) 
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, PQsocket(connection.pg), &event);
 }
 
-void PipelinedReader::Drain(Connection& connection) {
-  using Expected = Connection::Expected;
+void PipelinedReader::Receive(Connection& connection) {
   if (PQconsumeInput(connection.pg) != 1) {
     Fail(connection, Unavailable("connection lost"));
     return;
   }
-  while (!connection.expected.empty() && PQisBusy(connection.pg) == 0) {
+  ProcessResults(connection);
+}
+
+void PipelinedReader::ProcessResults(Connection& connection) {
+  using Expected = Connection::Expected;
+  while (!connection.expected.empty()) {
+    // On a lost connection libpq stops being busy and makes up an error with no SQLSTATE;
+    // that is UNAVAILABLE, not the read's own failure.
+    if (PQstatus(connection.pg) == CONNECTION_BAD) {
+      Fail(connection, Unavailable("connection lost"));
+      return;
+    }
+    if (PQisBusy(connection.pg) != 0) break;
     PGresult* result = PQgetResult(connection.pg);
     Expected& front = connection.expected.front();
     if (front.kind == Expected::kSync) {
@@ -288,45 +369,66 @@ void PipelinedReader::Drain(Connection& connection) {
         done.result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(done.result);
     if (done.kind == Expected::kPrepare) {
       if (status != PGRES_COMMAND_OK) {
-        connection.prepared.erase(done.name);
-        connection.segment_error =
+        absl::Status why =
             done.result == nullptr ? Unavailable("no answer") : StatusOfResult(done.result);
+        connection.prepared.erase(done.name);
+        connection.failed_prepares[done.name] = why;
+        connection.segment_error = why;
       }
       continue;
     }
+    auto failed_prepare = connection.failed_prepares.find(done.name);
     if (status == PGRES_TUPLES_OK) {
-      done.done(ReadRows(std::move(owned)));
+      Answer(done.done, ReadRows(std::move(owned)));
     } else if (status == PGRES_PIPELINE_ABORTED && !connection.segment_error.ok()) {
-      done.done(connection.segment_error);
+      Answer(done.done, connection.segment_error);
     } else if (done.result == nullptr) {
-      done.done(Unavailable("no answer"));
+      Answer(done.done, Unavailable("no answer"));
+    } else if (SqlStateOf(done.result) == kUndefinedStatement &&
+               failed_prepare != connection.failed_prepares.end()) {
+      Answer(done.done, failed_prepare->second);
     } else {
-      done.done(StatusOfResult(done.result));
+      Answer(done.done, StatusOfResult(done.result));
     }
   }
-  if (PQstatus(connection.pg) == CONNECTION_BAD) Fail(connection, Unavailable("connection lost"));
 }
 
-void PipelinedReader::Fail(Connection& connection, const absl::Status& status) {
+void PipelinedReader::Fail(Connection& connection, const absl::Status& status, bool expected) {
   if (connection.pg == nullptr) return;
-  Log(LogLevel::kWarning, "pipelined reader: connection closed",
+  const int owed = static_cast<int>(std::count_if(
+      connection.expected.begin(), connection.expected.end(),
+      [](const Connection::Expected& e) { return e.kind == Connection::Expected::kExecute; }));
+  Log(expected && owed == 0 ? LogLevel::kInfo : LogLevel::kWarning,
+      "pipelined reader: connection closed",
       {{"connection", connection.index},
-       {"reads_failed", static_cast<int>(std::count_if(
-                            connection.expected.begin(), connection.expected.end(),
-                            [](const Connection::Expected& e) { return e.done != nullptr; }))},
+       {"reads_failed", owed},
        {"reason", std::string(status.message())},
        {"error", PQerrorMessage(connection.pg)}});
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, PQsocket(connection.pg), nullptr);
   PQfinish(connection.pg);
   connection.pg = nullptr;
   connection.prepared.clear();
+  connection.failed_prepares.clear();
   connection.segment_error = absl::OkStatus();
   connection.retry_at = absl::Now() + options_.reconnect_pause;
-  std::deque<Connection::Expected> owed;
-  owed.swap(connection.expected);
-  for (Connection::Expected& expected : owed) {
+  std::deque<Connection::Expected> owed_reads;
+  owed_reads.swap(connection.expected);
+  for (Connection::Expected& expected : owed_reads) {
     if (expected.result != nullptr) PQclear(expected.result);
-    if (expected.kind == Connection::Expected::kExecute) expected.done(status);
+    if (expected.kind == Connection::Expected::kExecute) Answer(expected.done, status);
+  }
+}
+
+// Every read Read accepted ends here, once. A callback that throws must not end the reader's
+// thread (and with it every later read).
+void PipelinedReader::Answer(Done& done, absl::StatusOr<ReadRows> outcome) {
+  --outstanding_;
+  try {
+    done(std::move(outcome));
+  } catch (const std::exception& error) {
+    Log(LogLevel::kError, "pipelined reader: a read's callback threw", {{"error", error.what()}});
+  } catch (...) {
+    Log(LogLevel::kError, "pipelined reader: a read's callback threw", {});
   }
 }
 

@@ -9,6 +9,7 @@
 #ifndef CF_COMMON_DB_PIPELINED_READER_H_
 #define CF_COMMON_DB_PIPELINED_READER_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -42,9 +43,15 @@ class ReadRows {
 class PipelinedReader {
  public:
   struct Options {
-    int connections = 1;     // one drains a 2-core machine (api_bench: 1, 2, 4 tried)
-    int max_queued = 10000;  // reads waiting to be sent; more are refused UNAVAILABLE
-    absl::Duration reconnect_pause = absl::Milliseconds(250);  // between attempts while down
+    int connections = 1;  // one drains a 2-core machine (api_bench: 1, 2, 4 tried)
+    // Reads queued or awaiting their answer; more are refused UNAVAILABLE at once.
+    int max_outstanding = 10000;
+    // Between attempts to replace a lost connection (made when a read needs it).
+    absl::Duration reconnect_pause = absl::Milliseconds(250);
+    // A read unanswered this long fails its connection, and what it owed, UNAVAILABLE. The
+    // server's statement_timeout bounds a slow statement; this bounds a network that drops
+    // packets silently (keepalives stay quiet while sent data is unacknowledged).
+    absl::Duration read_timeout = absl::Seconds(35);
   };
   using Done = std::function<void(absl::StatusOr<ReadRows>)>;
 
@@ -58,9 +65,10 @@ class PipelinedReader {
 
   // Runs `sql`, prepared once per connection under `name` (the same name must always mean the
   // same SQL), with text parameters. `done` runs exactly once: on the reader's thread, where it
-  // must not block, or at once on the caller's thread when the read is refused (queue full,
-  // shutting down). Errors map as StatusFromServerError maps them; a database that cannot be
-  // reached is UNAVAILABLE.
+  // must not block, or at once on the caller's thread when the read is refused
+  // (max_outstanding reached, shutting down). Errors map as StatusFromServerError maps them; a
+  // database that cannot be reached, or a connection lost before the answer, is UNAVAILABLE (a read
+  // is safe to retry). A call's deadline is not passed in: a read waits at most read_timeout.
   void Read(const std::string& name, const std::string& sql, std::vector<std::string> params,
             Done done);
 
@@ -68,20 +76,27 @@ class PipelinedReader {
   struct Request;
   struct Connection;
   void Run();
+  int MillisecondsToNextTimeout() const;
+  void FailUnansweredConnections();
   void Dispatch(std::deque<Request> requests);
   Connection* PickConnection();
   bool Connect(Connection& connection);
   void Send(Connection& connection, Request request);
   void Flush(Connection& connection);
-  void Drain(Connection& connection);
-  void Fail(Connection& connection, const absl::Status& status);
+  void Receive(Connection& connection);
+  void ProcessResults(Connection& connection);
+  // Closes the connection and answers what it owed with `status`; `expected` (shutdown) logs
+  // quietly.
+  void Fail(Connection& connection, const absl::Status& status, bool expected = false);
   void SetWriteInterest(Connection& connection, bool want_write);
+  void Answer(Done& done, absl::StatusOr<ReadRows> outcome);
 
   const std::string conninfo_;
   const Options options_;
   int wake_fd_ = -1;   // eventfd: a read was queued, or shutdown began
   int epoll_fd_ = -1;  // the wake fd and every live connection's socket
   std::vector<std::unique_ptr<Connection>> connections_;
+  std::atomic<int> outstanding_{0};  // reads accepted and not yet answered
   std::mutex mutex_;
   std::deque<Request> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_

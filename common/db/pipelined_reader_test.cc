@@ -5,13 +5,13 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/postgres.h"
+#include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 
 namespace cf::db {
@@ -54,12 +54,28 @@ Outcome ReadNow(PipelinedReader& reader, const std::string& name, const std::str
 
 constexpr char kDouble[] = "SELECT $1::int * 2, $2::text";
 
+PipelinedReader::Options WithConnections(int connections) {
+  PipelinedReader::Options options;
+  options.connections = connections;
+  options.reconnect_pause = absl::Milliseconds(50);
+  return options;
+}
+
+// Waits up to 60 s for `count` to reach `target`.
+bool WaitForCount(const std::atomic<int>& count, int target) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count.load() < target && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return count.load() >= target;
+}
+
 TEST(PipelinedReaderTest, EachCallerGetsItsOwnAnswerUnderConcurrency) {
   cf::testing::TestDatabase database;
-  PipelinedReader reader(database.OwnerConninfo(), {.connections = 2});
   constexpr int kThreads = 8;
   constexpr int kReadsEach = 500;
-  std::atomic<int> right{0}, wrong{0}, answered{0};
+  std::atomic<int> right{0}, wrong{0}, answered{0};  // outlive the reader's callbacks
+  PipelinedReader reader(database.OwnerConninfo(), WithConnections(2));
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -78,10 +94,7 @@ TEST(PipelinedReaderTest, EachCallerGetsItsOwnAnswerUnderConcurrency) {
     });
   }
   for (auto& thread : threads) thread.join();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (answered.load() < kThreads * kReadsEach && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  EXPECT_TRUE(WaitForCount(answered, kThreads * kReadsEach));
   EXPECT_EQ(right.load(), kThreads * kReadsEach);
   EXPECT_EQ(wrong.load(), 0);
 }
@@ -129,7 +142,7 @@ TEST(PipelinedReaderTest, AnErrorFailsOnlyItsOwnRead) {
 
 TEST(PipelinedReaderTest, ALostConnectionFailsWhatItOwedAndTheReaderConnectsAgain) {
   cf::testing::TestDatabase database;
-  PipelinedReader reader(database.OwnerConninfo(), {.reconnect_pause = absl::Milliseconds(50)});
+  PipelinedReader reader(database.OwnerConninfo(), WithConnections(1));
   Outcome pid = ReadNow(reader, "pid", "SELECT pg_backend_pid()", {});
   ASSERT_TRUE(pid.ok()) << pid.status();
   const std::string old_pid = pid->Text(0, 0);
@@ -175,7 +188,7 @@ TEST(PipelinedReaderTest, AnUnreachableDatabaseIsUnavailable) {
 
 TEST(PipelinedReaderTest, ShutdownAnswersEveryRead) {
   cf::testing::TestDatabase database;
-  std::atomic<int> answered{0}, unavailable{0};
+  std::atomic<int> answered{0}, unavailable{0};  // outlive the reader's callbacks
   {
     PipelinedReader reader(database.OwnerConninfo(), {});
     for (int i = 0; i < 50; ++i) {
@@ -191,23 +204,124 @@ TEST(PipelinedReaderTest, ShutdownAnswersEveryRead) {
   EXPECT_GT(unavailable.load(), 0);
 }
 
-TEST(PipelinedReaderTest, AFullQueueIsRefusedAtOnce) {
+TEST(PipelinedReaderTest, TooManyOutstandingReadsAreRefusedAtOnce) {
   cf::testing::TestDatabase database;
-  PipelinedReader reader(database.OwnerConninfo(), {.max_queued = 1});
-  // Reads queued faster than one thread sends them: some are refused, each is answered.
-  std::atomic<int> answered{0}, refused{0};
-  for (int i = 0; i < 2000; ++i) {
-    reader.Read("double", kDouble, {"1", "x"}, [&](Outcome outcome) {
+  std::atomic<int> answered{0}, refused{0};  // outlive the reader's callbacks
+  PipelinedReader::Options options;
+  options.max_outstanding = 3;
+  PipelinedReader reader(database.OwnerConninfo(), options);
+  // Reads that take a while count until answered, sent or not: the fourth on is refused, on
+  // this thread, before Read returns.
+  for (int i = 0; i < 10; ++i) {
+    reader.Read("sleep", "SELECT pg_sleep(1)", {}, [&](Outcome outcome) {
       if (!outcome.ok()) refused++;
       answered++;
     });
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (answered.load() < 2000 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_TRUE(WaitForCount(answered, 10));
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_TRUE(ReadNow(reader, "double", kDouble, {"2", "y"}).ok());  // room again
+}
+
+TEST(PipelinedReaderTest, AReplacementConnectionIsMadeWhileAnotherLives) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo() + " application_name=cf_reader_test",
+                         WithConnections(2));
+  pqxx::connection admin(database.OwnerConninfo());
+  pqxx::nontransaction txn(admin);
+  auto backends = [&] {
+    return txn.exec(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = "
+        "'cf_reader_test' ORDER BY pid");
+  };
+  // Two reads at once: one on each connection.
+  auto both = [&] {
+    Waiter first, second;
+    reader.Read("nap", "SELECT pg_sleep(0.05)", {}, first.Callback());
+    reader.Read("nap", "SELECT pg_sleep(0.05)", {}, second.Callback());
+    const bool first_ok = first.Wait().ok();  // both answered before the waiters go
+    const bool second_ok = second.Wait().ok();
+    return first_ok && second_ok;
+  };
+  ASSERT_TRUE(both());
+  ASSERT_EQ(backends().size(), 2u);
+  txn.exec_params("SELECT pg_terminate_backend($1)", backends()[0][0].as<int>());
+  ASSERT_TRUE(cf::testing::WaitUntil(
+      [&] {
+        both();  // a read fails on the lost connection, or the reader reconnects for one
+        return backends().size() == 2u;
+      },
+      std::chrono::seconds(5)));
+}
+
+TEST(PipelinedReaderTest, AFailedPrepareGivesItsErrorToTheReadsSentBehindIt) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {});
+  // A callback that holds the reader's thread lets the next reads queue up, so they are sent
+  // together: the first prepares, the others count on that prepare.
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool holding = false, release = false;
+  reader.Read("one", "SELECT 1", {}, [&](Outcome) {
+    std::unique_lock<std::mutex> lock(mutex);
+    holding = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return holding; }));
   }
-  EXPECT_EQ(answered.load(), 2000);
-  EXPECT_GT(refused.load(), 0);
+  // 'x' is no integer: the prepare itself fails (INVALID_ARGUMENT).
+  Waiter reads[3];
+  for (Waiter& waiter : reads)
+    reader.Read("bad_constant", "SELECT 'x'::int", {}, waiter.Callback());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  for (Waiter& waiter : reads) {
+    EXPECT_EQ(waiter.Wait().status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(PipelinedReaderTest, LargeParametersAndResultsCrossManySocketReadsAndWrites) {
+  cf::testing::TestDatabase database;
+  PipelinedReader reader(database.OwnerConninfo(), {});
+  const std::string big(8 << 20, 'p');  // more than a socket buffer: the send waits to flush
+  Waiter sent, fetched, small;
+  reader.Read("length", "SELECT length($1::text)", {big}, sent.Callback());
+  reader.Read("repeat", "SELECT repeat('r', $1::int)", {std::to_string(6 << 20)},
+              fetched.Callback());
+  reader.Read("double", kDouble, {"21", "z"}, small.Callback());
+  Outcome outcome = sent.Wait();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(std::string(outcome->Text(0, 0)), std::to_string(8 << 20));
+  outcome = fetched.Wait();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(std::string(outcome->Text(0, 0)), std::string(6 << 20, 'r'));
+  outcome = small.Wait();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_STREQ(outcome->Text(0, 0), "42");
+}
+
+TEST(PipelinedReaderTest, AReadUnansweredPastTheTimeoutFailsItsConnection) {
+  cf::testing::TestDatabase database;
+  PipelinedReader::Options options = WithConnections(1);
+  options.read_timeout = absl::Milliseconds(500);
+  PipelinedReader reader(database.OwnerConninfo(), options);
+  const auto start = std::chrono::steady_clock::now();
+  // The server would answer after 20 s; the reader gives up after half a second.
+  EXPECT_EQ(ReadNow(reader, "slow", "SELECT pg_sleep(20)", {}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_TRUE(cf::testing::WaitUntil(
+      [&] {
+        return ReadNow(reader, "double", kDouble, {"1", "a"}).ok();
+      },
+      std::chrono::seconds(5)));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ std::string TextArrayLiteralOf(const Container& items) {
 
 // The strings of a text[] field (NULL and NULL elements read as nothing).
 std::vector<std::string> ReadTextArray(const pqxx::field& field);
-// The same from a text[] value's text form.
+// The same from a text[] value's text form, in an encoding whose multibyte characters hold no
+// ASCII bytes (UTF-8, which the schema's databases use).
 std::vector<std::string> ParseTextArray(const char* text);
 
 }  // namespace cf::db

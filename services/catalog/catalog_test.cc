@@ -40,10 +40,14 @@ class CatalogTest : public ::testing::Test {
 
   // GetDossier answers through a callback on the reader's thread; this waits for it.
   absl::StatusOr<v1::Dossier> Get(const v1::GetDossierRequest& request) {
-    std::promise<absl::StatusOr<v1::Dossier>> answer;
-    catalog_.GetDossier(request,
-                        [&answer](absl::StatusOr<v1::Dossier> got) { answer.set_value(got); });
-    return answer.get_future().get();
+    auto answer = std::make_shared<std::promise<absl::StatusOr<v1::Dossier>>>();
+    std::future<absl::StatusOr<v1::Dossier>> got = answer->get_future();
+    catalog_.GetDossier(
+        request, [answer](absl::StatusOr<v1::Dossier> dossier) { answer->set_value(dossier); });
+    if (got.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("GetDossier never answered");
+    }
+    return got.get();
   }
 
   cf::testing::TestDatabase database_;

@@ -12,7 +12,7 @@
 namespace cf::catalog {
 namespace {
 
-// Columns every read returns, in the order RowToDossier expects.
+// Columns every read returns, in the order DossierOf expects.
 const std::string& Columns() {
   static const std::string columns = absl::StrCat(
       "id::text, slug, name, benefits, pain_points, proof_types, target_audience, category, "
@@ -81,6 +81,15 @@ std::string ArrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& 
 
 absl::Status NotFound(const std::string& key) {
   return absl::NotFoundError(absl::StrCat("dossier ", key, " not found"));
+}
+
+// The reader's answer to a one-row read as a dossier, or NOT_FOUND naming `key`.
+db::PipelinedReader::Done OneDossier(std::string key, DossierDone done) {
+  return [key = std::move(key), done = std::move(done)](absl::StatusOr<db::ReadRows> rows) {
+    if (!rows.ok()) return done(rows.status());
+    if (rows->empty()) return done(NotFound(key));
+    done(DossierOf(ReaderRow{*rows}));
+  };
 }
 
 std::optional<v1::Dossier> SelectOne(pqxx::transaction_base& txn, const std::string& where,
@@ -172,11 +181,7 @@ void DossierStore::GetById(const std::string& id, DossierDone done) {
   static const std::string name = "catalog_dossier_by_id";
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE id = $1::uuid");
-  reads_->Read(name, sql, {id}, [id, done = std::move(done)](absl::StatusOr<db::ReadRows> rows) {
-    if (!rows.ok()) return done(rows.status());
-    if (rows->empty()) return done(NotFound(id));
-    done(DossierOf(ReaderRow{*rows}));
-  });
+  reads_->Read(name, sql, {id}, OneDossier(id, std::move(done)));
 }
 
 void DossierStore::GetBySlug(const std::string& slug, DossierDone done) {
@@ -184,11 +189,7 @@ void DossierStore::GetBySlug(const std::string& slug, DossierDone done) {
   static const std::string sql =
       absl::StrCat("SELECT ", Columns(), " FROM cf_product_dossiers WHERE slug = $1");
   reads_->Read(name, sql, {slug},
-               [slug, done = std::move(done)](absl::StatusOr<db::ReadRows> rows) {
-                 if (!rows.ok()) return done(rows.status());
-                 if (rows->empty()) return done(NotFound(absl::StrCat("with slug '", slug, "'")));
-                 done(DossierOf(ReaderRow{*rows}));
-               });
+               OneDossier(absl::StrCat("with slug '", slug, "'"), std::move(done)));
 }
 
 absl::StatusOr<DossierPage> DossierStore::List(const DossierFilter& filter,
