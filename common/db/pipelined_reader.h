@@ -50,7 +50,8 @@ class PipelinedReader {
     absl::Duration reconnect_pause = absl::Milliseconds(250);
     // A read unanswered this long fails its connection, and what it owed, UNAVAILABLE. The
     // server's statement_timeout bounds a slow statement; this bounds a network that drops
-    // packets silently (keepalives stay quiet while sent data is unacknowledged).
+    // packets silently (keepalives stay quiet while sent data is unacknowledged). 35 s: the
+    // default statement_timeout (30 s) and a margin.
     absl::Duration read_timeout = absl::Seconds(35);
   };
   using Done = std::function<void(absl::StatusOr<ReadRows>)>;
