@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <map>
 #include <set>
 #include <utility>
 
@@ -36,6 +36,8 @@ struct PipelinedReader::Request {
   Done done;
 };
 
+using Clock = std::chrono::steady_clock;
+
 // One connection and, in order, what the server owes it: each read is sent as its own pipeline
 // segment (prepare when new, execute, sync), so an error fails that read alone.
 struct PipelinedReader::Connection {
@@ -43,20 +45,18 @@ struct PipelinedReader::Connection {
     enum Kind { kPrepare, kExecute, kSync } kind;
     std::string name;            // kPrepare, kExecute: the statement
     Done done;                   // kExecute: the caller
-    absl::Time sent_at;          // kExecute
+    Clock::time_point sent_at;   // kExecute
+    absl::Status prepare_error;  // kExecute: its statement's prepare failed after it was sent
     PGresult* result = nullptr;  // the answer so far (a NULL from libpq ends it)
   };
 
   int index = 0;
   PGconn* pg = nullptr;
   std::set<std::string> prepared;  // sent; a failure takes the name out again
-  // Why a statement's prepare failed, for the reads of it sent before that was known (the
-  // server answers those "prepared statement does not exist").
-  std::map<std::string, absl::Status> failed_prepares;
   std::deque<Expected> expected;
   absl::Status segment_error;  // a failed prepare, for the execute it aborted
   bool want_write = false;
-  absl::Time retry_at = absl::InfinitePast();
+  Clock::time_point retry_at;  // a lost connection is replaced from then on
 };
 
 namespace {
@@ -64,6 +64,7 @@ namespace {
 // epoll data for the wake fd; connections use their index.
 constexpr uint64_t kWakeTag = ~uint64_t{0};
 constexpr char kUndefinedStatement[] = "26000";
+constexpr size_t kMaxParams = 65535;  // the protocol's limit
 
 absl::Status Unavailable(const std::string& why) {
   return absl::UnavailableError(
@@ -125,7 +126,11 @@ PipelinedReader::~PipelinedReader() {
 
 void PipelinedReader::Read(const std::string& name, const std::string& sql,
                            std::vector<std::string> params, Done done) {
-  bool was_empty;
+  if (params.size() > kMaxParams) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("a read takes at most ", kMaxParams, " parameters; got ", params.size())));
+    return;
+  }
   {
     std::unique_lock<std::mutex> lock(mutex_);
     if (stopping_ || outstanding_.load() >= options_.max_outstanding) {
@@ -134,15 +139,15 @@ void PipelinedReader::Read(const std::string& name, const std::string& sql,
       done(Unavailable(stopping ? "shutting down" : "too many reads outstanding"));
       return;
     }
-    was_empty = queue_.empty();
+    const bool was_empty = queue_.empty();
     queue_.push_back({name, sql, std::move(params), std::move(done)});
     ++outstanding_;  // until Answer
-  }
-  // The reader swaps the whole queue out after each wake-up, so only the first read into an
-  // empty queue needs to wake it.
-  if (was_empty) {
-    uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
+    // The reader swaps the whole queue out after each wake-up, so only the first read into an
+    // empty queue needs to wake it. Under the lock: the destructor closes the fd after it.
+    if (was_empty) {
+      uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));
+    }
   }
 }
 
@@ -162,7 +167,10 @@ void PipelinedReader::Run() {
       }
       Connection& connection = *connections_[events[i].data.u64];
       if (connection.pg == nullptr) continue;  // failed earlier in this round
-      if ((events[i].events & EPOLLOUT) != 0) Flush(connection);
+      if ((events[i].events & EPOLLOUT) != 0) {
+        Flush(connection);  // may read answers into libpq's buffer, as in Dispatch
+        if (connection.pg != nullptr) ProcessResults(connection);
+      }
       if (connection.pg != nullptr && (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
         Receive(connection);
       }
@@ -188,7 +196,8 @@ void PipelinedReader::Run() {
 
 // Until the oldest unanswered read reaches read_timeout; -1 (no limit) when none waits.
 int PipelinedReader::MillisecondsToNextTimeout() const {
-  absl::Time oldest = absl::InfiniteFuture();
+  if (options_.read_timeout == absl::InfiniteDuration()) return -1;
+  Clock::time_point oldest = Clock::time_point::max();
   for (const auto& connection : connections_) {
     for (const Connection::Expected& expected : connection->expected) {
       if (expected.kind == Connection::Expected::kExecute) {
@@ -197,18 +206,21 @@ int PipelinedReader::MillisecondsToNextTimeout() const {
       }
     }
   }
-  if (oldest == absl::InfiniteFuture()) return -1;
-  int64_t wait = absl::ToInt64Milliseconds(oldest + options_.read_timeout - absl::Now()) + 1;
-  return static_cast<int>(std::clamp<int64_t>(wait, 0, INT_MAX));
+  if (oldest == Clock::time_point::max()) return -1;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      oldest + absl::ToChronoMilliseconds(options_.read_timeout) - Clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count() + 1, 0, INT_MAX));
 }
 
 void PipelinedReader::FailUnansweredConnections() {
-  const absl::Time now = absl::Now();
+  if (options_.read_timeout == absl::InfiniteDuration()) return;
+  const Clock::time_point now = Clock::now();
+  const auto timeout = absl::ToChronoMilliseconds(options_.read_timeout);
   for (auto& connection : connections_) {
     auto oldest = std::find_if(
         connection->expected.begin(), connection->expected.end(),
         [](const Connection::Expected& e) { return e.kind == Connection::Expected::kExecute; });
-    if (oldest != connection->expected.end() && oldest->sent_at + options_.read_timeout <= now) {
+    if (oldest != connection->expected.end() && oldest->sent_at + timeout <= now) {
       Fail(*connection, Unavailable(absl::StrCat("no answer within ",
                                                  absl::FormatDuration(options_.read_timeout))));
     }
@@ -216,6 +228,7 @@ void PipelinedReader::FailUnansweredConnections() {
 }
 
 void PipelinedReader::Dispatch(std::deque<Request> requests) {
+  if (!requests.empty()) ReplaceLostConnections();
   for (Request& request : requests) {
     Connection* connection = PickConnection();
     if (connection == nullptr) {
@@ -233,13 +246,16 @@ void PipelinedReader::Dispatch(std::deque<Request> requests) {
   }
 }
 
-// Lost connections whose pause is over are replaced first; then the live connection with the
-// least outstanding takes the read.
-PipelinedReader::Connection* PipelinedReader::PickConnection() {
-  const absl::Time now = absl::Now();
+// Once per batch of reads: each lost connection whose pause is over gets one attempt.
+void PipelinedReader::ReplaceLostConnections() {
+  const Clock::time_point now = Clock::now();
   for (auto& connection : connections_) {
     if (connection->pg == nullptr && connection->retry_at <= now) Connect(*connection);
   }
+}
+
+// The live connection with the least outstanding.
+PipelinedReader::Connection* PipelinedReader::PickConnection() {
   Connection* best = nullptr;
   for (auto& connection : connections_) {
     if (connection->pg == nullptr) continue;
@@ -250,27 +266,28 @@ PipelinedReader::Connection* PipelinedReader::PickConnection() {
   return best;
 }
 
-// Blocks the reader's thread for at most the conninfo's connect_timeout: while every
-// connection is down nothing else can be done, and a reachable server answers in milliseconds.
+// Blocks the reader's thread (and any other live connection) for at most the conninfo's
+// connect_timeout; a reachable server answers in milliseconds. A non-blocking connect
+// (PQconnectPoll) would spare the live connections while the database is unreachable.
 bool PipelinedReader::Connect(Connection& connection) {
+  const Clock::time_point started = Clock::now();
+  connection.retry_at = started + absl::ToChronoMilliseconds(options_.reconnect_pause);
   PGconn* pg = PQconnectdb(conninfo_.c_str());
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = static_cast<uint64_t>(connection.index);
   if (PQstatus(pg) != CONNECTION_OK || PQsetnonblocking(pg, 1) != 0 ||
-      PQenterPipelineMode(pg) != 1) {
+      PQenterPipelineMode(pg) != 1 ||
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, PQsocket(pg), &event) != 0) {
     Log(LogLevel::kWarning, "pipelined reader: cannot connect",
-        {{"connection", connection.index}, {"error", PQerrorMessage(pg)}});
+        {{"connection", connection.index}, {"error", PQerrorMessage(pg)}, {"errno", errno}});
     PQfinish(pg);
-    connection.retry_at = absl::Now() + options_.reconnect_pause;
     return false;
   }
   PQsetNoticeProcessor(pg, LogNotice, nullptr);
   connection.pg = pg;
   connection.prepared.clear();
-  connection.failed_prepares.clear();
   connection.want_write = false;
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.u64 = static_cast<uint64_t>(connection.index);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, PQsocket(pg), &event);
   return true;
 }
 
@@ -294,12 +311,11 @@ void PipelinedReader::Send(Connection& connection, Request request) {
   using Expected = Connection::Expected;
   if (prepare) {
     connection.prepared.insert(request.name);
-    connection.failed_prepares.erase(request.name);
-    connection.expected.push_back({Expected::kPrepare, request.name, nullptr, absl::Time()});
+    connection.expected.push_back({Expected::kPrepare, request.name});
   }
   connection.expected.push_back(
-      {Expected::kExecute, request.name, std::move(request.done), absl::Now()});
-  connection.expected.push_back({Expected::kSync, "", nullptr, absl::Time()});
+      {Expected::kExecute, request.name, std::move(request.done), Clock::now()});
+  connection.expected.push_back({Expected::kSync});
 }
 
 void PipelinedReader::Flush(Connection& connection) {
@@ -372,21 +388,26 @@ void PipelinedReader::ProcessResults(Connection& connection) {
         absl::Status why =
             done.result == nullptr ? Unavailable("no answer") : StatusOfResult(done.result);
         connection.prepared.erase(done.name);
-        connection.failed_prepares[done.name] = why;
         connection.segment_error = why;
+        // Reads of it already sent behind this one count on the prepare (the server answers them
+        // "prepared statement does not exist"): they get its error instead.
+        for (Expected& later : connection.expected) {
+          if (later.kind == Expected::kPrepare && later.name == done.name) break;
+          if (later.kind == Expected::kExecute && later.name == done.name) {
+            later.prepare_error = why;
+          }
+        }
       }
       continue;
     }
-    auto failed_prepare = connection.failed_prepares.find(done.name);
     if (status == PGRES_TUPLES_OK) {
       Answer(done.done, ReadRows(std::move(owned)));
     } else if (status == PGRES_PIPELINE_ABORTED && !connection.segment_error.ok()) {
       Answer(done.done, connection.segment_error);
     } else if (done.result == nullptr) {
       Answer(done.done, Unavailable("no answer"));
-    } else if (SqlStateOf(done.result) == kUndefinedStatement &&
-               failed_prepare != connection.failed_prepares.end()) {
-      Answer(done.done, failed_prepare->second);
+    } else if (SqlStateOf(done.result) == kUndefinedStatement && !done.prepare_error.ok()) {
+      Answer(done.done, done.prepare_error);
     } else {
       Answer(done.done, StatusOfResult(done.result));
     }
@@ -408,9 +429,8 @@ void PipelinedReader::Fail(Connection& connection, const absl::Status& status, b
   PQfinish(connection.pg);
   connection.pg = nullptr;
   connection.prepared.clear();
-  connection.failed_prepares.clear();
   connection.segment_error = absl::OkStatus();
-  connection.retry_at = absl::Now() + options_.reconnect_pause;
+  connection.retry_at = Clock::now() + absl::ToChronoMilliseconds(options_.reconnect_pause);
   std::deque<Connection::Expected> owed_reads;
   owed_reads.swap(connection.expected);
   for (Connection::Expected& expected : owed_reads) {

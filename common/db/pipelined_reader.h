@@ -51,7 +51,7 @@ class PipelinedReader {
     // A read unanswered this long fails its connection, and what it owed, UNAVAILABLE. The
     // server's statement_timeout bounds a slow statement; this bounds a network that drops
     // packets silently (keepalives stay quiet while sent data is unacknowledged). 35 s: the
-    // default statement_timeout (30 s) and a margin.
+    // default statement_timeout (30 s) and a margin. InfiniteDuration: no limit.
     absl::Duration read_timeout = absl::Seconds(35);
   };
   using Done = std::function<void(absl::StatusOr<ReadRows>)>;
@@ -61,7 +61,8 @@ class PipelinedReader {
   PipelinedReader(std::string conninfo, Options options);
   PipelinedReader(const PipelinedReader&) = delete;
   PipelinedReader& operator=(const PipelinedReader&) = delete;
-  // Reads still queued or in flight end UNAVAILABLE; then the thread is joined.
+  // Reads still queued or in flight end UNAVAILABLE; then the thread is joined. Not from a
+  // read's callback (that runs on the thread being joined).
   ~PipelinedReader();
 
   // Runs `sql`, prepared once per connection under `name` (the same name must always mean the
@@ -80,6 +81,7 @@ class PipelinedReader {
   int MillisecondsToNextTimeout() const;
   void FailUnansweredConnections();
   void Dispatch(std::deque<Request> requests);
+  void ReplaceLostConnections();
   Connection* PickConnection();
   bool Connect(Connection& connection);
   void Send(Connection& connection, Request request);

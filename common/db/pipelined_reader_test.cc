@@ -19,30 +19,35 @@ namespace {
 
 using Outcome = absl::StatusOr<ReadRows>;
 
-// Waits for the outcome of one read.
+// Waits for the outcome of one read. The callback shares the state, so an answer that comes
+// after a failed wait touches nothing freed.
 class Waiter {
  public:
   PipelinedReader::Done Callback() {
-    return [this](Outcome outcome) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      outcome_ = std::move(outcome);
-      done_ = true;
-      changed_.notify_all();
+    return [state = state_](Outcome outcome) {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->outcome = std::move(outcome);
+      state->done = true;
+      state->changed.notify_all();
     };
   }
   Outcome Wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!changed_.wait_for(lock, std::chrono::seconds(30), [this] { return done_; })) {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    if (!state_->changed.wait_for(lock, std::chrono::seconds(30),
+                                  [this] { return state_->done; })) {
       return absl::DeadlineExceededError("no answer within 30 s");
     }
-    return outcome_;
+    return state_->outcome;
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool done_ = false;
-  Outcome outcome_ = absl::UnknownError("unset");
+  struct State {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool done = false;
+    Outcome outcome = absl::UnknownError("unset");
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 Outcome ReadNow(PipelinedReader& reader, const std::string& name, const std::string& sql,
@@ -135,6 +140,10 @@ TEST(PipelinedReaderTest, AnErrorFailsOnlyItsOwnRead) {
   outcome = last.Wait();
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_STREQ(outcome->Text(0, 0), "6");
+  // More parameters than the protocol carries: refused before anything is sent.
+  EXPECT_EQ(
+      ReadNow(reader, "many", "SELECT 1", std::vector<std::string>(65536, "1")).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // The broken statement was not remembered as prepared: it fails the same way again.
   EXPECT_EQ(ReadNow(reader, "broken", "SELEC nonsense", {}).status().code(),
             absl::StatusCode::kInternal);
@@ -246,23 +255,27 @@ TEST(PipelinedReaderTest, AReplacementConnectionIsMadeWhileAnotherLives) {
   };
   ASSERT_TRUE(both());
   ASSERT_EQ(backends().size(), 2u);
-  txn.exec_params("SELECT pg_terminate_backend($1)", backends()[0][0].as<int>());
+  const int lost = backends()[0][0].as<int>();
+  // Waits (up to 5 s) until the backend is gone.
+  ASSERT_TRUE(txn.exec_params1("SELECT pg_terminate_backend($1, 5000)", lost)[0].as<bool>());
   ASSERT_TRUE(cf::testing::WaitUntil(
       [&] {
         both();  // a read fails on the lost connection, or the reader reconnects for one
-        return backends().size() == 2u;
+        pqxx::result now = backends();
+        return now.size() == 2u && now[0][0].as<int>() != lost && now[1][0].as<int>() != lost;
       },
       std::chrono::seconds(5)));
 }
 
 TEST(PipelinedReaderTest, AFailedPrepareGivesItsErrorToTheReadsSentBehindIt) {
   cf::testing::TestDatabase database;
-  PipelinedReader reader(database.OwnerConninfo(), {});
   // A callback that holds the reader's thread lets the next reads queue up, so they are sent
-  // together: the first prepares, the others count on that prepare.
+  // together: the first prepares, the others count on that prepare. (Declared before the
+  // reader, which may call back until it is destroyed.)
   std::mutex mutex;
   std::condition_variable changed;
   bool holding = false, release = false;
+  PipelinedReader reader(database.OwnerConninfo(), {});
   reader.Read("one", "SELECT 1", {}, [&](Outcome) {
     std::unique_lock<std::mutex> lock(mutex);
     holding = true;
