@@ -86,12 +86,7 @@ pqxx::binarystring DateArray(const std::vector<absl::CivilDay>& days) {
   std::vector<int32_t> offsets;
   offsets.reserve(days.size());
   for (absl::CivilDay day : days) offsets.push_back(static_cast<int32_t>(day - epoch));
-  std::string out = Header(kDateOid, offsets.size(), 4);
-  for (int32_t offset : offsets) {
-    AppendBigEndian(4, 4, &out);
-    AppendBigEndian(static_cast<uint32_t>(offset), 4, &out);
-  }
-  return pqxx::binarystring(out);
+  return IntArray(kDateOid, offsets);  // the same four bytes per element as an int4
 }
 
 absl::StatusOr<pqxx::binarystring> UuidArray(const std::vector<std::string>& uuids) {

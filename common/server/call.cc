@@ -84,18 +84,24 @@ UnaryCall StartUnaryCall(grpc::CallbackServerContext* context, absl::string_view
   return {reactor, std::move(finish)};
 }
 
+grpc::Status TooLateToStart(grpc::CallbackServerContext* context) {
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled before it started");
+  }
+  if (context->deadline() < std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before start");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, BoundedExecutor* executor,
                                    absl::string_view method, std::function<absl::Status()> work) {
   UnaryCall call = StartUnaryCall(context, method);
   grpc::ServerUnaryReactor* reactor = call.reactor;
   std::function<void(const grpc::Status&)> finish = std::move(call.finish);
   bool queued = executor->TrySubmit([context, work = std::move(work), finish] {
-    if (context->IsCancelled()) {
-      finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled before it started"));
-      return;
-    }
-    if (context->deadline() < std::chrono::system_clock::now()) {
-      finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before start"));
+    if (grpc::Status late = TooLateToStart(context); !late.ok()) {
+      finish(late);
       return;
     }
     finish(ToGrpcStatus(work()));

@@ -7,7 +7,6 @@
 #include <google/protobuf/empty.pb.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <functional>
 #include <string>
 
@@ -91,6 +90,9 @@ struct UnaryCall {
 };
 UnaryCall StartUnaryCall(grpc::CallbackServerContext* context, absl::string_view method);
 
+// CANCELLED or DEADLINE_EXCEEDED when the call should not start its work; OK otherwise.
+grpc::Status TooLateToStart(grpc::CallbackServerContext* context);
+
 // The way a service serves a read that completes by itself (on a db::PipelinedReader): the
 // logic, `logic->method(request, done)`, runs on the reactor's thread and must not block; its
 // `done` may run on any thread and moves the result into the response. Use it through
@@ -101,8 +103,8 @@ grpc::ServerUnaryReactor* ServeRead(
     void (Logic::*method)(const Request&, std::function<void(absl::StatusOr<Response>)>),
     const Request* request, Response* response) {
   UnaryCall call = StartUnaryCall(context, name);
-  if (context->deadline() < std::chrono::system_clock::now()) {
-    call.finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before start"));
+  if (grpc::Status late = TooLateToStart(context); !late.ok()) {
+    call.finish(late);
     return call.reactor;
   }
   (logic->*method)(*request,
