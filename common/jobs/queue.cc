@@ -112,11 +112,24 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
                    "[], $2::bigint[], $3::int[], $4::text[]) AS b(id, token, progress, phase) "
                    "WHERE t.id = b.id AND t.lease_token = b.token AND t.job_state = 'running' "
                    "RETURNING t.id::text, t.lease_token");
+  // A job holding an external job keeps its attempts through crashes, up to its deadline,
+  // when the spec says so (QueueSpec::external_deadline_sql).
+  const bool keeps_external = !spec_.external_job_column.empty() &&
+                              !spec_.external_deadline_sql.empty();
+  const std::string holds_external =
+      keeps_external ? absl::StrCat("COALESCE(", spec_.external_job_column, ", '') <> ''")
+                     : "false";
+  const std::string past_deadline =
+      keeps_external ? absl::StrCat("NOW() >= (", spec_.external_deadline_sql, ")") : "false";
   rescue_sql_ = absl::StrCat(
       "UPDATE ", spec_.table, " SET ",
-      SetStateTo("(CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END)"),
-      ", last_error = 'attempt ' || attempts || ': the worker stopped responding (lease "
-      "expired)', lease_owner = NULL, lease_expires_at = NULL "
+      SetStateTo(absl::StrCat("(CASE WHEN ", holds_external, " THEN (CASE WHEN ", past_deadline,
+                              " THEN 'failed' ELSE 'queued' END) WHEN attempts >= max_attempts "
+                              "THEN 'failed' ELSE 'queued' END)")),
+      ", attempts = CASE WHEN ", holds_external, " AND NOT ", past_deadline,
+      " THEN GREATEST(attempts - 1, 0) ELSE attempts END, ",
+      "last_error = CASE WHEN ", holds_external, " AND ", past_deadline, " THEN $1::text ELSE 'attempt ' || attempts || ': the worker stopped responding (lease expired)' END, "
+      "lease_owner = NULL, lease_expires_at = NULL "
       // next_attempt_at is kept: a job whose worker died keeps its place in the queue
       // instead of waiting behind everything queued since it was first due.
       "WHERE job_state = 'running' AND lease_expires_at < NOW() RETURNING 1");
@@ -281,6 +294,52 @@ absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& s
   return mine;
 }
 
+absl::StatusOr<bool> JobQueue::CompleteFailed(const std::string& id,
+                                              const std::string& external_id,
+                                              const std::string& set_sql, const SqlArgs& args,
+                                              const std::string& then_sql) {
+  if (spec_.external_job_column.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
+  }
+  std::string update = absl::StrCat(
+      "UPDATE ", spec_.table, " SET ", SetState(JobState::kDone),
+      ", progress = 100, phase = NULL, last_error = NULL", set_sql.empty() ? "" : ", ", set_sql,
+      " WHERE id = $1::", spec_.id_type, " AND job_state = 'failed' AND ",
+      spec_.external_job_column, " = $2 RETURNING ", then_sql.empty() ? "1" : "*");
+  const std::string sql =
+      then_sql.empty() ? update : absl::StrCat("WITH done AS (", update, ") ", then_sql);
+  SqlArgs all = {id, external_id};
+  all.insert(all.end(), args.begin(), args.end());
+  bool changed = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    changed = !Exec(txn, sql, all).empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return changed;
+}
+
+absl::StatusOr<bool> JobQueue::ForgetExternalJob(const std::string& id,
+                                                 const std::string& external_id,
+                                                 const std::string& error) {
+  if (spec_.external_job_column.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
+  }
+  const std::string sql = absl::StrCat(
+      "UPDATE ", spec_.table, " SET ", spec_.external_job_column,
+      " = NULL, last_error = $3 WHERE id = $1::", spec_.id_type, " AND job_state = 'failed' AND ",
+      spec_.external_job_column, " = $2 RETURNING 1");
+  bool changed = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    changed = !Exec(txn, sql, {id, external_id, CleanText(error)}).empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return changed;
+}
+
 absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error, bool retryable,
                                     absl::Duration retry_after) {
   return Fenced(
@@ -321,7 +380,7 @@ std::set<std::pair<std::string, int64_t>> JobQueue::Heartbeat(pqxx::connection& 
 
 int JobQueue::RescueExpired(pqxx::connection& connection) {
   pqxx::work txn(connection);
-  pqxx::result rows = txn.exec(rescue_sql_);
+  pqxx::result rows = txn.exec_params(rescue_sql_, spec_.external_deadline_error);
   txn.commit();
   return static_cast<int>(rows.size());
 }

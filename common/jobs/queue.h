@@ -41,6 +41,16 @@ struct QueueSpec {
   std::string status_column;
   std::map<JobState, std::string> status_of;
   std::string external_job_column;  // where an external job's id is kept ("" when none)
+  // How the rescuer treats a job whose worker stopped while the job held an external job (its
+  // external_job_column set, e.g. a publish holding a platform handle, a Veo operation).
+  // Empty: as any other job, the claim's attempt counts, and the job fails once they are used
+  // up. Set: the crash spends no attempt, since the job's state lives outside and giving up
+  // would abandon it (a post live on the platform, a paid operation); instead the job is
+  // bounded by this deadline, an SQL timestamp over the row (e.g. "created_at + interval '1
+  // day'"): once it has passed, the rescuer fails the job with `external_deadline_error`,
+  // keeping the external id.
+  std::string external_deadline_sql;
+  std::string external_deadline_error;
   // What a claim returns besides the queue's own columns: a select list over the row alias j.
   std::string claim_columns;
 };
@@ -89,6 +99,18 @@ class JobQueue {
                        const std::string& also_set, const std::string& allowed,
                        const std::string& only_if = "");
 
+  // --- For reconciling a failed job that kept its external job id (e.g. a publish whose
+  // outcome on the platform was never learned), fenced on that id instead of a lease: false,
+  // writing nothing, when the job is no longer failed or holds another id.
+  // failed -> done, as Complete (parameters of `set_sql` and `then_sql` from $3).
+  absl::StatusOr<bool> CompleteFailed(const std::string& id, const std::string& external_id,
+                                      const std::string& set_sql, const SqlArgs& args,
+                                      const std::string& then_sql = "");
+  // Stays failed, with the external id cleared (the external system says nothing came of it)
+  // and `error` as the reason.
+  absl::StatusOr<bool> ForgetExternalJob(const std::string& id, const std::string& external_id,
+                                         const std::string& error);
+
   // --- For workers. Fenced writes answer false, writing nothing, when the lease was lost; an
   // error status means the database did not answer and the write may be tried again.
   absl::StatusOr<std::vector<Lease>> Claim(const std::string& worker, int limit,
@@ -121,7 +143,8 @@ class JobQueue {
                                                       const std::vector<Beat>& beats,
                                                       absl::Duration lease);
   // Expired leases back to queued (in their old place in the queue), or failed once attempts
-  // are used up. Returns how many.
+  // are used up (or, for a job holding an external job under external_deadline_sql, once its
+  // deadline has passed). Returns how many.
   int RescueExpired(pqxx::connection& connection);
 
   // The claim and completion statements, for the queue benchmark to drive raw. The completion

@@ -118,6 +118,66 @@ TEST_F(QueueTest, FailuresBackOffThenFailAndRescueCountsAttempts) {
   EXPECT_NE(cancel.message().find("is broken"), absl::string_view::npos) << cancel;
 }
 
+TEST_F(QueueTest, ACrashWhileHoldingAnExternalJobSpendsNoAttemptUntilTheDeadline) {
+  QueueSpec spec = TestSpec();
+  spec.external_deadline_sql = "next_attempt_at + interval '1 hour'";
+  spec.external_deadline_error = "held past its deadline: the external job may have finished";
+  JobQueue keeping(&pool_, spec);
+  Insert();
+  Insert();  // a job that never records an external id: crashes count as always
+  pqxx::connection connection(database_.OwnerConninfo());
+  auto claim_all = [&] {
+    auto leases = keeping.Claim("w", 2, absl::Seconds(30));
+    EXPECT_TRUE(leases.ok() && leases->size() == 2u);
+    return leases.ok() ? *leases : std::vector<Lease>();
+  };
+  std::vector<Lease> first = claim_all();
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_TRUE(keeping.RecordExternalJob(first[0], "op-1").value());
+  // Killed again and again, more often than max_attempts (3): the holder stays queued with its
+  // attempts unspent, while the other job fails at its third crash.
+  for (int crash = 0; crash < 5; ++crash) {
+    Expire();
+    EXPECT_GE(keeping.RescueExpired(connection), 1);
+    auto leases = keeping.Claim("w", 2, absl::Seconds(30));
+    ASSERT_TRUE(leases.ok());
+    if (crash >= 2) {
+      ASSERT_EQ(leases->size(), 1u);
+    }
+  }
+  EXPECT_EQ(Sql("SELECT status, attempts, external_id FROM test_jobs WHERE external_id IS NOT "
+                "NULL")[0][1]
+                .as<int>(),
+            1);
+  EXPECT_EQ(Sql("SELECT status FROM test_jobs WHERE external_id IS NULL")[0][0].as<std::string>(),
+            "broken");
+  // Past its deadline, the next crash fails it with the spec's reason, keeping the external id.
+  Sql("UPDATE test_jobs SET next_attempt_at = NOW() - interval '2 hours' WHERE external_id IS "
+      "NOT NULL");
+  Expire();
+  EXPECT_EQ(keeping.RescueExpired(connection), 1);
+  pqxx::result held =
+      Sql("SELECT status, last_error, external_id FROM test_jobs WHERE external_id IS NOT NULL");
+  EXPECT_EQ(held[0][0].as<std::string>(), "broken");
+  EXPECT_EQ(held[0][1].as<std::string>(), spec.external_deadline_error);
+  EXPECT_EQ(held[0][2].as<std::string>(), "op-1");
+}
+
+TEST_F(QueueTest, WithoutADeadlineACrashWhileHoldingAnExternalJobSpendsTheAttempt) {
+  Insert();
+  pqxx::connection connection(database_.OwnerConninfo());
+  ASSERT_TRUE(queue_.RecordExternalJob(ClaimOne(), "op-1").value());
+  for (int crash = 0; crash < 2; ++crash) {
+    Expire();
+    ASSERT_EQ(queue_.RescueExpired(connection), 1);
+    ClaimOne();
+  }
+  Expire();
+  ASSERT_EQ(queue_.RescueExpired(connection), 1);
+  EXPECT_EQ(Column("status"), "broken");
+  EXPECT_EQ(Column("external_id"), "op-1");
+}
+
 TEST_F(QueueTest, ARescuedOrReleasedJobKeepsItsPlaceInTheQueue) {
   std::string first = Insert();
   Sql("UPDATE test_jobs SET next_attempt_at = NOW() - interval '1 minute'");
