@@ -7,7 +7,10 @@
 //   127.0.0.1:50055), media_dir (./media, shared with assembly), media_base_url,
 //   publish_workers (2), platform_timeout_s (30), upload_timeout_s (300), poll_interval_ms
 //   (5000), mark_interval_ms (1000), youtube_daily_quota (10000), youtube_upload_cost (1600),
-//   affiliate_report_url.
+//   affiliate_report_url, publish_deadline_s (86400: a publish whose platform holds its
+//   handle and that learns no outcome by then after it was due fails as "live on the
+//   platform, not recorded"), publish_wait_limit_s (21600: rate limits and turns waited for
+//   longer than this after it was due fail the publish).
 //   sandbox_url: when set (tools/up does), every platform's base URL and credentials default
 //   to the sandbox's.
 //   TikTok: tiktok_base_url, tiktok_client_key, tiktok_client_secret*, tiktok_access_token*,
@@ -44,8 +47,8 @@
 
 namespace {
 
-// The newest migration this build relies on (0008: promotions).
-constexpr int kSchemaVersion = 8;
+// The newest migration this build relies on (0011: publish turns).
+constexpr int kSchemaVersion = 11;
 
 // A platform with no access token configured: every publish to it is refused, saying why.
 class Unconfigured final : public cf::publishing::PlatformApi {
@@ -230,8 +233,10 @@ int main(int argc, char** argv) {
   auto mark_ms = config->GetInt("mark_interval_ms", 1000, 10, 600000);
   auto quota = config->GetInt("youtube_daily_quota", 10000, 0, 100000000);
   auto upload_cost = config->GetInt("youtube_upload_cost", 1600, 0, 100000);
-  for (const auto* value :
-       {&workers_count, &timeout_s, &upload_timeout_s, &poll_ms, &mark_ms, &quota, &upload_cost}) {
+  auto deadline_s = config->GetInt("publish_deadline_s", 24 * 3600, 1, 30 * 24 * 3600);
+  auto wait_limit_s = config->GetInt("publish_wait_limit_s", 6 * 3600, 1, 30 * 24 * 3600);
+  for (const auto* value : {&workers_count, &timeout_s, &upload_timeout_s, &poll_ms, &mark_ms,
+                            &quota, &upload_cost, &deadline_s, &wait_limit_s}) {
     if (!value->ok()) return cf::StartupFailure(value->status());
   }
   auto media = cf::media::MediaStore::Open(config->GetOr("media_dir", "media"),
@@ -262,13 +267,16 @@ int main(int argc, char** argv) {
   publishing_options.youtube_upload_cost = *upload_cost;
   // Loopback video URLs are for the local media server, which only a local sandbox can reach.
   publishing_options.allow_loopback_urls = !sandbox.empty() && cf::http::IsLoopbackHttp(sandbox);
-  cf::publishing::PublishStore store(database->pool.get());
+  cf::publishing::PublishDeadlines deadlines;
+  deadlines.recheck_after = absl::Milliseconds(*poll_ms);
+  deadlines.give_up_after = absl::Seconds(*deadline_s);
+  deadlines.wait_limit = absl::Seconds(*wait_limit_s);
+  cf::publishing::PublishStore store(database->pool.get(), deadlines.give_up_after);
   cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name,
                                         platforms->promotions, &affiliate, &*media,
                                         publishing_options);
   cf::publishing::PublishWatcher watcher(&store);
-  cf::publishing::PublishJobHandler handler(&*media, platforms->by_name,
-                                            absl::Milliseconds(*poll_ms));
+  cf::publishing::PublishJobHandler handler(&*media, &store, platforms->by_name, deadlines);
   cf::jobs::JobRunner workers({{store.queue(), &handler, *workers_count}}, *worker_options);
   // Marks assemblies published after their posts are confirmed, and starts the promotions
   // asked for with their publishes.

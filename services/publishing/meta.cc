@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/status/status.h"
 
@@ -179,6 +180,7 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
   std::string container = TextAt(recorded, "container_id");
   int64_t started_ms = CountAt(recorded, "started_at_ms");
   if (container.empty()) {
+    if (context.lookup_only()) return NotPosted("no container was made");
     context.SetPhase("uploading");
     started_ms = absl::ToUnixMillis(absl::Now());
     std::vector<std::pair<std::string, std::string>> fields = {
@@ -217,16 +219,27 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
     if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
     return Advance(post, "", context);
   }
-  // The platform says no post came of it: the handle goes, so the assembly may be published
-  // again.
-  if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
-  return absl::FailedPreconditionError(absl::StrCat(
-      "Instagram could not take the video (container ", code, ": ", TextAt(*state, "status"), ")"));
+  if (code == "ERROR") {
+    // The platform says no post came of it: the handle goes, so the assembly may be published
+    // again.
+    if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
+    return absl::FailedPreconditionError(absl::StrCat("Instagram could not take the video (", 
+                                                      TextAt(*state, "status"), ")"));
+  }
+  // A status missing or unknown to this adapter says nothing about whether the container was
+  // published: the handle stays, and the publish asks again until its deadline.
+  return absl::UnavailableError(
+      code.empty() ? std::string("Instagram's container answer has no status_code")
+                   : absl::StrCat("Instagram's container status \"", code, "\" is not one this "
+                                  "adapter knows"));
 }
 
 absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int64_t started_ms,
                                                const PostRequest& post, PublishContext& context) {
   const MetaConfig& config = graph_->config();
+  if (context.lookup_only()) {
+    return NotPosted(absl::StrCat("container ", container, " is ready and was never published"));
+  }
   absl::StatusOr<nlohmann::json> published =
       graph_->Call("POST", config.graph_base_url, "/" + config.instagram_user_id + "/media_publish",
                    {{"creation_id", container}}, context.cancel());
@@ -243,12 +256,15 @@ absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int
 absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const PostRequest& post,
                                                      PublishContext& context) {
   const MetaConfig& config = graph_->config();
-  // The container was published by an earlier attempt whose answer was lost: find that post
-  // among the account's newest media, by its caption, made after this publish began.
+  // The container was published by an earlier attempt whose answer was lost. Instagram's media
+  // do not name the container they came from, so the post is found by what it shows: among
+  // the account's newest media, those with this caption made since the publish began, less
+  // those another publish has recorded. Only one left is an answer.
   absl::StatusOr<nlohmann::json> media = graph_->Call(
       "GET", config.graph_base_url, "/" + config.instagram_user_id + "/media",
-      {{"fields", "id,caption,timestamp,permalink"}, {"limit", "50"}}, context.cancel());
+      {{"fields", "id,caption,timestamp"}, {"limit", "50"}}, context.cancel());
   if (!media.ok()) return media.status();
+  std::vector<std::string> candidates;
   auto items = media->find("data");
   if (items != media->end() && items->is_array()) {
     for (const nlohmann::json& item : *items) {
@@ -257,12 +273,28 @@ absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const P
       const bool recent =
           absl::ParseTime("%Y-%m-%dT%H:%M:%S%z", TextAt(item, "timestamp"), &at, &error) &&
           at >= absl::FromUnixMillis(started_ms) - absl::Minutes(1);
-      if (TextAt(item, "caption") == post.caption && recent) return Found(TextAt(item, "id"));
+      const std::string id = TextAt(item, "id");
+      if (!id.empty() && recent && TextAt(item, "caption") == post.caption) {
+        candidates.push_back(id);
+      }
     }
   }
-  return absl::UnavailableError(
-      "Instagram says the container was published, but the post is not among the account's "
-      "newest media yet");
+  absl::StatusOr<std::set<std::string>> taken = context.RecordedElsewhere(candidates);
+  if (!taken.ok()) return taken.status();
+  std::vector<std::string> mine;
+  for (const std::string& id : candidates) {
+    if (taken->count(id) == 0) mine.push_back(id);
+  }
+  if (mine.size() == 1) return Found(mine[0]);
+  if (mine.empty()) {
+    return absl::UnavailableError(
+        "Instagram says the container was published, but its post is not among the account's "
+        "newest media yet");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "Instagram says the container was published, and ", mine.size(),
+      " unrecorded media share its caption (", absl::StrJoin(mine, ", "),
+      "): which is this publish's cannot be told"));
 }
 
 absl::StatusOr<Advanced> InstagramApi::Found(const std::string& media_id) {
@@ -316,6 +348,7 @@ absl::StatusOr<Advanced> FacebookApi::Advance(const PostRequest& post, const std
   std::string video_id = TextAt(recorded, "video_id");
   std::string session = TextAt(recorded, "upload_session_id");
   if (video_id.empty()) {
+    if (context.lookup_only()) return NotPosted("no upload was started");
     context.SetPhase("uploading");
     absl::StatusOr<nlohmann::json> started =
         graph_->Call("POST", config.video_base_url, videos,
@@ -383,6 +416,10 @@ absl::StatusOr<Advanced> FacebookApi::Advance(const PostRequest& post, const std
 
 absl::Status FacebookApi::TransferAndFinish(const PostRequest& post, const std::string& session,
                                             int64_t offset, PublishContext& context) {
+  if (context.lookup_only()) {
+    return NotPosted(absl::StrCat("the upload stopped at ", offset, " of ", post.video_bytes,
+                                  " bytes and was never finished"));
+  }
   const MetaConfig& config = graph_->config();
   const std::string videos = "/" + config.facebook_page_id + "/videos";
   int64_t start = std::max<int64_t>(0, offset);

@@ -4,9 +4,10 @@
 // Never twice:
 // - Instagram: the container id is recorded before media_publish, the step that makes the
 //   post. The next attempt reads the container: PUBLISHED means the post exists (its id is
-//   found among the account's media by caption, newest first), FINISHED means publish now.
-//   A container is published once; a crash before it was recorded leaves a container that
-//   expires unpublished.
+//   found among the account's newest media by caption, skipping media other publishes
+//   recorded, and only when one is left), FINISHED means publish now. A container is
+//   published once; a crash before it was recorded leaves a container that expires
+//   unpublished. A status the adapter does not know keeps the handle.
 // - Facebook: the video id and upload session are recorded after start, before the transfer
 //   and the finish that makes the post. The next attempt reads the video: still
 //   upload_incomplete means resume from the bytes Facebook has and finish; anything else means
@@ -84,8 +85,9 @@ class InstagramApi final : public PlatformApi {
   absl::StatusOr<Advanced> Publish(const std::string& container_id, int64_t started_ms,
                                    const PostRequest& post, PublishContext& context);
   // The post an earlier attempt made from this publish's container: among the account's
-  // newest media, the one with this caption made since the publish began (UNAVAILABLE, asked
-  // again later, while it is not listed).
+  // newest media, the one with this caption made since the publish began that no other
+  // publish recorded (UNAVAILABLE, asked again later, while none is listed;
+  // FAILED_PRECONDITION when several are).
   absl::StatusOr<Advanced> FindPublished(int64_t started_ms, const PostRequest& post,
                                          PublishContext& context);
   absl::StatusOr<Advanced> Found(const std::string& media_id);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,18 @@ class PublishContext {
   virtual void SetPhase(const std::string& phase) = 0;  // "uploading", "processing"
   virtual void SetProgress(int percent) = 0;
   virtual const std::atomic<bool>* cancel() const = 0;
+  // Which of `post_ids` another publish has already recorded as its post (a recovery that
+  // finds a post by what it shows, such as Instagram's by caption, must skip those).
+  virtual absl::StatusOr<std::set<std::string>> RecordedElsewhere(
+      const std::vector<std::string>& post_ids) = 0;
+  // ReconcilePublish: look the post up by its handle and change nothing on the platform. A
+  // step that would send or publish anything answers NotPosted instead.
+  virtual bool lookup_only() const { return false; }
 };
+
+// The platform holds no post for the handle, and a lookup (lookup_only) went no further.
+absl::Status NotPosted(const std::string& why);
+bool IsNotPosted(const absl::Status& status);
 
 // Where a publish stands after Advance.
 struct Advanced {

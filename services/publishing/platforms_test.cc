@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
@@ -35,10 +36,39 @@ class MemoryContext final : public PublishContext {
   void SetPhase(const std::string& phase) override { this->phase = phase; }
   void SetProgress(int) override {}
   const std::atomic<bool>* cancel() const override { return nullptr; }
+  absl::StatusOr<std::set<std::string>> RecordedElsewhere(
+      const std::vector<std::string>& post_ids) override {
+    std::set<std::string> recorded;
+    for (const std::string& id : post_ids) {
+      if (recorded_elsewhere.count(id) > 0) recorded.insert(id);
+    }
+    return recorded;
+  }
+  bool lookup_only() const override { return lookup; }
   std::string handle;
   std::string phase;
   int handles_recorded = 0;
+  std::set<std::string> recorded_elsewhere;  // posts other publishes recorded
+  bool lookup = false;                       // ReconcilePublish's lookup
 };
+
+// Looks the post up by `handle`, as ReconcilePublish does, until the platform stops working on
+// it: the post, or the lookup's error (NotPosted when no post came of the handle).
+absl::StatusOr<PostResult> LookUp(PlatformApi& api, const PostRequest& post,
+                                  const std::string& handle,
+                                  std::set<std::string> recorded_elsewhere = {}) {
+  MemoryContext lookup;
+  lookup.lookup = true;
+  lookup.recorded_elsewhere = std::move(recorded_elsewhere);
+  absl::StatusOr<Advanced> step;
+  const bool ended = testing::WaitUntil([&] {
+    step = api.Advance(post, handle, lookup);
+    return !step.ok() || step->done;
+  });
+  if (!ended) return absl::DeadlineExceededError("the platform still works on it after 30 s");
+  if (!step.ok()) return step.status();
+  return step->result;
+}
 
 // The sandbox's flags in these tests: quick processing, rate limits out of the way.
 std::vector<std::string> SandboxFlags(std::vector<std::string> more = {}) {
@@ -242,6 +272,51 @@ TEST_P(PlatformsTest, ALostAnswerNeverPostsTwice) {
   EXPECT_EQ(Duplicates(), 0);
 }
 
+// Reconcile's lookup: a post whose answer was lost is found by its handle, and the lookup
+// sends nothing that posts.
+TEST_P(PlatformsTest, ALookupFindsAPostWhoseAnswerWasLostAndPostsNothing) {
+  ASSERT_TRUE(sandbox_->Fault(GetParam().platform, GetParam().post_step, "lost_answer"));
+  const int before = Posts();
+  absl::StatusOr<Advanced> step;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    step = api_->Advance(post_, context_.handle, context_);
+    return !step.ok();
+  }));  // the lost answer, after the handle was recorded
+  ASSERT_FALSE(context_.handle.empty());
+  ASSERT_TRUE(testing::WaitUntil([&] { return Posts() == before + 1; }));
+  absl::StatusOr<PostResult> found = LookUp(*api_, post_, context_.handle);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->post_id.empty());
+  nlohmann::json posts = nlohmann::json::parse(
+      sandbox_->Get("/_sandbox/posts?platform=" + GetParam().platform).body, nullptr, false);
+  ASSERT_EQ(posts["posts"].size(), 1u) << posts.dump();
+  EXPECT_EQ(posts["posts"][0].value("post_id", ""), found->post_id) << posts.dump();
+  EXPECT_EQ(Posts(), before + 1);
+  EXPECT_EQ(Duplicates(), 0);
+}
+
+// Reconcile's lookup of a publish whose post step failed: the platform holds no post of the
+// handle, and the lookup says so (NotPosted) instead of finishing the post.
+TEST_P(PlatformsTest, ALookupOfAPublishThatNeverPostedSaysSoAndPostsNothing) {
+  ASSERT_TRUE(sandbox_->Fault(GetParam().platform, GetParam().post_step, "error_500"));
+  const int before = Posts();
+  absl::StatusOr<Advanced> step;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    step = api_->Advance(post_, context_.handle, context_);
+    return !step.ok();
+  }));
+  ASSERT_EQ(step.status().code(), absl::StatusCode::kUnavailable) << step.status();
+  ASSERT_FALSE(context_.handle.empty());
+  absl::StatusOr<PostResult> found = LookUp(*api_, post_, context_.handle);
+  EXPECT_TRUE(IsNotPosted(found.status())) << found.status();
+  EXPECT_EQ(Posts(), before);
+  // The publish itself would still go on from its handle, and post once.
+  absl::StatusOr<PostResult> posted = Drive();
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  EXPECT_EQ(Posts(), before + 1);
+  EXPECT_EQ(Duplicates(), 0);
+}
+
 TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   const std::string owner = GetParam().token_owner;
   ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/expire?platform=" + owner).status, 200);
@@ -262,6 +337,112 @@ TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   EXPECT_TRUE(absl::StrContains(step.status().message(), "sign in again")) << step.status();
   EXPECT_FALSE(absl::StrContains(step.status().message(), "sandbox-")) << step.status();
   EXPECT_EQ(Posts(), before);
+}
+
+// Two publishes of one caption to one Instagram account (variants of one script): A's
+// media_publish answer is lost, and B publishes meanwhile. Instagram's media do not say which
+// container they came from, so A finds its post by caption: it skips B's once B has recorded
+// it, and takes neither while both are unrecorded. A never ends with B's media.
+TEST(InstagramTest, ARecoveryNeverTakesAnotherPublishsMedia) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.instagram_user_id = "17841400000000001";
+  config.poll_interval = absl::Milliseconds(50);
+  auto graph = std::make_shared<GraphClient>(
+      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr));
+  InstagramApi api(graph);
+  auto make_post = [&](const std::string& name) {
+    PostRequest post;
+    post.platform = "instagram";
+    post.video_path = sandbox.media_dir() + "/" + name;
+    testing::CommandOutput(absl::StrCat(
+        "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+        "yuv420p -metadata comment=",
+        name, " '", post.video_path, "'"));
+    post.video_url = sandbox.media_url() + "/" + name;
+    post.video_bytes = std::ifstream(post.video_path, std::ios::ate | std::ios::binary).tellg();
+    post.caption = "#ad Glow serum, the same caption for every variant";
+    return post;
+  };
+  // Each runs until its media_publish has been sent (the container was FINISHED).
+  auto until_published = [&](const PostRequest& post, MemoryContext& context) {
+    const int before = sandbox.Posts("instagram");
+    absl::StatusOr<Advanced> step;
+    EXPECT_TRUE(testing::WaitUntil([&] {
+      step = api.Advance(post, context.handle, context);
+      return !step.ok() || step->done || sandbox.Posts("instagram") > before;
+    }));
+    return step;
+  };
+  const PostRequest a = make_post("a.mp4");
+  const PostRequest b = make_post("b.mp4");
+  MemoryContext context_a, context_b;
+  ASSERT_TRUE(sandbox.Fault("instagram", "publish", "lost_answer"));
+  EXPECT_FALSE(until_published(a, context_a).ok());  // A's answer is lost
+  absl::StatusOr<Advanced> b_done = until_published(b, context_b);
+  ASSERT_TRUE(b_done.ok() && b_done->done) << b_done.status();
+  const std::string b_media = b_done->result.post_id;
+  nlohmann::json posts = nlohmann::json::parse(
+      sandbox.Get("/_sandbox/posts?platform=instagram").body, nullptr, false);
+  std::string a_media;
+  for (const nlohmann::json& post : posts["posts"]) {
+    if (post.value("post_id", "") != b_media) a_media = post.value("post_id", "");
+  }
+  ASSERT_FALSE(a_media.empty()) << posts.dump();
+
+  // B's media unrecorded too (its answer could have been lost as well): A cannot tell.
+  absl::StatusOr<Advanced> unsure = api.Advance(a, context_a.handle, context_a);
+  EXPECT_EQ(unsure.status().code(), absl::StatusCode::kFailedPrecondition) << unsure.status();
+  EXPECT_TRUE(absl::StrContains(unsure.status().message(), "cannot be told")) << unsure.status();
+  EXPECT_FALSE(context_a.handle.empty());
+  // B recorded its media: A finds its own, by the handle, in a lookup as in its publish.
+  context_a.recorded_elsewhere = {b_media};
+  absl::StatusOr<PostResult> looked_up = LookUp(api, a, context_a.handle, {b_media});
+  ASSERT_TRUE(looked_up.ok()) << looked_up.status();
+  EXPECT_EQ(looked_up->post_id, a_media);
+  absl::StatusOr<Advanced> found = api.Advance(a, context_a.handle, context_a);
+  ASSERT_TRUE(found.ok() && found->done) << found.status();
+  EXPECT_EQ(found->result.post_id, a_media);
+  EXPECT_EQ(sandbox.Posts("instagram"), 2);
+}
+
+// An Instagram container answer without a status_code keeps the handle (nothing says the post
+// was not made), and the next answer that has one goes on from it.
+TEST(InstagramTest, AContainerAnswerWithoutAStatusKeepsTheHandle) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.instagram_user_id = "17841400000000001";
+  config.poll_interval = absl::Milliseconds(50);
+  auto graph = std::make_shared<GraphClient>(
+      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr));
+  InstagramApi api(graph);
+  PostRequest post;
+  post.platform = "instagram";
+  post.video_path = sandbox.media_dir() + "/plain.mp4";
+  testing::CommandOutput(
+      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+      "yuv420p '" + post.video_path + "'");
+  post.video_url = sandbox.media_url() + "/plain.mp4";
+  post.caption = "Glow, without a status";
+  MemoryContext context;
+  ASSERT_TRUE(api.Advance(post, "", context).ok());  // the container is made
+  const std::string handle = context.handle;
+  ASSERT_FALSE(handle.empty());
+  ASSERT_TRUE(sandbox.Fault("instagram", "container_status", "empty_answer"));
+  absl::StatusOr<Advanced> step = api.Advance(post, context.handle, context);
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kUnavailable) << step.status();
+  EXPECT_EQ(context.handle, handle);
+  absl::StatusOr<Advanced> done;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    done = api.Advance(post, context.handle, context);
+    return !done.ok() || done->done;
+  }));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(sandbox.Posts("instagram"), 1);
 }
 
 // Posts one small video to the sandbox's TikTok and waits for its confirmation.

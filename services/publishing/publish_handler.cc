@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/hash/sha256.h"
 #include "common/status/status.h"
 #include "services/publishing/api_support.h"
 #include "services/publishing/publish_store.h"
@@ -12,23 +13,34 @@
 namespace cf::publishing {
 namespace {
 
-// The job runner's context, as the platform adapters see it.
+// The job runner's context, as the platform adapters see it; it knows the handle the platform
+// holds now.
 class JobPublishContext final : public PublishContext {
  public:
-  explicit JobPublishContext(jobs::JobContext& job) : job_(job) {}
+  JobPublishContext(jobs::JobContext& job, PublishStore* store, std::string platform)
+      : job_(job),
+        store_(store),
+        platform_(std::move(platform)),
+        handle_(job.lease().external_job_id) {}
   bool RecordHandle(const std::string& handle) override {
-    recorded_ = recorded_ || !handle.empty();
-    return job_.RecordExternalJob(handle);
+    if (!job_.RecordExternalJob(handle)) return false;
+    handle_ = handle;
+    return true;
   }
-  // Whether a handle was recorded during this run.
-  bool recorded() const { return recorded_; }
+  bool holds_handle() const { return !handle_.empty(); }
   void SetPhase(const std::string& phase) override { job_.SetPhase(phase); }
   void SetProgress(int percent) override { job_.SetProgress(percent); }
   const std::atomic<bool>* cancel() const override { return job_.cancel(); }
+  absl::StatusOr<std::set<std::string>> RecordedElsewhere(
+      const std::vector<std::string>& post_ids) override {
+    return store_->RecordedByOthers(platform_, post_ids, job_.lease().id);
+  }
 
  private:
   jobs::JobContext& job_;
-  bool recorded_ = false;
+  PublishStore* store_;
+  std::string platform_;
+  std::string handle_;
 };
 
 bool BoolAt(const nlohmann::json& object, const char* key) {
@@ -83,6 +95,11 @@ absl::StatusOr<PostRequest> PostFromSnapshot(const std::string& snapshot_text,
   return post;
 }
 
+std::string TurnKeyOf(const PostRequest& post) {
+  if (post.platform != "instagram") return "";
+  return absl::StrCat("instagram:", Sha256Hex(post.caption));
+}
+
 absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& context) {
   const jobs::Lease& lease = context.lease();
   const pqxx::row row = lease.row();
@@ -95,39 +112,79 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
   absl::StatusOr<PostRequest> post = PostFromSnapshot(row[first].as<std::string>(), platform,
                                                       row[first + 2].as<std::string>(), *media_);
   if (!post.ok()) return post.status();
-  const bool started = !lease.external_job_id.empty();
-  if (post->video_bytes == 0 && !started) {
+  JobPublishContext publish(context, store_, platform);
+  if (post->video_bytes == 0 && !publish.holds_handle()) {
     return absl::FailedPreconditionError(absl::StrCat("the video ", post->video_path, " is gone"));
   }
-  // When the publish was due (created, or scheduled for): its deadline counts from there.
+  // When the publish was due (created, or scheduled for): its deadlines count from there.
   const absl::Time due = absl::FromUnixSeconds(row[first + 3].as<int64_t>());
+  const absl::Duration waited = absl::Now() - due;
 
-  JobPublishContext publish(context);
-  absl::StatusOr<Advanced> advanced = api->second->Advance(*post, lease.external_job_id, publish);
-  if (!advanced.ok()) {
-    const absl::Status& status = advanced.status();
-    // A rate limit is no failure: wait as long as the platform says, without spending an
-    // attempt, and keep the handle.
-    if (status.code() == absl::StatusCode::kResourceExhausted) {
-      return jobs::PollLater(std::max(absl::Seconds(1), RetryAfterOf(status)));
-    }
-    // Once the platform has the handle, the post may exist: a passing failure never spends
-    // the attempts (running out would end the publish as failed, and a publish again would
-    // post twice). It keeps asking by the handle until the publish's deadline.
-    if ((started || publish.recorded()) && jobs::IsRetryable(status)) {
-      if (absl::Now() - due > give_up_after_) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(kOutcomeUnknown, ": the platform has had this post's handle for over ",
-                         absl::FormatDuration(give_up_after_), " without confirming it (last: ",
-                         status.message(), "); check the platform before publishing again"));
+  const std::string turn_key = TurnKeyOf(*post);
+  if (!turn_key.empty() && !publish.holds_handle()) {
+    absl::StatusOr<bool> turn = store_->TakeTurn(lease, turn_key);
+    if (!turn.ok()) return turn.status();
+    if (!*turn) {
+      if (waited > deadlines_.wait_limit) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "waited over ", absl::FormatDuration(deadlines_.wait_limit),
+            " for another publish of the same caption to ", platform, " to end"));
       }
-      return jobs::PollLater(recheck_after_);
+      context.SetPhase("waiting for another publish of the same caption");
+      return jobs::PollLater(deadlines_.recheck_after);
     }
-    return status;
   }
-  if (!advanced->done) return jobs::PollLater(advanced->poll_after);
-  const PostResult& result = advanced->result;
-  return PublishedCompletion(result.post_id, result.url, result.posted_at, result.note);
+
+  absl::StatusOr<Advanced> advanced = absl::InternalError("");
+  try {
+    advanced = api->second->Advance(*post, lease.external_job_id, publish);
+  } catch (const std::exception& error) {
+    // Handled here rather than by the runner, which would spend an attempt.
+    advanced = absl::InternalError(absl::StrCat("the adapter failed unexpectedly: ", error.what()));
+  }
+  // Once the platform holds the handle the post may exist: the publish either ends published
+  // or fails keeping the handle, saying so (ReconcilePublish looks the post up later).
+  const auto ended = [&](absl::string_view why) -> absl::Status {
+    if (!publish.holds_handle()) return absl::FailedPreconditionError(why);
+    return absl::FailedPreconditionError(absl::StrCat(
+        kLiveNotRecorded, ": ", why,
+        " (the platform holds this publish's handle; ReconcilePublish looks the post up)"));
+  };
+  if (advanced.ok()) {
+    if (!advanced->done) {
+      if (publish.holds_handle() && waited > deadlines_.give_up_after) {
+        return ended(absl::StrCat("the platform was still working on it ",
+                                  absl::FormatDuration(deadlines_.give_up_after),
+                                  " after the publish was due"));
+      }
+      return jobs::PollLater(advanced->poll_after);
+    }
+    const PostResult& result = advanced->result;
+    return PublishedCompletion(result.post_id, result.url, result.posted_at, result.note);
+  }
+  const absl::Status& status = advanced.status();
+  if (status.code() == absl::StatusCode::kCancelled) return status;  // lease lost, or stopping
+  // A rate limit is no failure: wait as long as the platform says, without spending an
+  // attempt, and keep the handle; but not for ever.
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
+    if (waited > deadlines_.wait_limit) {
+      return ended(absl::StrCat("still rate-limited ", absl::FormatDuration(deadlines_.wait_limit),
+                                " after the publish was due: ", status.message()));
+    }
+    return jobs::PollLater(std::max(absl::Seconds(1), RetryAfterOf(status)));
+  }
+  if (!publish.holds_handle()) return status;  // retryable ones spend an attempt
+  // A passing failure never spends the attempts (running out would end the publish, and
+  // leave a post nobody recorded): it keeps asking by the handle until the deadline.
+  if (jobs::IsRetryable(status)) {
+    if (waited > deadlines_.give_up_after) {
+      return ended(absl::StrCat("no answer that settles it in ",
+                                absl::FormatDuration(deadlines_.give_up_after),
+                                " after the publish was due (last: ", status.message(), ")"));
+    }
+    return jobs::PollLater(deadlines_.recheck_after);
+  }
+  return ended(status.message());
 }
 
 }  // namespace cf::publishing

@@ -26,7 +26,7 @@ const std::string& PublishColumns() {
       db::MicrosOf("j.created_at"), ", ", db::MicrosOf("j.updated_at"), ", COALESCE(",
       db::MicrosOf("p.published_at"),
       ", 0), (j.job_state = 'queued' AND j.attempts = 0 AND j.next_attempt_at > NOW()), "
-      "j.created_at::text"));
+      "j.created_at::text, (j.job_state <> 'done' AND COALESCE(j.platform_handle, '') <> '')"));
   return *columns;
 }
 
@@ -86,6 +86,7 @@ v1::Publish RowToPublish(const pqxx::row& row) {
   if (row[17].as<int64_t>() != 0) {
     db::SetTimestamp(row[17].as<int64_t>(), publish.mutable_published_at());
   }
+  publish.set_holds_platform_handle(row[20].as<bool>());
   return publish;
 }
 
@@ -124,7 +125,7 @@ std::string JsonText(const nlohmann::json& json) {
 
 }  // namespace
 
-jobs::QueueSpec PublishQueueSpec() {
+jobs::QueueSpec PublishQueueSpec(absl::Duration give_up_after) {
   jobs::QueueSpec spec;
   spec.table = "cf_publish_jobs";
   spec.kind = "publish";
@@ -136,6 +137,13 @@ jobs::QueueSpec PublishQueueSpec() {
                     {jobs::JobState::kFailed, "failed"},
                     {jobs::JobState::kCancelled, "cancelled"}};
   spec.external_job_column = "platform_handle";
+  spec.external_deadline_sql =
+      absl::StrCat("GREATEST(created_at, COALESCE(scheduled_time, created_at)) + ",
+                   absl::ToInt64Milliseconds(give_up_after), " * interval '1 millisecond'");
+  spec.external_deadline_error = absl::StrCat(
+      kLiveNotRecorded, ": the worker stopped while the platform held this publish's handle, ",
+      "and the publish's deadline (", absl::FormatDuration(give_up_after),
+      " after it was due) has passed; ReconcilePublish looks the post up by its handle");
   spec.claim_columns =
       "j.publish_snapshot::text, j.platform, j.privacy, extract(epoch FROM GREATEST(j.created_at, "
       "COALESCE(j.scheduled_time, j.created_at)))::bigint";
@@ -158,8 +166,8 @@ jobs::Completion PublishedCompletion(const std::string& post_id, const std::stri
   return completion;
 }
 
-PublishStore::PublishStore(db::ConnectionPool* pool)
-    : pool_(pool), queue_(pool, PublishQueueSpec()) {}
+PublishStore::PublishStore(db::ConnectionPool* pool, absl::Duration give_up_after)
+    : pool_(pool), queue_(pool, PublishQueueSpec(give_up_after)) {}
 
 absl::StatusOr<v1::Publish> PublishStore::Create(const NewPublish& publish) {
   v1::Publish created;
@@ -510,6 +518,76 @@ absl::Status PublishStore::SetMarked(const std::string& publish_id) {
              "UPDATE cf_publish_jobs SET assembly_marked_at = NOW() WHERE id = $1::uuid",
              publish_id)
       .status();
+}
+
+absl::StatusOr<bool> PublishStore::TakeTurn(const jobs::Lease& lease,
+                                            const std::string& turn_key) {
+  bool taken = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+    // One transaction at a time per key looks and takes, so two cannot both see the turn free.
+    txn.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7311))", turn_key);
+    pqxx::result holder = txn.exec_params(
+        "SELECT 1 FROM cf_publish_jobs WHERE turn_key = $1 AND id <> $2::uuid AND job_state IN "
+        "('queued', 'running') LIMIT 1",
+        turn_key, lease.id);
+    if (!holder.empty()) {
+      taken = false;
+      return absl::OkStatus();
+    }
+    taken = !txn.exec_params(
+                    "UPDATE cf_publish_jobs SET turn_key = $3 WHERE id = $1::uuid AND "
+                    "lease_token = $2 AND job_state = 'running' RETURNING 1",
+                    lease.id, lease.token, turn_key)
+                 .empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return taken;
+}
+
+absl::StatusOr<std::set<std::string>> PublishStore::RecordedByOthers(
+    const std::string& platform, const std::vector<std::string>& post_ids,
+    const std::string& publish_id) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "posts_recorded_by_others",
+      "SELECT platform_post_id FROM cf_published_content WHERE platform = $1 AND "
+      "platform_post_id = ANY($2::text[]) AND id <> $3::uuid",
+      platform, db::TextArrayLiteral(post_ids), publish_id);
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> recorded;
+  for (const pqxx::row& row : *rows) recorded.insert(row[0].as<std::string>());
+  return recorded;
+}
+
+absl::StatusOr<ReconcileTarget> PublishStore::GetReconcileTarget(const std::string& id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", PublishColumns(),
+                   ", j.publish_snapshot::text, COALESCE(j.platform_handle, '')", kPublishFrom,
+                   " WHERE j.id = $1::uuid");
+  absl::StatusOr<pqxx::result> rows = pool_->Read("publish_reconcile_target", sql, id);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(absl::StrCat("publish ", id, " not found"));
+  const pqxx::row row = (*rows)[0];
+  const int extra = static_cast<int>(row.size()) - 2;
+  return ReconcileTarget{RowToPublish(row), row[extra].as<std::string>(),
+                         row[extra + 1].as<std::string>()};
+}
+
+absl::Status PublishStore::RecordReconciled(const std::string& id, const std::string& handle,
+                                            const jobs::Completion& completion) {
+  absl::StatusOr<bool> recorded =
+      queue_.CompleteFailed(id, handle, completion.set_sql, completion.args, completion.then_sql);
+  if (!recorded.ok()) return recorded.status();
+  if (!*recorded) return absl::AbortedError("the publish changed while it was being reconciled");
+  return absl::OkStatus();
+}
+
+absl::Status PublishStore::ClearHandle(const std::string& id, const std::string& handle,
+                                       const std::string& why) {
+  absl::StatusOr<bool> cleared = queue_.ForgetExternalJob(id, handle, why);
+  if (!cleared.ok()) return cleared.status();
+  if (!*cleared) return absl::AbortedError("the publish changed while it was being reconciled");
+  return absl::OkStatus();
 }
 
 }  // namespace cf::publishing

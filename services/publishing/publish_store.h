@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,16 +54,28 @@ struct Page {
   std::optional<CreatedCursor> next;
 };
 
-// How a publish that may have posted, but was never confirmed, ends (its error starts so). Its
-// assembly takes no new publish while a failed publish keeps the platform's handle (Create).
-inline constexpr char kOutcomeUnknown[] = "outcome unknown";
+// How a publish ends that may have made a post nobody recorded: failed, keeping the platform's
+// handle, with an error that starts so. Its assembly takes no new publish while it keeps the
+// handle (Create); ReconcilePublish looks the post up by that handle.
+inline constexpr char kLiveNotRecorded[] = "live on the platform, not recorded";
 
-// The queue of publishes: job_state onto status (done is published).
-jobs::QueueSpec PublishQueueSpec();
+// The queue of publishes: job_state onto status (done is published). A worker that dies while
+// its publish holds a platform handle spends no attempt; past `give_up_after` from when the
+// publish was due, such a publish fails as kLiveNotRecorded (common/jobs' rescue policy).
+jobs::QueueSpec PublishQueueSpec(absl::Duration give_up_after);
+
+// What ReconcilePublish needs of a failed publish.
+struct ReconcileTarget {
+  v1::Publish publish;
+  std::string snapshot;  // publish_snapshot as JSON text
+  std::string handle;    // platform_handle ("" when none)
+};
 
 class PublishStore {
  public:
-  explicit PublishStore(db::ConnectionPool* pool);
+  // `give_up_after`: see PublishQueueSpec.
+  explicit PublishStore(db::ConnectionPool* pool,
+                        absl::Duration give_up_after = absl::Hours(24));
 
   // Queues `publish` (due at its scheduled time). A repeated request id answers the first
   // publish; an assembly with an unfinished publish is ALREADY_EXISTS naming it.
@@ -109,6 +122,27 @@ class PublishStore {
   // Published, but the assembly not yet marked so: (publish id, assembly id), oldest first.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Unmarked(int limit);
   absl::Status SetMarked(const std::string& publish_id);
+
+  // Takes `lease`'s publish's turn among the publishes sharing `turn_key`: true when no other
+  // of them is queued or running with its turn taken (then this one holds the turn until it
+  // ends); false when one is. Fenced on the lease (false when it was lost).
+  absl::StatusOr<bool> TakeTurn(const jobs::Lease& lease, const std::string& turn_key);
+  // Which of `post_ids` on `platform` a publish other than `publish_id` has recorded.
+  absl::StatusOr<std::set<std::string>> RecordedByOthers(const std::string& platform,
+                                                         const std::vector<std::string>& post_ids,
+                                                         const std::string& publish_id);
+
+  // For ReconcilePublish: the publish, its snapshot and handle.
+  absl::StatusOr<ReconcileTarget> GetReconcileTarget(const std::string& id);
+  // A failed publish still holding `handle`: -> published, with its post (the same statement
+  // as a worker's completion, PublishedCompletion). ABORTED when it no longer holds `handle`
+  // or is no longer failed.
+  absl::Status RecordReconciled(const std::string& id, const std::string& handle,
+                                const jobs::Completion& completion);
+  // A failed publish still holding `handle` lets it go (the platform says no post came of it):
+  // its assembly may be published again. ABORTED as above.
+  absl::Status ClearHandle(const std::string& id, const std::string& handle,
+                           const std::string& why);
 
   jobs::JobQueue* queue() { return &queue_; }
 

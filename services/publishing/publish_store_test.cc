@@ -230,7 +230,7 @@ TEST_F(PublishStoreTest, ACompletionRacingAHeartbeatRecordsThePostOnce) {
 TEST_F(PublishStoreTest, TheWorkerResumesByTheRecordedHandle) {
   ScriptedPlatform platform;
   platform.rate_limit_once = true;
-  PublishJobHandler handler(&media_, {{"tiktok", &platform}});
+  PublishJobHandler handler(&media_, &store_, {{"tiktok", &platform}});
   v1::Publish publish = store_.Create(Publish(0, "run")).value();
   std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&handler);
   ASSERT_TRUE(testing::WaitUntil(
@@ -281,11 +281,11 @@ class FlakyPlatform final : public PlatformApi {
 
 // Once the platform has the handle, passing failures re-check without spending attempts (so
 // they never end a publish that may have posted as a plain failure); after the deadline it
-// ends as outcome unknown, and the assembly takes no new publish.
+// ends as live on the platform, not recorded, and the assembly takes no new publish.
 TEST_F(PublishStoreTest, PassingFailuresAfterTheHandleSpendNoAttempts) {
   FlakyPlatform platform;
-  PublishJobHandler patient(&media_, {{"tiktok", &platform}}, absl::Milliseconds(20),
-                            absl::Hours(1));
+  PublishJobHandler patient(&media_, &store_, {{"tiktok", &platform}},
+                            {absl::Milliseconds(20), absl::Hours(1)});
   v1::Publish publish = store_.Create(Publish(0, "flaky")).value();
   {
     std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&patient);
@@ -296,16 +296,136 @@ TEST_F(PublishStoreTest, PassingFailuresAfterTheHandleSpendNoAttempts) {
   EXPECT_NE(waiting.state(), v1::PUBLISH_STATE_FAILED) << waiting.error();
   EXPECT_LE(waiting.attempts(), 1);
 
-  PublishJobHandler impatient(&media_, {{"tiktok", &platform}}, absl::Milliseconds(20),
-                              absl::ZeroDuration());
+  PublishJobHandler impatient(&media_, &store_, {{"tiktok", &platform}},
+                              {absl::Milliseconds(20), absl::ZeroDuration()});
   std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&impatient);
   ASSERT_TRUE(testing::WaitUntil(
       [&] { return store_.Get(publish.id())->state() == v1::PUBLISH_STATE_FAILED; }));
   workers->Stop();
-  EXPECT_TRUE(absl::StartsWith(store_.Get(publish.id())->error(), kOutcomeUnknown))
+  EXPECT_TRUE(absl::StartsWith(store_.Get(publish.id())->error(), kLiveNotRecorded))
       << store_.Get(publish.id())->error();
+  EXPECT_TRUE(store_.Get(publish.id())->holds_platform_handle());
   EXPECT_EQ(store_.Create(Publish(0, "after-flaky")).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// A worker killed while the platform holds the handle spends no attempt, however often (the
+// publish would otherwise end failed at max_attempts while its post may be live); past the
+// publish's deadline, the rescuer ends it as live on the platform, not recorded.
+TEST_F(PublishStoreTest, CrashesWhileTheHandleIsHeldSpendNoAttemptsUntilTheDeadline) {
+  v1::Publish publish = store_.Create(Publish(0, "crashy")).value();
+  pqxx::connection maintenance(database_.RoleConninfo("cf_publishing"));
+  auto crash = [&] {
+    pqxx::connection owner(database_.OwnerConninfo());
+    pqxx::nontransaction(owner).exec(
+        "UPDATE cf_publish_jobs SET lease_expires_at = NOW() - interval '1 second'");
+    return store_.queue()->RescueExpired(maintenance);
+  };
+  jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(store_.queue()->RecordExternalJob(lease, "{\"publish_id\": \"p-9\"}").value());
+  for (int i = 0; i < 8; ++i) {  // max_attempts is 5
+    ASSERT_EQ(crash(), 1);
+    ASSERT_EQ(store_.queue()->Claim("w", 1, absl::Seconds(30))->size(), 1u) << "crash " << i;
+  }
+  EXPECT_EQ(store_.Get(publish.id())->attempts(), 1);
+  {
+    pqxx::connection owner(database_.OwnerConninfo());
+    pqxx::nontransaction(owner).exec(
+        "UPDATE cf_publish_jobs SET created_at = NOW() - interval '25 hours'");
+  }
+  ASSERT_EQ(crash(), 1);
+  v1::Publish ended = store_.Get(publish.id()).value();
+  EXPECT_EQ(ended.state(), v1::PUBLISH_STATE_FAILED);
+  EXPECT_TRUE(absl::StartsWith(ended.error(), kLiveNotRecorded)) << ended.error();
+  EXPECT_TRUE(ended.holds_platform_handle());
+}
+
+// Publishes sharing a turn key take turns: the second waits while the first is queued or
+// running with its turn, and goes once the first has ended.
+TEST_F(PublishStoreTest, PublishesOfOneTurnKeyTakeTurns) {
+  v1::Publish first = store_.Create(Publish(0, "turn-a")).value();
+  v1::Publish second = store_.Create(Publish(1, "turn-b")).value();
+  std::vector<jobs::Lease> leases = store_.queue()->Claim("w", 2, absl::Seconds(30)).value();
+  ASSERT_EQ(leases.size(), 2u);
+  const jobs::Lease& a = leases[0].id == first.id() ? leases[0] : leases[1];
+  const jobs::Lease& b = leases[0].id == first.id() ? leases[1] : leases[0];
+  EXPECT_TRUE(store_.TakeTurn(a, "instagram:same").value());
+  EXPECT_TRUE(store_.TakeTurn(a, "instagram:same").value());  // again: still its own
+  EXPECT_FALSE(store_.TakeTurn(b, "instagram:same").value());
+  EXPECT_TRUE(store_.TakeTurn(b, "instagram:other").value());
+  ASSERT_TRUE(store_.queue()->Release(b).value());
+  // The first waits between polls (queued): still its turn.
+  ASSERT_TRUE(store_.queue()->Defer(a, absl::ZeroDuration()).value());
+  leases = store_.queue()->Claim("w", 2, absl::Seconds(30)).value();
+  ASSERT_EQ(leases.size(), 2u);
+  const jobs::Lease& a2 = leases[0].id == first.id() ? leases[0] : leases[1];
+  const jobs::Lease& b2 = leases[0].id == first.id() ? leases[1] : leases[0];
+  EXPECT_FALSE(store_.TakeTurn(b2, "instagram:same").value());
+  ASSERT_TRUE(Complete(a2, PublishedCompletion("m-1", "", absl::InfinitePast(), "")).value());
+  EXPECT_TRUE(store_.TakeTurn(b2, "instagram:same").value());
+  EXPECT_FALSE(store_.TakeTurn(a2, "instagram:same").value());  // a stale lease takes nothing
+}
+
+// A platform that rate-limits for ever, after taking the handle or before.
+class LimitedPlatform final : public PlatformApi {
+ public:
+  std::string name() const override { return "tiktok"; }
+  absl::StatusOr<Advanced> Advance(const PostRequest&, const std::string& handle,
+                                   PublishContext& context) override {
+    ++calls;
+    if (take_handle && handle.empty() && !context.RecordHandle("publish-8")) {
+      return absl::CancelledError("lost");
+    }
+    return WithRetryAfter(absl::ResourceExhaustedError("spam flag: try again later"),
+                          absl::Milliseconds(20));
+  }
+  absl::StatusOr<PostFigures> Figures(const std::string&) override { return PostFigures{}; }
+  bool take_handle = false;
+  std::atomic<int> calls{0};
+};
+
+// A rate limit that never lifts ends the publish past the wait limit, saying why; one that
+// came after the platform took the handle keeps it, as live on the platform, not recorded.
+TEST_F(PublishStoreTest, ARateLimitThatNeverLiftsEndsThePublishPastTheWaitLimit) {
+  LimitedPlatform platform;
+  PublishDeadlines deadlines{absl::Milliseconds(20), absl::Hours(24), absl::Hours(1)};
+  PublishJobHandler handler(&media_, &store_, {{"tiktok", &platform}}, deadlines);
+  v1::Publish publish = store_.Create(Publish(0, "limited")).value();
+  {
+    std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&handler);
+    ASSERT_TRUE(testing::WaitUntil([&] { return platform.calls >= 3; }));
+    workers->Stop();
+  }
+  EXPECT_NE(store_.Get(publish.id())->state(), v1::PUBLISH_STATE_FAILED);
+  EXPECT_EQ(store_.Get(publish.id())->attempts(), 0);
+  {
+    pqxx::connection owner(database_.OwnerConninfo());
+    pqxx::nontransaction(owner).exec(
+        "UPDATE cf_publish_jobs SET created_at = NOW() - interval '2 hours'");
+  }
+  std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&handler);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return store_.Get(publish.id())->state() == v1::PUBLISH_STATE_FAILED; }));
+  v1::Publish ended = store_.Get(publish.id()).value();
+  EXPECT_TRUE(absl::StrContains(ended.error(), "spam flag")) << ended.error();
+  EXPECT_FALSE(ended.holds_platform_handle());
+  EXPECT_FALSE(absl::StartsWith(ended.error(), kLiveNotRecorded)) << ended.error();
+
+  platform.take_handle = true;
+  v1::Publish held = store_.Create(Publish(1, "limited-held")).value();
+  {
+    pqxx::connection owner(database_.OwnerConninfo());
+    pqxx::nontransaction(owner).exec_params(
+        "UPDATE cf_publish_jobs SET created_at = NOW() - interval '2 hours' WHERE id = $1",
+        held.id());
+  }
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return store_.Get(held.id())->state() == v1::PUBLISH_STATE_FAILED; }));
+  workers->Stop();
+  ended = store_.Get(held.id()).value();
+  EXPECT_TRUE(absl::StartsWith(ended.error(), kLiveNotRecorded)) << ended.error();
+  EXPECT_TRUE(absl::StrContains(ended.error(), "spam flag")) << ended.error();
+  EXPECT_TRUE(ended.holds_platform_handle());
 }
 
 TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {

@@ -90,6 +90,44 @@ absl::Time StartOfYouTubeDay(absl::Time now) {
   return absl::FromCivil(today, pacific);
 }
 
+// What a lookup for ReconcilePublish lends the adapter: it sends nothing that makes a post, and
+// the handles it learns are kept only for the answer.
+class LookupContext final : public PublishContext {
+ public:
+  LookupContext(PublishStore* store, std::string platform, std::string publish_id)
+      : store_(store), platform_(std::move(platform)), publish_id_(std::move(publish_id)) {}
+  bool RecordHandle(const std::string& handle) override {
+    cleared_ = cleared_ || handle.empty();
+    return true;
+  }
+  // Whether the platform said no post came of the handle.
+  bool cleared() const { return cleared_; }
+  void SetPhase(const std::string&) override {}
+  void SetProgress(int) override {}
+  const std::atomic<bool>* cancel() const override { return nullptr; }
+  absl::StatusOr<std::set<std::string>> RecordedElsewhere(
+      const std::vector<std::string>& post_ids) override {
+    return store_->RecordedByOthers(platform_, post_ids, publish_id_);
+  }
+  bool lookup_only() const override { return true; }
+
+ private:
+  PublishStore* store_;
+  std::string platform_;
+  std::string publish_id_;
+  bool cleared_ = false;
+};
+
+v1::ReconcilePublishResponse Reconciled(v1::Publish publish,
+                                        v1::ReconcilePublishResponse::Finding finding,
+                                        const std::string& detail) {
+  v1::ReconcilePublishResponse response;
+  *response.mutable_publish() = std::move(publish);
+  response.set_finding(finding);
+  response.set_detail(detail);
+  return response;
+}
+
 }  // namespace
 
 absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
@@ -302,6 +340,76 @@ absl::StatusOr<v1::Publish> Publishing::CancelPublish(const v1::CancelPublishReq
   absl::Status valid = RequireUuid(request.id(), "id");
   if (!valid.ok()) return valid;
   return store_->Cancel(request.id());
+}
+
+absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
+    const v1::ReconcilePublishRequest& request) {
+  absl::Status valid = RequireUuid(request.id(), "id");
+  if (!valid.ok()) return valid;
+  absl::StatusOr<ReconcileTarget> target = store_->GetReconcileTarget(request.id());
+  if (!target.ok()) return target.status();
+  const v1::Publish& publish = target->publish;
+  if (publish.state() == v1::PUBLISH_STATE_PUBLISHED) {
+    return Reconciled(publish, v1::ReconcilePublishResponse::FINDING_RECORDED,
+                      "the publish is published; its post is recorded");
+  }
+  if (publish.state() != v1::PUBLISH_STATE_FAILED || target->handle.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publish ", publish.id(), " is ", v1::PublishState_Name(publish.state()),
+        target->handle.empty() ? " and the platform holds no handle of it" : "",
+        "; only a failed publish that holds a platform handle can be reconciled"));
+  }
+  const std::string platform = assembly::PlatformName(publish.platform());
+  auto api = platforms_.find(platform);
+  if (api == platforms_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("no adapter for platform ", platform));
+  }
+  absl::StatusOr<PostRequest> post =
+      PostFromSnapshot(target->snapshot, platform,
+                       PrivacyName(publish.privacy()), *media_);
+  if (!post.ok()) return post.status();
+  LookupContext lookup(store_, platform, publish.id());
+  absl::StatusOr<Advanced> found = api->second->Advance(*post, target->handle, lookup);
+  if (found.ok() && found->done) {
+    const PostResult& result = found->result;
+    absl::Status recorded = store_->RecordReconciled(
+        publish.id(), target->handle,
+        PublishedCompletion(result.post_id, result.url, result.posted_at, result.note));
+    if (recorded.code() == absl::StatusCode::kAborted) {
+      // Another reconcile got there first: its answer, when it recorded the post.
+      absl::StatusOr<v1::Publish> now = store_->Get(publish.id());
+      if (now.ok() && now->state() == v1::PUBLISH_STATE_PUBLISHED) {
+        return Reconciled(*now, v1::ReconcilePublishResponse::FINDING_RECORDED,
+                          "the publish is published; its post is recorded");
+      }
+    }
+    if (!recorded.ok()) return recorded;
+    Log(LogLevel::kInfo, "reconciled a publish: its post is recorded",
+        {{"publish", publish.id()}, {"platform_post_id", result.post_id}});
+    absl::StatusOr<v1::Publish> now = store_->Get(publish.id());
+    if (!now.ok()) return now.status();
+    return Reconciled(*now, v1::ReconcilePublishResponse::FINDING_RECORDED,
+                      absl::StrCat(platform, " has the post",
+                                   result.post_id.empty() ? "" : " " + result.post_id,
+                                   result.note.empty() ? "" : " (" + result.note + ")"));
+  }
+  if (found.ok()) {
+    return Reconciled(publish, v1::ReconcilePublishResponse::FINDING_PENDING,
+                      absl::StrCat(platform, " is still working on it; reconcile again later"));
+  }
+  if (lookup.cleared() || IsNotPosted(found.status())) {
+    const std::string why = absl::StrCat(platform, " holds no post of this publish (",
+                                         found.status().message(),
+                                         "); the assembly may be published again");
+    absl::Status cleared = store_->ClearHandle(publish.id(), target->handle, why);
+    if (!cleared.ok()) return cleared;
+    Log(LogLevel::kInfo, "reconciled a publish: no post was made",
+        {{"publish", publish.id()}, {"why", why}});
+    absl::StatusOr<v1::Publish> now = store_->Get(publish.id());
+    if (!now.ok()) return now.status();
+    return Reconciled(*now, v1::ReconcilePublishResponse::FINDING_NOT_POSTED, why);
+  }
+  return found.status();
 }
 
 absl::StatusOr<v1::PublishedContent> Publishing::GetPublishedContent(

@@ -48,6 +48,8 @@ class Publishing {
   absl::StatusOr<v1::Publish> GetPublish(const v1::GetPublishRequest& request);
   absl::StatusOr<v1::ListPublishesResponse> ListPublishes(const v1::ListPublishesRequest& request);
   absl::StatusOr<v1::Publish> CancelPublish(const v1::CancelPublishRequest& request);
+  absl::StatusOr<v1::ReconcilePublishResponse> ReconcilePublish(
+      const v1::ReconcilePublishRequest& request);
   absl::StatusOr<v1::PublishedContent> GetPublishedContent(
       const v1::GetPublishedContentRequest& request);
   absl::StatusOr<v1::ListPublishedContentResponse> ListPublishedContent(

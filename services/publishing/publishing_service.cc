@@ -26,6 +26,7 @@ CF_PUBLISHING_METHOD(PublishContent, v1::PublishContentRequest, v1::Publish)
 CF_PUBLISHING_METHOD(GetPublish, v1::GetPublishRequest, v1::Publish)
 CF_PUBLISHING_METHOD(ListPublishes, v1::ListPublishesRequest, v1::ListPublishesResponse)
 CF_PUBLISHING_METHOD(CancelPublish, v1::CancelPublishRequest, v1::Publish)
+CF_PUBLISHING_METHOD(ReconcilePublish, v1::ReconcilePublishRequest, v1::ReconcilePublishResponse)
 CF_PUBLISHING_METHOD(GetPublishedContent, v1::GetPublishedContentRequest, v1::PublishedContent)
 CF_PUBLISHING_METHOD(ListPublishedContent, v1::ListPublishedContentRequest,
                      v1::ListPublishedContentResponse)

@@ -39,6 +39,9 @@ class PublishingService final : public v1::PublishingService::CallbackService {
   grpc::ServerUnaryReactor* CancelPublish(grpc::CallbackServerContext* context,
                                           const v1::CancelPublishRequest* request,
                                           v1::Publish* response) override;
+  grpc::ServerUnaryReactor* ReconcilePublish(grpc::CallbackServerContext* context,
+                                             const v1::ReconcilePublishRequest* request,
+                                             v1::ReconcilePublishResponse* response) override;
   grpc::ServerUnaryReactor* GetPublishedContent(grpc::CallbackServerContext* context,
                                                 const v1::GetPublishedContentRequest* request,
                                                 v1::PublishedContent* response) override;

@@ -4,10 +4,12 @@
 #include "services/publishing/publishing.h"
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/status/status.h"
 #include "common/testing/postgres.h"
 #include "common/testing/subprocess.h"
@@ -37,9 +39,11 @@ class FakePlatform final : public PlatformApi {
  public:
   explicit FakePlatform(std::string name) : name_(std::move(name)) {}
   std::string name() const override { return name_; }
-  absl::StatusOr<Advanced> Advance(const PostRequest&, const std::string&,
-                                   PublishContext&) override {
-    return absl::UnimplementedError("not in this test");
+  absl::StatusOr<Advanced> Advance(const PostRequest&, const std::string& handle,
+                                   PublishContext& context) override {
+    if (!context.lookup_only() || !lookup) return absl::UnimplementedError("not in this test");
+    handles_looked_up.push_back(handle);
+    return lookup(context);
   }
   absl::StatusOr<PostFigures> Figures(const std::string& post_id) override {
     figures_asked.push_back(post_id);
@@ -52,6 +56,9 @@ class FakePlatform final : public PlatformApi {
   absl::StatusOr<CreatorLimits> Limits() override { return limits; }
   CreatorLimits limits{{"public", "friends", "private"}, absl::Seconds(600)};
   std::vector<std::string> figures_asked;
+  // What a ReconcilePublish lookup finds (the test's script).
+  std::function<absl::StatusOr<Advanced>(PublishContext&)> lookup;
+  std::vector<std::string> handles_looked_up;
 
  private:
   std::string name_;
@@ -147,6 +154,26 @@ class PublishingTest : public ::testing::Test {
     pqxx::connection connection(database_.OwnerConninfo());
     pqxx::nontransaction txn(connection);
     return txn.exec("SELECT count(*) FROM cf_publish_jobs")[0][0].as<int>();
+  }
+
+  // A publish of `assembly_id` that failed while the platform held `handle`, as a worker
+  // leaves it.
+  std::string FailedHolding(const std::string& assembly_id, const std::string& handle) {
+    v1::Publish publish =
+        publishing_.PublishContent(Request(assembly_id, "held-" + assembly_id), {}).value();
+    jobs::Lease lease = store_.queue()->Claim("w", 1, absl::Seconds(30))->at(0);
+    EXPECT_TRUE(store_.queue()->RecordExternalJob(lease, handle).value());
+    EXPECT_TRUE(store_.queue()
+                    ->Fail(lease, absl::StrCat(kLiveNotRecorded, ": no answer in time"), false,
+                           absl::ZeroDuration())
+                    .value());
+    return publish.id();
+  }
+
+  absl::StatusOr<v1::ReconcilePublishResponse> Reconcile(const std::string& id) {
+    v1::ReconcilePublishRequest request;
+    request.set_id(id);
+    return publishing_.ReconcilePublish(request);
   }
 
   // The error, or "" when the publish was queued.
@@ -340,6 +367,92 @@ std::string Posted(PublishStore& store, Publishing& publishing, const std::strin
   const jobs::Completion done = PublishedCompletion(post_id, "", absl::InfinitePast(), "");
   EXPECT_TRUE(store.queue()->Complete(lease, done.set_sql, done.args, done.then_sql).value());
   return store.Get(publish.id())->published_content_id();
+}
+
+// A publish that failed while the platform held its handle is reconciled: the lookup (which
+// may send nothing that posts) finds the post, which is recorded once, and the assembly is
+// marked published; asked again, the answer is the same.
+TEST_F(PublishingTest, ReconcileRecordsThePostItsHandleFinds) {
+  tiktok_.lookup = [](PublishContext&) -> absl::StatusOr<Advanced> {
+    return Advanced{true,
+                    {"7300000000000000077", "https://www.tiktok.com/@me/video/77",
+                     absl::FromUnixSeconds(1700000000), ""},
+                    absl::ZeroDuration()};
+  };
+  const std::string assembly_id = Ready("tiktok").id();
+  const std::string id = FailedHolding(assembly_id, "{\"publish_id\": \"p-77\"}");
+  EXPECT_TRUE(store_.Get(id)->holds_platform_handle());
+  EXPECT_EQ(Reconcile("not-a-uuid").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Reconcile("00000000-0000-0000-0000-000000000000").status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<v1::ReconcilePublishResponse> found = Reconcile(id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->finding(), v1::ReconcilePublishResponse::FINDING_RECORDED);
+  EXPECT_EQ(found->publish().state(), v1::PUBLISH_STATE_PUBLISHED);
+  EXPECT_EQ(found->publish().platform_post_id(), "7300000000000000077");
+  EXPECT_EQ(found->publish().published_at().seconds(), 1700000000);
+  EXPECT_FALSE(found->publish().holds_platform_handle());
+  EXPECT_TRUE(found->publish().error().empty()) << found->publish().error();
+  EXPECT_EQ(tiktok_.handles_looked_up, std::vector<std::string>{"{\"publish_id\": \"p-77\"}"});
+  EXPECT_EQ(publishing_.MarkPublishedAssemblies(), 1);
+  EXPECT_EQ(assemblies_.marked, std::vector<std::string>{assembly_id});
+
+  absl::StatusOr<v1::ReconcilePublishResponse> again = Reconcile(id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->finding(), v1::ReconcilePublishResponse::FINDING_RECORDED);
+  EXPECT_EQ(tiktok_.handles_looked_up.size(), 1u);  // nothing asked of the platform again
+  pqxx::connection connection(database_.OwnerConninfo());
+  EXPECT_EQ(pqxx::nontransaction(connection)
+                .exec("SELECT count(*) FROM cf_published_content")[0][0]
+                .as<int>(),
+            1);
+}
+
+// The platform holds no post of the handle (an upload that never finished): the handle is let
+// go, and the assembly may be published again, which it could not while the handle was held.
+TEST_F(PublishingTest, ReconcileLetsGoOfAHandleThatMadeNoPost) {
+  tiktok_.lookup = [](PublishContext&) -> absl::StatusOr<Advanced> {
+    return NotPosted("the upload stopped at 0 of 11 bytes");
+  };
+  const std::string assembly_id = Ready("tiktok").id();
+  const std::string id = FailedHolding(assembly_id, "{\"publish_id\": \"p-5\"}");
+  EXPECT_EQ(publishing_.PublishContent(Request(assembly_id, "again"), {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<v1::ReconcilePublishResponse> none = Reconcile(id);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->finding(), v1::ReconcilePublishResponse::FINDING_NOT_POSTED);
+  EXPECT_EQ(none->publish().state(), v1::PUBLISH_STATE_FAILED);
+  EXPECT_FALSE(none->publish().holds_platform_handle());
+  EXPECT_TRUE(absl::StrContains(none->publish().error(), "upload stopped")) << none->publish().error();
+  EXPECT_TRUE(publishing_.PublishContent(Request(assembly_id, "again"), {}).ok());
+  // Nothing is left to reconcile.
+  EXPECT_EQ(Reconcile(id).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// While the platform still works on it, nothing changes; only a failed publish holding a
+// handle can be reconciled.
+TEST_F(PublishingTest, ReconcileWhileThePlatformWorksChangesNothing) {
+  tiktok_.lookup = [](PublishContext&) -> absl::StatusOr<Advanced> {
+    return Advanced{false, {}, absl::Seconds(5)};
+  };
+  const std::string id = FailedHolding(Ready("tiktok").id(), "{\"publish_id\": \"p-6\"}");
+  absl::StatusOr<v1::ReconcilePublishResponse> pending = Reconcile(id);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(pending->finding(), v1::ReconcilePublishResponse::FINDING_PENDING);
+  EXPECT_EQ(store_.Get(id)->state(), v1::PUBLISH_STATE_FAILED);
+  EXPECT_TRUE(store_.Get(id)->holds_platform_handle());
+
+  tiktok_.lookup = [](PublishContext&) -> absl::StatusOr<Advanced> {
+    return absl::UnavailableError("TikTok is unavailable");
+  };
+  EXPECT_EQ(Reconcile(id).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store_.Get(id)->holds_platform_handle());
+
+  v1::Publish queued =
+      publishing_.PublishContent(Request(Ready("tiktok").id(), "queued"), {}).value();
+  absl::StatusOr<v1::ReconcilePublishResponse> refused = Reconcile(queued.id());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
 }
 
 TEST_F(PublishingTest, PromotionGoesPendingActiveCompletedWithExactBudgets) {

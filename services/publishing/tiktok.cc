@@ -138,6 +138,7 @@ std::string TikTokApi::PostUrl(const std::string& post_id) {
 }
 
 absl::StatusOr<Advanced> TikTokApi::Start(const PostRequest& post, PublishContext& context) {
+  if (context.lookup_only()) return NotPosted("no post was started");
   context.SetPhase("uploading");
   const Chunks chunks = ChunksFor(post.video_bytes, config_.chunk_size);
   nlohmann::json body = {{"post_info",
@@ -224,6 +225,10 @@ absl::StatusOr<Advanced> TikTokApi::Advance(const PostRequest& post, const std::
   if (status == "PROCESSING_UPLOAD") {
     context.SetPhase("uploading");
     const int64_t received = std::max<int64_t>(0, CountAt(*data, "uploaded_bytes"));
+    if (context.lookup_only()) {
+      return NotPosted(absl::StrCat("the upload stopped at ", received, " of ", post.video_bytes,
+                                    " bytes; TikTok posts nothing until it has them all"));
+    }
     absl::Status uploaded = Upload(post, TextAt(recorded, "upload_url"), received, context);
     if (!uploaded.ok()) return uploaded;
     context.SetPhase("processing");

@@ -187,6 +187,12 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
       return StatusOfGoogleError(*response);
     }
   }
+  if (context.lookup_only()) {
+    return NotPosted(session.empty()
+                         ? std::string("no upload session holds a video")
+                         : absl::StrCat("the upload stopped at ", from, " of ", post.video_bytes,
+                                        " bytes; YouTube makes no video until it has them all"));
+  }
   context.SetPhase("uploading");
   if (session.empty()) {
     nlohmann::json resource = {

@@ -180,6 +180,7 @@ void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::st
         }
         break;
       case FaultKind::kLostAnswer:
+      case FaultKind::kEmptyAnswer:
         break;
     }
   }
@@ -200,6 +201,9 @@ void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::st
     res.status = 502;
     res.headers.clear();
     res.body.clear();
+  }
+  if (fault.has_value() && fault->kind == FaultKind::kEmptyAnswer && res.status == 200) {
+    res.set_content("{}", "application/json");
   }
 }
 

@@ -29,6 +29,7 @@ const std::vector<std::pair<std::string, FaultKind>>& Kinds() {
       {"token_expired", FaultKind::kTokenExpired},
       {"slow", FaultKind::kSlow},
       {"lost_answer", FaultKind::kLostAnswer},
+      {"empty_answer", FaultKind::kEmptyAnswer},
   };
   return *kinds;
 }

@@ -17,7 +17,17 @@
 
 namespace cf::sandbox {
 
-enum class FaultKind { kError500, kError503, kRateLimit, kTokenExpired, kSlow, kLostAnswer };
+// kEmptyAnswer: the call goes through and answers 200 with an empty JSON object, as an answer
+// missing the fields its documentation promises (a container status without status_code).
+enum class FaultKind {
+  kError500,
+  kError503,
+  kRateLimit,
+  kTokenExpired,
+  kSlow,
+  kLostAnswer,
+  kEmptyAnswer
+};
 
 struct Fault {
   FaultKind kind = FaultKind::kError500;
