@@ -5,48 +5,82 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace cf::publishing {
 
 TokenSource::TokenSource(std::string platform, std::string access_token, std::string refresh_token,
-                         Renew renew)
-    : platform_(std::move(platform)),
-      renew_(std::move(renew)),
-      access_token_(std::move(access_token)),
-      refresh_token_(std::move(refresh_token)) {}
+                         Renew renew, double renew_ahead)
+    : platform_(std::move(platform)), renew_(std::move(renew)), renew_ahead_(renew_ahead) {
+  grant_.access_token = std::move(access_token);
+  grant_.refresh_token = std::move(refresh_token);
+}
+
+absl::Status TokenSource::UseStore(std::unique_ptr<Store> store) {
+  absl::StatusOr<std::optional<Grant>> stored = store->Load();
+  if (!stored.ok()) return stored.status();
+  std::lock_guard<std::mutex> renewing(renew_mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stored->has_value()) grant_ = **stored;
+  store_ = std::move(store);
+  return absl::OkStatus();
+}
 
 std::string TokenSource::Current() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return access_token_;
+  return grant_.access_token;
+}
+
+Grant TokenSource::CurrentGrant() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return grant_;
 }
 
 absl::StatusOr<std::string> TokenSource::RenewAfter(const std::string& seen) {
-  // One renewal at a time; the calls that waited find it done and use its token.
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (access_token_ != seen) return access_token_;
+  // One renewal at a time in this process (and, through the store, across replicas); the
+  // calls that waited find it done and use its token. Current() never waits for it.
+  std::lock_guard<std::mutex> renewing(renew_mutex_);
+  const Grant current = CurrentGrant();
+  if (current.access_token != seen) return current.access_token;
   if (!renew_) {
     return absl::PermissionDeniedError(
         absl::StrCat(platform_,
                      " says the access token expired, and there is no way to renew it here: set a "
                      "new one"));
   }
-  absl::StatusOr<std::string> renewed = renew_(access_token_, &refresh_token_);
+  absl::StatusOr<Grant> renewed =
+      store_ != nullptr ? store_->RenewLocked(seen, renew_) : renew_(current);
   if (!renewed.ok() && renewed.status().code() != absl::StatusCode::kPermissionDenied) {
-    return renewed.status();  // the token endpoint is down or busy: retried later
+    return renewed.status();  // the token endpoint (or the database) is down or busy
   }
   if (!renewed.ok()) {
     return absl::PermissionDeniedError(
-        absl::StrCat(platform_, "'s access token expired and renewing it failed (",
+        absl::StrCat(platform_, "'s access token could not be renewed (",
                      renewed.status().message(), "): sign in again and set new credentials"));
   }
-  access_token_ = *renewed;
-  return access_token_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  grant_ = *renewed;
+  return grant_.access_token;
+}
+
+bool TokenSource::Expiring(const Grant& grant, absl::Time now) const {
+  if (renew_ahead_ <= 0 || !renew_) return false;
+  if (grant.expires_at == absl::InfiniteFuture() || grant.issued_at == absl::InfinitePast()) {
+    return true;  // unknown: renewing is how to learn it
+  }
+  return grant.expires_at - now < (grant.expires_at - grant.issued_at) * renew_ahead_;
+}
+
+absl::Status TokenSource::RenewIfExpiring(absl::Time now) {
+  const Grant current = CurrentGrant();
+  if (!Expiring(current, now)) return absl::OkStatus();
+  return RenewAfter(current.access_token).status();
 }
 
 TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpoint,
                                 std::vector<std::pair<std::string, std::string>> client,
                                 absl::Duration timeout) {
-  return [=](const std::string&, std::string* refresh_token) -> absl::StatusOr<std::string> {
+  return [=](const Grant& current) -> absl::StatusOr<Grant> {
     http::Request request;
     request.method = "POST";
     request.url = url;
@@ -54,18 +88,25 @@ TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpo
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     std::vector<std::pair<std::string, std::string>> fields = client;
     fields.push_back({"grant_type", "refresh_token"});
-    fields.push_back({"refresh_token", *refresh_token});
+    fields.push_back({"refresh_token", current.refresh_token});
     request.body = FormEncode(fields);
+    const absl::Time asked = absl::Now();
     absl::StatusOr<http::Response> response = http::Send(request);
     if (!response.ok()) return response.status();
     const nlohmann::json body = JsonOf(response->body);
-    const std::string token = TextAt(body, "access_token");
-    if (response->status != 200 || token.empty()) {
+    Grant renewed;
+    renewed.access_token = TextAt(body, "access_token");
+    if (response->status != 200 || renewed.access_token.empty()) {
       return RenewalRefused(endpoint, *response, TextAt(body, "error"));
     }
     const std::string rotated = TextAt(body, "refresh_token");
-    if (!rotated.empty()) *refresh_token = rotated;
-    return token;
+    renewed.refresh_token = rotated.empty() ? current.refresh_token : rotated;
+    const int64_t lifetime = CountAt(body, "expires_in");
+    if (lifetime > 0) {
+      renewed.issued_at = asked;
+      renewed.expires_at = asked + absl::Seconds(lifetime);
+    }
+    return renewed;
   };
 }
 

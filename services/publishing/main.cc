@@ -20,6 +20,8 @@
 //   google_client_secret*, youtube_access_token*, youtube_refresh_token*.
 //   TikTok promotion (Spark Ads): tiktok_ads_base_url, tiktok_advertiser_id,
 //   tiktok_identity_id, tiktok_ads_access_token*.
+//   token_key*: 32 bytes (64 hex digits or base64) sealing renewed tokens in the database;
+//   required with real platform credentials.
 //   (* secrets: from the environment or a *_FILE, never a flag.) A platform without an access
 //   token takes no publishes (FAILED_PRECONDITION saying what to set).
 //   The job runner's settings (common/jobs/runner_config.h), db_pool_size, db_queue,
@@ -27,6 +29,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/sealed.h"
 #include "common/http/http_client.h"
 #include "common/jobs/runner.h"
 #include "common/jobs/runner_config.h"
@@ -43,12 +46,13 @@
 #include "services/publishing/publishing_service.h"
 #include "services/publishing/tiktok.h"
 #include "services/publishing/tiktok_ads.h"
+#include "services/publishing/token_vault.h"
 #include "services/publishing/youtube.h"
 
 namespace {
 
-// The newest migration this build relies on (0011: publish turns).
-constexpr int kSchemaVersion = 11;
+// The newest migration this build relies on (0012: platform tokens).
+constexpr int kSchemaVersion = 12;
 
 // A platform with no access token configured: every publish to it is refused, saying why.
 class Unconfigured final : public cf::publishing::PlatformApi {
@@ -104,6 +108,8 @@ struct Platforms {
   std::map<std::string, cf::publishing::PlatformApi*> by_name;
   std::unique_ptr<cf::publishing::PromotionApi> tiktok_ads;
   std::map<std::string, cf::publishing::PromotionApi*> promotions;
+  // The renewable tokens, by owner ("tiktok", "meta", "youtube"): kept in the database.
+  std::map<std::string, std::shared_ptr<cf::publishing::TokenSource>> tokens;
   void Add(std::unique_ptr<cf::publishing::PlatformApi> api) {
     by_name[api->name()] = api.get();
     owned.push_back(std::move(api));
@@ -133,6 +139,7 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   } else {
     auto tokens = std::make_shared<cf::publishing::TokenSource>(
         "TikTok", *tiktok_access, *tiktok_refresh, cf::publishing::TikTokRenewal(tiktok));
+    platforms.tokens["tiktok"] = tokens;
     platforms.Add(std::make_unique<cf::publishing::TikTokApi>(tiktok, tokens));
   }
   // TikTok promotion: Spark Ads through the Marketing API (its own long-lived token).
@@ -176,8 +183,11 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
     platforms.Add(std::make_unique<Unconfigured>("instagram", "CF_META_ACCESS_TOKEN"));
     platforms.Add(std::make_unique<Unconfigured>("facebook", "CF_META_ACCESS_TOKEN"));
   } else {
-    auto tokens = std::make_shared<cf::publishing::TokenSource>("Meta", *meta_access, "",
-                                                                cf::publishing::MetaExchange(meta));
+    // Meta refuses to exchange an expired token: exchanged once less than a sixth of its life
+    // (10 of 60 days) is left, and at start, to learn its expiry.
+    auto tokens = std::make_shared<cf::publishing::TokenSource>(
+        "Meta", *meta_access, "", cf::publishing::MetaExchange(meta), 1.0 / 6);
+    platforms.tokens["meta"] = tokens;
     auto graph = std::make_shared<cf::publishing::GraphClient>(meta, tokens);
     platforms.Add(meta.instagram_user_id.empty()
                       ? std::unique_ptr<cf::publishing::PlatformApi>(
@@ -212,10 +222,63 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   } else {
     auto tokens = std::make_shared<cf::publishing::TokenSource>(
         "YouTube", *youtube_access, *youtube_refresh, cf::publishing::GoogleRenewal(youtube));
+    platforms.tokens["youtube"] = tokens;
     platforms.Add(std::make_unique<cf::publishing::YouTubeApi>(youtube, tokens));
   }
   return platforms;
 }
+
+// Renewed tokens kept in the database, sealed with CF_TOKEN_KEY. Without a key they stay in
+// memory, which only the sandbox may do: a real account's rotated or exchanged token would be
+// lost at the next restart.
+absl::Status KeepTokens(const cf::Config& config, bool sandbox, cf::db::ConnectionPool* pool,
+                        Platforms& platforms, std::optional<cf::crypto::SealingKey>* key) {
+  auto text = config.GetSecret("token_key");
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) {
+    if (!sandbox && !platforms.tokens.empty()) {
+      return absl::FailedPreconditionError(
+          "CF_TOKEN_KEY (or CF_TOKEN_KEY_FILE) is required with real platform credentials: "
+          "renewed tokens are kept in the database sealed with it (make one with: openssl rand "
+          "-hex 32)");
+    }
+    cf::Log(cf::LogLevel::kWarning, "renewed platform tokens are kept in memory only",
+            {{"why", "CF_TOKEN_KEY is not set (allowed with the sandbox only)"}});
+    return absl::OkStatus();
+  }
+  auto parsed = cf::crypto::SealingKey::Parse(**text, "CF_TOKEN_KEY");
+  if (!parsed.ok()) return parsed.status();
+  key->emplace(*parsed);
+  for (const auto& [owner, tokens] : platforms.tokens) {
+    absl::Status kept = tokens->UseStore(
+        std::make_unique<cf::publishing::TokenVault>(pool, &**key, owner, tokens->CurrentGrant()));
+    if (!kept.ok()) return kept;
+  }
+  return absl::OkStatus();
+}
+
+// Renews the tokens that must be renewed ahead of expiry (Meta's); after a failure, waits a
+// minute before trying again, and says so.
+class AheadRenewals {
+ public:
+  explicit AheadRenewals(const Platforms& platforms) : platforms_(platforms) {}
+  void Run() {
+    const absl::Time now = absl::Now();
+    for (const auto& [owner, tokens] : platforms_.tokens) {
+      if (now < next_try_[owner]) continue;
+      absl::Status renewed = tokens->RenewIfExpiring(now);
+      if (!renewed.ok()) {
+        next_try_[owner] = now + absl::Minutes(1);
+        cf::Log(cf::LogLevel::kWarning, "renewing a platform token ahead of its expiry failed",
+                {{"platform", tokens->platform()}, {"error", std::string(renewed.message())}});
+      }
+    }
+  }
+
+ private:
+  const Platforms& platforms_;
+  std::map<std::string, absl::Time> next_try_;
+};
 
 }  // namespace
 
@@ -252,6 +315,11 @@ int main(int argc, char** argv) {
   if (!platforms.ok()) return cf::StartupFailure(platforms.status());
   auto database = cf::OpenDatabase(*config, kSchemaVersion);
   if (!database.ok()) return cf::StartupFailure(database.status());
+  std::optional<cf::crypto::SealingKey> token_key;
+  absl::Status kept =
+      KeepTokens(*config, !sandbox.empty(), database->pool.get(), *platforms, &token_key);
+  if (!kept.ok()) return cf::StartupFailure(kept);
+  AheadRenewals renewals(*platforms);
   auto options = cf::ServerOptionsFromConfig(*config, "publishing", "127.0.0.1:50055");
   if (!options.ok()) return cf::StartupFailure(options.status());
   auto worker_options = cf::jobs::RunnerOptionsFromConfig(*config, database->pool->conninfo());
@@ -281,7 +349,8 @@ int main(int argc, char** argv) {
   // Marks assemblies published after their posts are confirmed, and starts the promotions
   // asked for with their publishes.
   cf::Periodic marker(
-      [&publishing] {
+      [&publishing, &renewals] {
+        renewals.Run();
         publishing.MarkPublishedAssemblies();
         publishing.StartRequestedPromotions();
       },

@@ -16,32 +16,56 @@ namespace {
 constexpr char kCodePayload[] = "type.cf/meta.error_code";
 
 // Graph error codes (developers.facebook.com/docs/graph-api/guides/error-handling).
+// Instagram's subcodes: developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+// reference/error-codes.
 constexpr int kTokenExpired = 190;
 constexpr int kParameter = 100;
 constexpr int kAlreadyPublished = 9007;
+constexpr int kMediaNotReady = 2207027;       // with 9007: poll again in 30 s to 2 min
+constexpr int kSpamRestricted = 2207051;      // with 4: a refusal, not a rate limit
+constexpr int kMediaExpired = 2207020;        // with -2: make a new container
+constexpr int kUnknownUploadError = 2207053;  // with -1: make a new container
 constexpr int kSessionFinished = 6000;
+// Pages of 50 of the account's media read back to find a post by caption.
+constexpr int kMediaPages = 20;
 constexpr int kWrongOffset = 6001;
 
 bool IsRateLimit(int code) { return code == 4 || code == 17 || code == 32 || code == 613; }
+bool IsServerError(int code) { return code == -1 || code == -2 || code == 1 || code == 2; }
 
 // Keeps Meta's code and subcode with the status ("9007:0"): 9007 with subcode 2207027 ("not
 // ready") is not 9007 alone ("already published").
 absl::Status WithCode(absl::Status status, int64_t code, int64_t subcode) {
-  status.SetPayload(kCodePayload, absl::Cord(absl::StrCat(std::max<int64_t>(0, code), ":",
-                                                          std::max<int64_t>(0, subcode))));
+  status.SetPayload(kCodePayload, absl::Cord(absl::StrCat(code, ":", subcode)));
   return status;
+}
+
+// An integer field of Meta's error, 0 when absent (Meta's codes include -1 and -2).
+int64_t ErrorField(const nlohmann::json& error, const char* key) {
+  auto it = error.is_object() ? error.find(key) : error.end();
+  return it != error.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
 absl::Status StatusOfGraphError(const http::Response& response) {
   const nlohmann::json body = JsonOf(response.body);
   const nlohmann::json& error = ObjectAt(body, "error");
-  const int64_t code = CountAt(error, "code");
+  const int64_t code = ErrorField(error, "code");
   const std::string message = TextAt(error, "message");
   const std::string said =
-      absl::StrCat(" (Meta: ", code > 0 ? absl::StrCat("code ", code, ": ") : "",
+      absl::StrCat(" (Meta: ", code != 0 ? absl::StrCat("code ", code, ": ") : "",
                    message.empty() ? Answered(response) : message, ")");
+  const int64_t subcode = ErrorField(error, "error_subcode");
+  auto transient = error.find("is_transient");
+  const bool is_transient =
+      error.is_object() && transient != error.end() && transient->is_boolean() && *transient;
   absl::Status status;
-  if (IsRateLimit(static_cast<int>(code)) || response.status == 429) {
+  if (code == 4 && subcode == kSpamRestricted) {
+    // Meta restricts the account's activity: waiting does not lift it.
+    status = absl::FailedPreconditionError("Instagram restricted this as possible spam" + said);
+  } else if (code == kAlreadyPublished && subcode == kMediaNotReady) {
+    status = WithRetryAfter(absl::UnavailableError("Instagram's media is not ready yet" + said),
+                            absl::Seconds(30));
+  } else if (IsRateLimit(static_cast<int>(code)) || response.status == 429) {
     absl::Duration wait = http::RetryAfter(response);
     status = WithRetryAfter(absl::ResourceExhaustedError("Meta's rate limit" + said),
                             wait > absl::ZeroDuration() ? wait : absl::Minutes(5));
@@ -50,14 +74,14 @@ absl::Status StatusOfGraphError(const http::Response& response) {
     status = absl::UnavailableError("Facebook expected another chunk" + said);
   } else if (code == kTokenExpired || response.status == 401) {
     status = absl::PermissionDeniedError("Meta refused the access token" + said);
-  } else if (response.status >= 500 || code == 1 || code == 2) {
+  } else if (response.status >= 500 || IsServerError(static_cast<int>(code)) || is_transient) {
     status = absl::UnavailableError("Meta is unavailable" + said);
   } else if (code == kParameter) {
     status = absl::InvalidArgumentError("Meta refused the request" + said);
   } else {
     status = absl::FailedPreconditionError("Meta refused the request" + said);
   }
-  return WithCode(status, code, CountAt(error, "error_subcode"));
+  return WithCode(status, code, subcode);
 }
 
 bool TokenExpired(const http::Response& response) {
@@ -70,6 +94,12 @@ std::string Query(const std::vector<std::pair<std::string, std::string>>& fields
 }
 
 }  // namespace
+
+bool NeedsNewContainer(const absl::Status& status) {
+  const GraphError error = GraphErrorOf(status);
+  return (error.code == -2 && error.subcode == kMediaExpired) ||
+         (error.code == -1 && error.subcode == kUnknownUploadError);
+}
 
 GraphError GraphErrorOf(const absl::Status& status) {
   auto payload = status.GetPayload(kCodePayload);
@@ -85,23 +115,35 @@ GraphError GraphErrorOf(const absl::Status& status) {
 }
 
 TokenSource::Renew MetaExchange(const MetaConfig& config) {
-  return [config](const std::string& access_token, std::string*) -> absl::StatusOr<std::string> {
+  return [config](const Grant& current) -> absl::StatusOr<Grant> {
     http::Request request;
     request.url = config.graph_base_url + "/oauth/access_token" +
                   Query({{"grant_type", "fb_exchange_token"},
                          {"client_id", config.app_id},
                          {"client_secret", config.app_secret},
-                         {"fb_exchange_token", access_token}});
+                         {"fb_exchange_token", current.access_token}});
     request.timeout = config.timeout;
+    const absl::Time asked = absl::Now();
     absl::StatusOr<http::Response> response = http::Send(request);
     if (!response.ok()) return response.status();
-    const std::string token = TextAt(JsonOf(response->body), "access_token");
-    if (response->status != 200 || token.empty()) {
-      return RenewalRefused(
-          "Meta's token exchange", *response,
-          absl::StrCat("code ", CountAt(ObjectAt(JsonOf(response->body), "error"), "code")));
+    const nlohmann::json body = JsonOf(response->body);
+    Grant renewed;
+    renewed.access_token = TextAt(body, "access_token");
+    if (response->status != 200 || renewed.access_token.empty()) {
+      const nlohmann::json& error = ObjectAt(body, "error");
+      return RenewalRefused("Meta's token exchange", *response,
+                            absl::StrCat("code ", ErrorField(error, "code"), " subcode ",
+                                         ErrorField(error, "error_subcode"),
+                                         ErrorField(error, "code") == kTokenExpired
+                                             ? ": Meta does not exchange a token that has expired"
+                                             : ""));
     }
-    return token;
+    const int64_t lifetime = CountAt(body, "expires_in");
+    if (lifetime > 0) {
+      renewed.issued_at = asked;
+      renewed.expires_at = asked + absl::Seconds(lifetime);
+    }
+    return renewed;
   };
 }
 
@@ -206,6 +248,7 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
   absl::StatusOr<nlohmann::json> state =
       graph_->Call("GET", config.graph_base_url, "/" + container,
                    {{"fields", "status_code,status"}}, context.cancel());
+  if (!state.ok() && NeedsNewContainer(state.status())) return Remade(post, context);
   if (!state.ok()) return state.status();
   const std::string code = TextAt(*state, "status_code");
   if (code == "IN_PROGRESS") {
@@ -214,24 +257,21 @@ absl::StatusOr<Advanced> InstagramApi::Advance(const PostRequest& post, const st
   }
   if (code == "FINISHED") return Publish(container, started_ms, post, context);
   if (code == "PUBLISHED") return FindPublished(started_ms, post, context);
-  if (code == "EXPIRED") {
-    // Never published: a new container cannot make a second post.
-    if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
-    return Advance(post, "", context);
-  }
+  if (code == "EXPIRED") return Remade(post, context);
   if (code == "ERROR") {
     // The platform says no post came of it: the handle goes, so the assembly may be published
     // again.
     if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
-    return absl::FailedPreconditionError(absl::StrCat("Instagram could not take the video (", 
-                                                      TextAt(*state, "status"), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("Instagram could not take the video (", TextAt(*state, "status"), ")"));
   }
   // A status missing or unknown to this adapter says nothing about whether the container was
   // published: the handle stays, and the publish asks again until its deadline.
-  return absl::UnavailableError(
-      code.empty() ? std::string("Instagram's container answer has no status_code")
-                   : absl::StrCat("Instagram's container status \"", code, "\" is not one this "
-                                  "adapter knows"));
+  return absl::UnavailableError(code.empty()
+                                    ? std::string("Instagram's container answer has no status_code")
+                                    : absl::StrCat("Instagram's container status \"", code,
+                                                   "\" is not one this "
+                                                   "adapter knows"));
 }
 
 absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int64_t started_ms,
@@ -249,8 +289,20 @@ absl::StatusOr<Advanced> InstagramApi::Publish(const std::string& container, int
     return Found(media);
   }
   const GraphError refusal = GraphErrorOf(published.status());
+  if (refusal.code == kAlreadyPublished && refusal.subcode == kMediaNotReady) {
+    context.SetPhase("processing");
+    return Advanced{false, {}, std::max(config.poll_interval, RetryAfterOf(published.status()))};
+  }
+  if (NeedsNewContainer(published.status())) return Remade(post, context);
   if (refusal.code != kAlreadyPublished || refusal.subcode != 0) return published.status();
   return FindPublished(started_ms, post, context);
+}
+
+absl::StatusOr<Advanced> InstagramApi::Remade(const PostRequest& post, PublishContext& context) {
+  // The container was never published (it expired, or Meta asks for a new one): a new
+  // container cannot make a second post.
+  if (!context.RecordHandle("")) return absl::CancelledError("the lease was lost");
+  return Advance(post, "", context);
 }
 
 absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const PostRequest& post,
@@ -260,23 +312,39 @@ absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const P
   // do not name the container they came from, so the post is found by what it shows: among
   // the account's newest media, those with this caption made since the publish began, less
   // those another publish has recorded. Only one left is an answer.
-  absl::StatusOr<nlohmann::json> media = graph_->Call(
-      "GET", config.graph_base_url, "/" + config.instagram_user_id + "/media",
-      {{"fields", "id,caption,timestamp"}, {"limit", "50"}}, context.cancel());
-  if (!media.ok()) return media.status();
+  // Newest first, page after page, until the media are older than this publish (bounded: an
+  // account posting thousands of media since would be asked again later).
+  const absl::Time since = absl::FromUnixMillis(started_ms) - absl::Minutes(1);
   std::vector<std::string> candidates;
-  auto items = media->find("data");
-  if (items != media->end() && items->is_array()) {
+  std::string after;
+  bool older_reached = false;
+  for (int page = 0; page < kMediaPages && !older_reached; ++page) {
+    std::vector<std::pair<std::string, std::string>> fields = {{"fields", "id,caption,timestamp"},
+                                                               {"limit", "50"}};
+    if (!after.empty()) fields.push_back({"after", after});
+    absl::StatusOr<nlohmann::json> media =
+        graph_->Call("GET", config.graph_base_url, "/" + config.instagram_user_id + "/media",
+                     fields, context.cancel());
+    if (!media.ok()) return media.status();
+    auto items = media->find("data");
+    if (items == media->end() || !items->is_array() || items->empty()) break;
     for (const nlohmann::json& item : *items) {
       absl::Time at;
       std::string error;
-      const bool recent =
-          absl::ParseTime("%Y-%m-%dT%H:%M:%S%z", TextAt(item, "timestamp"), &at, &error) &&
-          at >= absl::FromUnixMillis(started_ms) - absl::Minutes(1);
-      const std::string id = TextAt(item, "id");
-      if (!id.empty() && recent && TextAt(item, "caption") == post.caption) {
-        candidates.push_back(id);
+      if (!absl::ParseTime("%Y-%m-%dT%H:%M:%S%z", TextAt(item, "timestamp"), &at, &error)) {
+        continue;
       }
+      if (at < since) {
+        older_reached = true;
+        continue;
+      }
+      const std::string id = TextAt(item, "id");
+      if (!id.empty() && TextAt(item, "caption") == post.caption) candidates.push_back(id);
+    }
+    after = TextAt(ObjectAt(ObjectAt(*media, "paging"), "cursors"), "after");
+    if (after.empty() ||
+        ObjectAt(*media, "paging").find("next") == ObjectAt(*media, "paging").end()) {
+      break;
     }
   }
   absl::StatusOr<std::set<std::string>> taken = context.RecordedElsewhere(candidates);
@@ -291,10 +359,10 @@ absl::StatusOr<Advanced> InstagramApi::FindPublished(int64_t started_ms, const P
         "Instagram says the container was published, but its post is not among the account's "
         "newest media yet");
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "Instagram says the container was published, and ", mine.size(),
-      " unrecorded media share its caption (", absl::StrJoin(mine, ", "),
-      "): which is this publish's cannot be told"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("Instagram says the container was published, and ", mine.size(),
+                   " unrecorded media share its caption (", absl::StrJoin(mine, ", "),
+                   "): which is this publish's cannot be told"));
 }
 
 absl::StatusOr<Advanced> InstagramApi::Found(const std::string& media_id) {

@@ -72,6 +72,9 @@ struct GraphError {
   int64_t subcode = 0;
 };
 GraphError GraphErrorOf(const absl::Status& status);
+// Meta says to make a new container (code -2 subcode 2207020, media expired; code -1 subcode
+// 2207053, unknown upload error): the old one was never published.
+bool NeedsNewContainer(const absl::Status& status);
 
 class InstagramApi final : public PlatformApi {
  public:
@@ -91,6 +94,8 @@ class InstagramApi final : public PlatformApi {
   absl::StatusOr<Advanced> FindPublished(int64_t started_ms, const PostRequest& post,
                                          PublishContext& context);
   absl::StatusOr<Advanced> Found(const std::string& media_id);
+  // Starts again with a new container, the handle let go (the old one was never published).
+  absl::StatusOr<Advanced> Remade(const PostRequest& post, PublishContext& context);
   std::shared_ptr<GraphClient> graph_;
 };
 

@@ -6,8 +6,8 @@
 
 #include <fstream>
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -317,13 +317,37 @@ TEST_P(PlatformsTest, ALookupOfAPublishThatNeverPostedSaysSoAndPostsNothing) {
   EXPECT_EQ(Duplicates(), 0);
 }
 
+// An access token the platform calls expired is renewed once (TikTok and Google refresh;
+// TikTok hands back a new refresh token each time, which the next renewal uses), and a refused
+// renewal is a clear PERMISSION_DENIED that carries no token. Meta never exchanges a token that
+// has expired: that is the same clear refusal (hence the renewal ahead of expiry, below).
 TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   const std::string owner = GetParam().token_owner;
-  ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/expire?platform=" + owner).status, 200);
   const std::string old_token = tokens_->Current();
+  ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/expire?platform=" + owner).status, 200);
+  if (owner == "meta") {
+    absl::StatusOr<Advanced> step = api_->Advance(post_, "", context_);
+    ASSERT_FALSE(step.ok());
+    EXPECT_EQ(step.status().code(), absl::StatusCode::kPermissionDenied) << step.status();
+    EXPECT_TRUE(absl::StrContains(step.status().message(), "has expired")) << step.status();
+    EXPECT_TRUE(absl::StrContains(step.status().message(), "sign in again")) << step.status();
+    EXPECT_FALSE(absl::StrContains(step.status().message(), "sandbox-")) << step.status();
+    EXPECT_EQ(Posts(), 0);
+    return;
+  }
   absl::StatusOr<PostResult> result = Drive();
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_NE(tokens_->Current(), old_token);
+  if (owner == "tiktok") {
+    // Rotated: the grant holds the new refresh token, and a second expiry renews with it.
+    EXPECT_NE(tokens_->CurrentGrant().refresh_token, "sandbox-refresh");
+    const std::string second_token = tokens_->Current();
+    ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/expire?platform=tiktok").status, 200);
+    post_ = MakePost();
+    context_ = MemoryContext();
+    ASSERT_TRUE(Drive().ok());
+    EXPECT_NE(tokens_->Current(), second_token);
+  }
 
   ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/expire?platform=" + owner).status, 200);
   ASSERT_EQ(sandbox_->Call("POST", "/_sandbox/tokens/revoke_refresh?platform=" + owner).status,
@@ -337,6 +361,30 @@ TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   EXPECT_TRUE(absl::StrContains(step.status().message(), "sign in again")) << step.status();
   EXPECT_FALSE(absl::StrContains(step.status().message(), "sandbox-")) << step.status();
   EXPECT_EQ(Posts(), before);
+}
+
+// Meta's token is exchanged ahead of its expiry: at once while its expiry is unknown (the
+// exchange says it), then only once less than a sixth of its life is left.
+TEST(MetaTokenTest, TheTokenIsExchangedAheadOfItsExpiry) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags({"--day_seconds=60"}));
+  ASSERT_TRUE(sandbox.ready());
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.app_id = "sandbox-app";
+  config.app_secret = "sandbox-secret";
+  TokenSource tokens("Meta", "sandbox-access", "", MetaExchange(config), 1.0 / 6);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(tokens.RenewIfExpiring(start).ok());
+  const Grant first = tokens.CurrentGrant();
+  EXPECT_NE(first.access_token, "sandbox-access");
+  // 60 sandbox days of 60 s: an hour.
+  EXPECT_LT(absl::AbsDuration(first.expires_at - first.issued_at - absl::Hours(1)),
+            absl::Seconds(2));
+  ASSERT_TRUE(tokens.RenewIfExpiring(start + absl::Minutes(45)).ok());
+  EXPECT_EQ(tokens.Current(), first.access_token);  // five sixths of its life is not yet used
+  ASSERT_TRUE(tokens.RenewIfExpiring(first.issued_at + absl::Minutes(51)).ok());
+  EXPECT_NE(tokens.Current(), first.access_token);
+  EXPECT_GT(tokens.CurrentGrant().expires_at, first.expires_at);
 }
 
 // Two publishes of one caption to one Instagram account (variants of one script): A's
@@ -384,8 +432,8 @@ TEST(InstagramTest, ARecoveryNeverTakesAnotherPublishsMedia) {
   absl::StatusOr<Advanced> b_done = until_published(b, context_b);
   ASSERT_TRUE(b_done.ok() && b_done->done) << b_done.status();
   const std::string b_media = b_done->result.post_id;
-  nlohmann::json posts = nlohmann::json::parse(
-      sandbox.Get("/_sandbox/posts?platform=instagram").body, nullptr, false);
+  nlohmann::json posts =
+      nlohmann::json::parse(sandbox.Get("/_sandbox/posts?platform=instagram").body, nullptr, false);
   std::string a_media;
   for (const nlohmann::json& post : posts["posts"]) {
     if (post.value("post_id", "") != b_media) a_media = post.value("post_id", "");
@@ -408,6 +456,143 @@ TEST(InstagramTest, ARecoveryNeverTakesAnotherPublishsMedia) {
   EXPECT_EQ(sandbox.Posts("instagram"), 2);
 }
 
+// A post whose answer was lost is found even when more than a page of media came after it:
+// the account's media are read back, page after page, to the time the publish began.
+TEST(InstagramTest, ALostPostIsFoundBehindMoreThanAPageOfNewerMedia) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags({"--processing_ms=20"}));
+  ASSERT_TRUE(sandbox.ready());
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.instagram_user_id = "17841400000000001";
+  config.poll_interval = absl::Milliseconds(20);
+  InstagramApi api(std::make_shared<GraphClient>(
+      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr)));
+  PostRequest post;
+  post.platform = "instagram";
+  post.video_path = sandbox.media_dir() + "/many.mp4";
+  testing::CommandOutput(
+      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+      "yuv420p '" +
+      post.video_path + "'");
+  post.video_url = sandbox.media_url() + "/many.mp4";
+  auto publish = [&](PostRequest& each, MemoryContext& context) {
+    absl::StatusOr<Advanced> step;
+    EXPECT_TRUE(testing::WaitUntil([&] {
+      step = api.Advance(each, context.handle, context);
+      return !step.ok() || step->done;
+    }));
+    return step;
+  };
+  post.caption = "Glow, the first";
+  MemoryContext first;
+  ASSERT_TRUE(sandbox.Fault("instagram", "publish", "lost_answer"));
+  ASSERT_FALSE(publish(post, first).ok());
+  for (int i = 0; i < 55; ++i) {
+    PostRequest later = post;
+    later.caption = absl::StrCat("Glow, later ", i);
+    MemoryContext context;
+    ASSERT_TRUE(publish(later, context).ok()) << i;
+  }
+  ASSERT_EQ(sandbox.Posts("instagram"), 56);
+  absl::StatusOr<Advanced> found = publish(post, first);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->done);
+  nlohmann::json posts =
+      nlohmann::json::parse(sandbox.Get("/_sandbox/posts?platform=instagram").body, nullptr, false);
+  EXPECT_EQ(posts["posts"][0].value("post_id", ""), found->result.post_id) << posts.dump();
+  EXPECT_EQ(sandbox.Posts("instagram"), 56);
+}
+
+// Meta's errors, read by code and subcode as Meta's error reference gives them, each sent by
+// the sandbox's fault control on Instagram's publish step.
+struct GraphCase {
+  std::string name;
+  int code;
+  int subcode;
+  bool transient;
+  std::string operation;  // where the sandbox sends it
+  // What the adapter must make of it: "retry" (UNAVAILABLE, then one post), "poll" (not ready:
+  // polled again in 30 s or more, then one post), "new container" (the handle changes, then one
+  // post), "refusal" (FAILED_PRECONDITION naming the reason, no post), "rate limit".
+  std::string expected;
+};
+
+class GraphErrorTest : public ::testing::TestWithParam<GraphCase> {};
+
+TEST_P(GraphErrorTest, IsHandledAsMetaDocumentsIt) {
+  const GraphCase& error = GetParam();
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.instagram_user_id = "17841400000000001";
+  config.poll_interval = absl::Milliseconds(50);
+  InstagramApi api(std::make_shared<GraphClient>(
+      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr)));
+  PostRequest post;
+  post.platform = "instagram";
+  post.video_path = sandbox.media_dir() + "/graph.mp4";
+  testing::CommandOutput(
+      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+      "yuv420p '" +
+      post.video_path + "'");
+  post.video_url = sandbox.media_url() + "/graph.mp4";
+  post.caption = "Glow, " + error.name;
+  ASSERT_TRUE(sandbox.AddFaults(nlohmann::json::array({{{"platform", "instagram"},
+                                                        {"operation", error.operation},
+                                                        {"kind", "graph_error"},
+                                                        {"code", error.code},
+                                                        {"subcode", error.subcode},
+                                                        {"is_transient", error.transient}}})));
+  MemoryContext context;
+  // Until the fault has been met: the first answer that is not a plain poll.
+  absl::StatusOr<Advanced> step;
+  std::string first_handle;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    if (first_handle.empty()) first_handle = context.handle;
+    step = api.Advance(post, context.handle, context);
+    return !step.ok() || step->done || step->poll_after >= absl::Seconds(30);
+  }));
+  if (error.expected == "refusal") {
+    EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition) << step.status();
+    EXPECT_TRUE(absl::StrContains(step.status().message(), "spam")) << step.status();
+    EXPECT_EQ(sandbox.Posts("instagram"), 0);
+    return;
+  }
+  if (error.expected == "rate limit") {
+    EXPECT_EQ(step.status().code(), absl::StatusCode::kResourceExhausted) << step.status();
+  } else if (error.expected == "retry") {
+    EXPECT_EQ(step.status().code(), absl::StatusCode::kUnavailable) << step.status();
+  } else if (error.expected == "poll") {
+    ASSERT_TRUE(step.ok()) << step.status();
+    EXPECT_FALSE(step->done);
+    EXPECT_GE(step->poll_after, absl::Seconds(30));
+  } else if (error.expected == "new container") {
+    EXPECT_TRUE(step.ok()) << step.status();  // a new container made at once
+    EXPECT_NE(context.handle, first_handle);
+  }
+  absl::StatusOr<Advanced> done;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    done = api.Advance(post, context.handle, context);
+    return (!done.ok() && done.status().code() != absl::StatusCode::kResourceExhausted) ||
+           (done.ok() && done->done);
+  }));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(sandbox.Posts("instagram"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MetaErrorReference, GraphErrorTest,
+    ::testing::Values(
+        GraphCase{"Transient", 2, 0, true, "publish", "retry"},
+        GraphCase{"ServerErrorMinusOne", -1, 2207001, false, "publish", "retry"},
+        GraphCase{"MediaNotReady", 9007, 2207027, false, "publish", "poll"},
+        GraphCase{"MediaExpired", -2, 2207020, false, "container_status", "new container"},
+        GraphCase{"UnknownUploadError", -1, 2207053, false, "publish", "new container"},
+        GraphCase{"SpamRestricted", 4, 2207051, false, "publish", "refusal"},
+        GraphCase{"RateLimit", 4, 0, false, "publish", "rate limit"}),
+    [](const ::testing::TestParamInfo<GraphCase>& info) { return info.param.name; });
+
 // An Instagram container answer without a status_code keeps the handle (nothing says the post
 // was not made), and the next answer that has one goes on from it.
 TEST(InstagramTest, AContainerAnswerWithoutAStatusKeepsTheHandle) {
@@ -425,7 +610,8 @@ TEST(InstagramTest, AContainerAnswerWithoutAStatusKeepsTheHandle) {
   post.video_path = sandbox.media_dir() + "/plain.mp4";
   testing::CommandOutput(
       "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
-      "yuv420p '" + post.video_path + "'");
+      "yuv420p '" +
+      post.video_path + "'");
   post.video_url = sandbox.media_url() + "/plain.mp4";
   post.caption = "Glow, without a status";
   MemoryContext context;

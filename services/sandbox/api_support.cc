@@ -1,5 +1,6 @@
 #include "services/sandbox/api_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -86,9 +87,12 @@ void SendTikTokAdsError(httplib::Response& res, int code, const std::string& mes
 }
 
 void SendGraphError(httplib::Response& res, int status, int code, int subcode,
-                    const std::string& message) {
-  nlohmann::json error = {
-      {"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", TraceId()}};
+                    const std::string& message, bool transient) {
+  nlohmann::json error = {{"message", message},
+                          {"type", "OAuthException"},
+                          {"code", code},
+                          {"is_transient", transient},
+                          {"fbtrace_id", TraceId()}};
   if (subcode != 0) error["error_subcode"] = subcode;
   SendJson(res, status, {{"error", error}});
 }
@@ -179,6 +183,10 @@ void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::st
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         break;
+      case FaultKind::kGraphError:
+        SendGraphError(res, fault->http_status, fault->code, fault->subcode,
+                       absl::StrCat("(#", fault->code, ") ", injected), fault->transient);
+        return;
       case FaultKind::kLostAnswer:
       case FaultKind::kEmptyAnswer:
         break;
@@ -255,7 +263,8 @@ bool Authorize(Env& env, Flavor flavor, const std::string& account, const httpli
   {
     auto lock = env.store->Lock();
     TokenAccount& tokens = env.store->state().Tokens(account);
-    for (const std::string& live : tokens.valid) valid |= !token.empty() && live == token;
+    valid = TokenLive(tokens, token, env.NowMs());
+    for (const std::string& known : tokens.valid) expired |= !valid && known == token;
     for (const std::string& old : tokens.expired) expired |= !token.empty() && old == token;
   }
   if (valid) return true;
@@ -277,11 +286,21 @@ bool WithinRate(Env& env, Flavor flavor, const std::string& key, int64_t limit,
   return false;
 }
 
-std::string IssueToken(State& state, const std::string& account) {
+std::string IssueToken(State& state, const std::string& account, int64_t expires_ms) {
   TokenAccount& tokens = state.Tokens(account);
   const std::string token = absl::StrCat("sbx-", account, "-", ++tokens.issued);
   tokens.valid.push_back(token);
+  if (expires_ms != 0) tokens.expires_ms[token] = expires_ms;
   return token;
+}
+
+bool TokenLive(const TokenAccount& tokens, const std::string& token, int64_t now_ms) {
+  if (token.empty() ||
+      std::find(tokens.valid.begin(), tokens.valid.end(), token) == tokens.valid.end()) {
+    return false;
+  }
+  auto expiry = tokens.expires_ms.find(token);
+  return expiry == tokens.expires_ms.end() || now_ms < expiry->second;
 }
 
 void SendOAuthError(httplib::Response& res, int status, const std::string& code,

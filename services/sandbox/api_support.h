@@ -66,7 +66,7 @@ inline constexpr int kAdsInternalError = 50000;
 // {"error": {"message", "type": "OAuthException", "code", "error_subcode", "fbtrace_id"}};
 // error_subcode only when nonzero.
 void SendGraphError(httplib::Response& res, int status, int code, int subcode,
-                    const std::string& message);
+                    const std::string& message, bool transient = false);
 // {"error": {"code", "message", "errors": [{"reason", "domain", "message"}], "status"}}
 void SendGoogleError(httplib::Response& res, int status, const std::string& reason,
                      const std::string& message, const std::string& domain = "global");
@@ -102,8 +102,10 @@ bool WithinRate(Env& env, Flavor flavor, const std::string& key, int64_t limit,
                 absl::Duration window, httplib::Response& res);
 
 // With the store locked: a new access token of `account` ("sbx-<account>-<n>"), valid until
-// expired through the control API.
-std::string IssueToken(State& state, const std::string& account);
+// expired through the control API, or until `expires_ms` when that is not 0.
+std::string IssueToken(State& state, const std::string& account, int64_t expires_ms = 0);
+// With the store locked: whether `token` of `account` works at `now_ms`.
+bool TokenLive(const TokenAccount& tokens, const std::string& token, int64_t now_ms);
 // The OAuth token endpoints' error body {"error": code, "error_description": description}.
 void SendOAuthError(httplib::Response& res, int status, const std::string& code,
                     const std::string& description);

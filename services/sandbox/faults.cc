@@ -30,6 +30,7 @@ const std::vector<std::pair<std::string, FaultKind>>& Kinds() {
       {"slow", FaultKind::kSlow},
       {"lost_answer", FaultKind::kLostAnswer},
       {"empty_answer", FaultKind::kEmptyAnswer},
+      {"graph_error", FaultKind::kGraphError},
   };
   return *kinds;
 }
@@ -80,6 +81,37 @@ absl::Status ParseRule(const nlohmann::json& json, size_t index, FaultRule* rule
     rule->times = times->get<int64_t>();
   } else {
     rule->times = 1;
+  }
+  if (rule->fault.kind == FaultKind::kGraphError) {
+    if (rule->platform != "instagram" && rule->platform != "facebook") {
+      return absl::InvalidArgumentError(where + ": a graph_error is for instagram or facebook");
+    }
+    auto code = json.find("code");
+    if (code == json.end() || !code->is_number_integer()) {
+      return absl::InvalidArgumentError(where + ": a graph_error needs an integer code");
+    }
+    rule->fault.code = code->get<int>();
+    auto subcode = json.find("subcode");
+    if (subcode != json.end()) {
+      if (!subcode->is_number_integer() || subcode->get<int64_t>() < 0) {
+        return absl::InvalidArgumentError(where + ".subcode must be an integer >= 0");
+      }
+      rule->fault.subcode = subcode->get<int>();
+    }
+    auto transient = json.find("is_transient");
+    if (transient != json.end()) {
+      if (!transient->is_boolean()) {
+        return absl::InvalidArgumentError(where + ".is_transient must be true or false");
+      }
+      rule->fault.transient = transient->get<bool>();
+    }
+    auto status = json.find("status");
+    if (status != json.end()) {
+      if (!status->is_number_integer() || status->get<int>() < 400 || status->get<int>() > 599) {
+        return absl::InvalidArgumentError(where + ".status must be an HTTP error status");
+      }
+      rule->fault.http_status = status->get<int>();
+    }
   }
   auto delay = json.find("delay_ms");
   if (delay != json.end()) {

@@ -19,6 +19,8 @@ namespace cf::sandbox {
 
 // kEmptyAnswer: the call goes through and answers 200 with an empty JSON object, as an answer
 // missing the fields its documentation promises (a container status without status_code).
+// kGraphError: a Graph API error body with the rule's code, subcode and is_transient, nothing
+// done (Instagram and Facebook only): Meta's errors are read by code and subcode.
 enum class FaultKind {
   kError500,
   kError503,
@@ -26,12 +28,18 @@ enum class FaultKind {
   kTokenExpired,
   kSlow,
   kLostAnswer,
-  kEmptyAnswer
+  kEmptyAnswer,
+  kGraphError
 };
 
 struct Fault {
   FaultKind kind = FaultKind::kError500;
   absl::Duration delay;  // slow
+  // graph_error: Meta's code, error_subcode (0: none), is_transient, and the HTTP status.
+  int code = 0;
+  int subcode = 0;
+  bool transient = false;
+  int http_status = 400;
 };
 
 struct FaultRule {

@@ -587,10 +587,20 @@ void Exchange(Env& env, const httplib::Request& req, httplib::Response& res) {
         res, 400, 190, 458,
         "Error validating access token: The user has not authorized application.");
   }
-  const std::string token = IssueToken(state, kAccount);
+  // As Meta: only a live token is exchanged. One that has expired needs the user to sign in.
+  if (!TokenLive(tokens, old, env.NowMs())) {
+    return SendGraphError(res, 400, 190, 463,
+                          "Error validating access token: Session has expired.");
+  }
+  // A long-lived token: 60 sandbox days.
+  const int64_t lifetime_ms = static_cast<int64_t>(60 * env.options.day_seconds * 1000);
+  const std::string token = IssueToken(state, kAccount, env.NowMs() + lifetime_ms);
   absl::Status saved = env.store->Save();
   if (!saved.ok()) return SendInternal(res, saved);
-  SendJson(res, 200, {{"access_token", token}, {"token_type", "bearer"}, {"expires_in", 5184000}});
+  SendJson(res, 200,
+           {{"access_token", token},
+            {"token_type", "bearer"},
+            {"expires_in", std::max<int64_t>(1, lifetime_ms / 1000)}});
 }
 
 // Runs a Graph call for `platform` and `operation`: fault, token, the account's hourly budget.

@@ -316,15 +316,10 @@ TEST_F(MetaApiTest, FacebookResumableUploadThenProcessing) {
   EXPECT_EQ(posts[0]["video_sha256"], Sha256Hex(video));
 }
 
-TEST_F(MetaApiTest, ExpiredTokensAreExchangedUntilRevoked) {
-  ASSERT_EQ(sandbox_.Call("POST", "/_sandbox/tokens/expire?platform=instagram").status, 200);
-  http::Response expired = Get("/" + kUser + "/media?fields=id");
-  EXPECT_EQ(expired.status, 401);
-  EXPECT_EQ(JsonOf(expired)["error"]["code"], 190);
-  EXPECT_EQ(JsonOf(expired)["error"]["error_subcode"], 463);
-  // Facebook shares the token.
-  EXPECT_EQ(Form("/" + kPage + "/videos", {{"upload_phase", "start"}, {"file_size", "10"}}).status,
-            401);
+// As Meta: a live token is exchanged for a long-lived one (60 sandbox days, said in
+// expires_in), which stops working by itself when those days are over; a token that has
+// expired is never exchanged (the user must sign in again).
+TEST_F(MetaApiTest, OnlyLiveTokensAreExchangedAndTheirSuccessorsExpire) {
   auto exchange = [&](const std::string& token, const std::string& secret = "sandbox-secret") {
     return sandbox_.Call("GET", kGraph +
                                     "/oauth/access_token?grant_type=fb_exchange_token&"
@@ -334,17 +329,53 @@ TEST_F(MetaApiTest, ExpiredTokensAreExchangedUntilRevoked) {
   http::Response exchanged = exchange("sandbox-access");
   ASSERT_EQ(exchanged.status, 200) << exchanged.body;
   EXPECT_EQ(JsonOf(exchanged)["token_type"], "bearer");
-  EXPECT_EQ(JsonOf(exchanged)["expires_in"], 5184000);
+  const int64_t lifetime_s = static_cast<int64_t>(60 * TestOptions().day_seconds);
+  EXPECT_EQ(JsonOf(exchanged)["expires_in"], lifetime_s);
   const std::string token = JsonOf(exchanged)["access_token"];
   EXPECT_EQ(token, "sbx-meta-1");
   EXPECT_EQ(Get("/" + kUser + "/media?fields=id", token).status, 200);
   EXPECT_EQ(Get("/" + kUser + "/media?fields=id&access_token=" + token, "").status, 200);
   EXPECT_EQ(JsonOf(exchange("sandbox-access", "bad"))["error"]["code"], 101);
   EXPECT_EQ(JsonOf(exchange("never-issued"))["error"]["code"], 190);
+
+  // Exchanged a day before it ends: a new long-lived token.
+  sandbox_.Advance(absl::Seconds(lifetime_s) - absl::Seconds(TestOptions().day_seconds));
+  http::Response early = exchange(token);
+  ASSERT_EQ(early.status, 200) << early.body;
+  const std::string next = JsonOf(early)["access_token"];
+  // Past its end, the first stops working and cannot be exchanged; the second still works.
+  sandbox_.Advance(absl::Seconds(TestOptions().day_seconds) + absl::Seconds(1));
+  http::Response expired = Get("/" + kUser + "/media?fields=id", token);
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(JsonOf(expired)["error"]["code"], 190);
+  EXPECT_EQ(JsonOf(expired)["error"]["error_subcode"], 463);
+  http::Response too_late = exchange(token);
+  EXPECT_EQ(too_late.status, 400);
+  EXPECT_EQ(JsonOf(too_late)["error"]["code"], 190);
+  EXPECT_EQ(JsonOf(too_late)["error"]["error_subcode"], 463);
+  EXPECT_EQ(Get("/" + kUser + "/media?fields=id", next).status, 200);
+
+  // Expired through the control API: refused, and not exchanged either.
+  ASSERT_EQ(sandbox_.Call("POST", "/_sandbox/tokens/expire?platform=instagram").status, 200);
+  EXPECT_EQ(Get("/" + kUser + "/media?fields=id", next).status, 401);
+  // Facebook shares the token.
+  EXPECT_EQ(
+      Form("/" + kPage + "/videos", {{"upload_phase", "start"}, {"file_size", "10"}}, next).status,
+      401);
+  EXPECT_EQ(JsonOf(exchange(next))["error"]["error_subcode"], 463);
+  EXPECT_EQ(JsonOf(exchange("sandbox-access"))["error"]["error_subcode"], 463);
+}
+
+TEST_F(MetaApiTest, AnExchangeIsRefusedOnceAuthorizationIsRevoked) {
   ASSERT_EQ(sandbox_.Call("POST", "/_sandbox/tokens/revoke_refresh?platform=facebook").status, 200);
-  http::Response revoked = exchange(token);
+  http::Response revoked =
+      sandbox_.Call("GET", kGraph +
+                               "/oauth/access_token?grant_type=fb_exchange_token&client_id="
+                               "sandbox-app&client_secret=sandbox-secret&fb_exchange_token="
+                               "sandbox-access");
   EXPECT_EQ(revoked.status, 400);
   EXPECT_EQ(JsonOf(revoked)["error"]["code"], 190);
+  EXPECT_EQ(JsonOf(revoked)["error"]["error_subcode"], 458);
 }
 
 TEST_F(MetaApiTest, LostAnswerOnPublishStillPublishes) {

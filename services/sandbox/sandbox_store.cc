@@ -29,8 +29,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdGroup, id, advertiser_id, camp
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ad, id, advertiser_id, adgroup_id, name,
                                                 identity_type, identity_id, tiktok_item_id,
                                                 created_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TokenAccount, valid, expired, refresh_revoked,
-                                                issued)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TokenAccount, valid, expired, expires_ms,
+                                                refresh_revoked, issued, refresh_current,
+                                                refresh_previous, refreshes_issued)
 
 Post* State::FindPost(const std::string& platform, const std::string& key) {
   for (Post& post : posts) {

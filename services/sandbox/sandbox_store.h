@@ -121,8 +121,17 @@ struct Ad {
 struct TokenAccount {
   std::vector<std::string> valid = {"sandbox-access"};
   std::vector<std::string> expired;  // issued, expired through the control API
+  // When a valid token stops working by itself (ms since the epoch); tokens not listed last
+  // until expired through the control API (the configured sandbox-access among them).
+  std::map<std::string, int64_t> expires_ms;
   bool refresh_revoked = false;
   int64_t issued = 0;  // tokens issued so far: sbx-<account>-<n>
+  // Refresh tokens that rotate (TikTok's): the newest, and the one before it, which is still
+  // taken until the newest has been used once (so a lost answer does not lock the account
+  // out).
+  std::string refresh_current = "sandbox-refresh";
+  std::string refresh_previous;
+  int64_t refreshes_issued = 0;
 };
 
 struct State {

@@ -315,9 +315,17 @@ void Token(Env& env, const httplib::Request& req, httplib::Response& res) {
   }
   auto lock = env.store->Lock();
   State& state = env.store->state();
-  if (Param(req, "refresh_token") != "sandbox-refresh" || state.Tokens(kAccount).refresh_revoked) {
+  TokenAccount& tokens = state.Tokens(kAccount);
+  const std::string used = Param(req, "refresh_token");
+  const bool current = !used.empty() && used == tokens.refresh_current;
+  const bool previous = !used.empty() && used == tokens.refresh_previous;
+  if ((!current && !previous) || tokens.refresh_revoked) {
     return SendOAuthError(res, 400, "invalid_grant", "Refresh token is invalid or expired");
   }
+  // TikTok rotates the refresh token: each refresh issues a new one. The one used stays good
+  // until the new one has been used once, so a client whose answer was lost can ask again.
+  if (current) tokens.refresh_previous = used;
+  tokens.refresh_current = absl::StrCat("sbx-tiktok-refresh-", ++tokens.refreshes_issued);
   const std::string token = IssueToken(state, kAccount);
   absl::Status saved = env.store->Save();
   if (!saved.ok()) return SendInternal(res, saved);
@@ -325,7 +333,7 @@ void Token(Env& env, const httplib::Request& req, httplib::Response& res) {
            {{"access_token", token},
             {"expires_in", 86400},
             {"open_id", "sandbox-open-id"},
-            {"refresh_token", "sandbox-refresh"},
+            {"refresh_token", tokens.refresh_current},
             {"refresh_expires_in", 31536000},
             {"scope", "user.info.basic,video.publish,video.upload,video.list"},
             {"token_type", "Bearer"}});

@@ -286,7 +286,9 @@ TEST(TikTokApiTest, UploadRefusesMismatchedRanges) {
             400);
 }
 
-TEST(TikTokApiTest, RefreshIssuesTokensUntilRevoked) {
+// As TikTok: each refresh hands back a new refresh token. The one used stays good until the
+// new one has been used once (a client whose answer was lost can ask again), then is refused.
+TEST(TikTokApiTest, RefreshTokensRotateAndTheOldOneLastsUntilTheNewIsUsed) {
   TestSandbox sandbox;
   auto refresh = [&](const std::string& refresh_token,
                      const std::string& secret = "sandbox-secret") {
@@ -303,18 +305,30 @@ TEST(TikTokApiTest, RefreshIssuesTokensUntilRevoked) {
   EXPECT_EQ(token["access_token"], "sbx-tiktok-1");
   EXPECT_EQ(token["expires_in"], 86400);
   EXPECT_EQ(token["token_type"], "Bearer");
-  EXPECT_EQ(token["refresh_token"], "sandbox-refresh");
+  const std::string first = token["refresh_token"];
+  EXPECT_NE(first, "sandbox-refresh");
   EXPECT_EQ(Post(sandbox, "/v2/post/publish/creator_info/query/", {}, "sbx-tiktok-1").status, 200);
   EXPECT_EQ(refresh("wrong").status, 400);
   EXPECT_EQ(JsonOf(refresh("wrong"))["error"], "invalid_grant");
   EXPECT_EQ(refresh("sandbox-refresh", "bad").status, 401);
 
+  // The answer was lost: the old one is asked again, and works, with yet another new one.
+  http::Response again = refresh("sandbox-refresh");
+  ASSERT_EQ(again.status, 200) << again.body;
+  const std::string second = JsonOf(again)["refresh_token"];
+  EXPECT_NE(second, first);
+  // The newest is used: from then on the old one is refused.
+  http::Response used = refresh(second);
+  ASSERT_EQ(used.status, 200) << used.body;
+  EXPECT_EQ(JsonOf(refresh("sandbox-refresh"))["error"], "invalid_grant");
+  const std::string third = JsonOf(used)["refresh_token"];
+
   ASSERT_EQ(sandbox.Call("POST", "/_sandbox/tokens/expire?platform=tiktok").status, 200);
   EXPECT_EQ(Post(sandbox, "/v2/post/publish/creator_info/query/", {}, "sbx-tiktok-1").status, 401);
   EXPECT_EQ(Post(sandbox, "/v2/post/publish/creator_info/query/", {}).status, 401);
-  EXPECT_EQ(refresh("sandbox-refresh").status, 200);
+  EXPECT_EQ(refresh(third).status, 200);
   ASSERT_EQ(sandbox.Call("POST", "/_sandbox/tokens/revoke_refresh?platform=tiktok").status, 200);
-  EXPECT_EQ(JsonOf(refresh("sandbox-refresh"))["error"], "invalid_grant");
+  EXPECT_EQ(JsonOf(refresh(third))["error"], "invalid_grant");
 }
 
 TEST(TikTokApiTest, RateLimitsAnswer429WithRetryAfter) {
