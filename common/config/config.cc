@@ -61,6 +61,15 @@ absl::StatusOr<int> Config::GetInt(absl::string_view name, int fallback, int min
   return parsed;
 }
 
+absl::StatusOr<bool> Config::GetBool(absl::string_view name, bool fallback) const {
+  auto value = Get(name);
+  if (!value.has_value()) return fallback;
+  if (*value == "true") return true;
+  if (*value == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("configuration ", name, "='", *value, "' must be true or false"));
+}
+
 absl::StatusOr<std::optional<std::string>> Config::GetSecret(absl::string_view name) const {
   if (flags_.count(std::string(name)) > 0) {
     return absl::InvalidArgumentError(

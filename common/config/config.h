@@ -27,6 +27,8 @@ class Config {
   absl::StatusOr<std::string> Require(absl::string_view name) const;
   // INVALID_ARGUMENT when present but not an integer in [min, max].
   absl::StatusOr<int> GetInt(absl::string_view name, int fallback, int min, int max) const;
+  // "true" or "false" (INVALID_ARGUMENT naming the setting otherwise).
+  absl::StatusOr<bool> GetBool(absl::string_view name, bool fallback) const;
 
   // A secret (an API key, a token): from CF_<NAME>, or from the file CF_<NAME>_FILE names (a
   // mounted Kubernetes Secret; one trailing newline dropped). Never from a flag, which would

@@ -36,6 +36,15 @@ TEST(ConfigTest, ParsesFlagsAndRejectsStrayArguments) {
   EXPECT_FALSE(Config::FromArgs(2, bad_argv).ok());
 }
 
+TEST(ConfigTest, GetBoolTakesTrueOrFalseOnly) {
+  EXPECT_TRUE(Config().GetBool("absent_bool", true).value());
+  EXPECT_FALSE(Config(Flags{{"b", "false"}}).GetBool("b", true).value());
+  EXPECT_TRUE(Config(Flags{{"b", "true"}}).GetBool("b", false).value());
+  absl::StatusOr<bool> bad = Config(Flags{{"b", "yes"}}).GetBool("b", false);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("b='yes'"), absl::string_view::npos) << bad.status();
+}
+
 TEST(ConfigTest, GetIntChecksRange) {
   EXPECT_EQ(Config().GetInt("absent_int", 7, 1, 10).value(), 7);
   EXPECT_EQ(Config(Flags{{"n", "3"}}).GetInt("n", 7, 1, 10).value(), 3);

@@ -85,8 +85,27 @@ DayIncrease DailyIncrease(const PostTotals& now, const std::optional<Snapshot>& 
   return day;
 }
 
+PostTotals WithLastKnown(PostTotals now, const PostTotals& before,
+                         const std::set<std::string>& unavailable) {
+  const std::pair<const char*, int64_t PostTotals::*> fields[] = {
+      {"views", &PostTotals::views},
+      {"likes", &PostTotals::likes},
+      {"comments", &PostTotals::comments},
+      {"shares", &PostTotals::shares},
+      {"saves", &PostTotals::saves},
+      {"clicks", &PostTotals::clicks},
+      {"conversions", &PostTotals::conversions},
+      {"spend", &PostTotals::spend_cents}};
+  for (const auto& [name, field] : fields) {
+    if (unavailable.count(name) > 0) now.*field = before.*field;
+  }
+  return now;
+}
+
 absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& published_content_id,
-                                                        absl::CivilDay day, const PostTotals& now) {
+                                                        absl::CivilDay day,
+                                                        const PostTotals& reported,
+                                                        const std::set<std::string>& unavailable) {
   const std::string day_text = absl::FormatCivilTime(day);
   v1::CollectionOutcome outcome =
       Outcome(published_content_id, v1::CollectionOutcome::OUTCOME_COLLECTED, "");
@@ -114,6 +133,9 @@ absl::StatusOr<v1::CollectionOutcome> Collector::Record(const std::string& publi
         booked = published_day;
       }
     }
+    const PostTotals now = WithLastKnown(
+        reported, previous_snapshot.has_value() ? previous_snapshot->totals : PostTotals{},
+        unavailable);
     const DayIncrease increase = DailyIncrease(now, previous_snapshot);
 
     v1::MetricsRow* row = outcome.mutable_row();
@@ -206,7 +228,9 @@ v1::CollectionOutcome Collector::CollectOne(const std::string& published_content
     now.clicks = stats->clicks();
     now.conversions = stats->conversions();
     now.spend_cents = stats->spend().empty() ? 0 : CentsOf(stats->spend());
-    recorded = Record(published_content_id, TodayUtc(), now);
+    const std::set<std::string> unavailable(stats->unavailable().begin(),
+                                            stats->unavailable().end());
+    recorded = Record(published_content_id, TodayUtc(), now, unavailable);
   }
   if (recorded.ok()) return *recorded;
   v1::CollectionOutcome failed =

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct PostTotals {
   int64_t conversions = 0;
   int64_t spend_cents = 0;
 };
+
+// `now`, with each figure named in `unavailable` taken from `before` (its last known value).
+PostTotals WithLastKnown(PostTotals now, const PostTotals& before,
+                         const std::set<std::string>& unavailable);
 
 // A snapshot: the totals read, and the clicks and conversions carried to a later day.
 struct Snapshot {
@@ -71,9 +76,12 @@ class Collector {
   void Stop() { stopping_ = true; }
 
   // One reading of one post for `day`, in one transaction: the snapshot, the day's metrics row
-  // and the collection status.
+  // and the collection status. Figures named in `unavailable` ("views", ..., "clicks",
+  // "conversions", "spend") were not reported this time: they keep their last known value, so
+  // lifetime totals never drop.
   absl::StatusOr<v1::CollectionOutcome> Record(const std::string& published_content_id,
-                                               absl::CivilDay day, const PostTotals& now);
+                                               absl::CivilDay day, const PostTotals& now,
+                                               const std::set<std::string>& unavailable = {});
 
  private:
   v1::CollectionOutcome CollectOne(const std::string& published_content_id,

@@ -139,6 +139,38 @@ TEST_F(CollectorTest, EachDaysRowIsTheDifferenceAndRecollectingRewritesIt) {
   EXPECT_EQ(fixtures_.RollupMismatches(), 0);
 }
 
+// A figure the platform or the affiliate report could not give this time is unavailable: it
+// keeps its last known value, so the lifetime totals never drop and no reset is recorded.
+TEST_F(CollectorTest, AnUnavailableFigureKeepsItsLastKnownValue) {
+  PostSpec spec;
+  spec.published_at = "2025-06-01 09:00:00+00";
+  const std::string post = fixtures_.AddPost(spec);
+  const absl::CivilDay day1(2025, 6, 1);
+  ASSERT_TRUE(collector_.Record(post, day1, Totals(100, 10, 4, 1, 150)).ok());
+  // Day 2: the affiliate report did not answer (clicks, conversions, spend come as 0).
+  PostTotals partial = Totals(180, 12, 0, 0, 0);
+  auto day2 = collector_.Record(post, day1 + 1, partial, {"clicks", "conversions", "spend"});
+  ASSERT_TRUE(day2.ok()) << day2.status();
+  EXPECT_FALSE(day2->reset());
+  EXPECT_EQ(day2->row().views(), 80);
+  EXPECT_EQ(day2->row().clicks(), 0);
+  EXPECT_EQ(day2->row().spend(), "0.00");
+  EXPECT_EQ(fixtures_
+                .Query("SELECT clicks, spend::text FROM cf_metric_snapshots ORDER BY date "
+                       "DESC")[0][0]
+                .as<int>(),
+            4);
+  // Day 3: it answers again; the clicks since day 1 land on day 3.
+  auto day3 = collector_.Record(post, day1 + 2, Totals(200, 12, 7, 1, 200));
+  ASSERT_TRUE(day3.ok()) << day3.status();
+  EXPECT_FALSE(day3->reset());
+  EXPECT_EQ(day3->row().clicks(), 3);
+  EXPECT_EQ(day3->row().spend(), "0.50");
+  EXPECT_EQ(fixtures_.Query("SELECT count(*) FROM cf_metric_snapshots WHERE reset")[0][0].as<int>(),
+            0);
+  EXPECT_EQ(fixtures_.RollupMismatches(), 0);
+}
+
 TEST_F(CollectorTest, AnOldPostsFirstReadingIsBookedOnItsPublishDay) {
   PostSpec spec;
   spec.published_at = "2025-02-10 23:30:00+00";

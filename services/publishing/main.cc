@@ -14,7 +14,8 @@
 //   sandbox_url: when set (tools/up does), every platform's base URL and credentials default
 //   to the sandbox's.
 //   TikTok: tiktok_base_url, tiktok_client_key, tiktok_client_secret*, tiktok_access_token*,
-//   tiktok_refresh_token*. Meta: meta_graph_base_url, meta_video_base_url, meta_app_id,
+//   tiktok_refresh_token*, tiktok_audited (false; true with the sandbox). Meta:
+//   meta_graph_base_url, meta_video_base_url, meta_app_id,
 //   meta_app_secret*, meta_access_token*, instagram_user_id, facebook_page_id,
 //   meta_sponsor_id. YouTube: youtube_base_url, google_token_url, google_client_id,
 //   google_client_secret*, youtube_access_token*, youtube_refresh_token*.
@@ -110,6 +111,7 @@ struct Platforms {
   std::map<std::string, cf::publishing::PromotionApi*> promotions;
   // The renewable tokens, by owner ("tiktok", "meta", "youtube"): kept in the database.
   std::map<std::string, std::shared_ptr<cf::publishing::TokenSource>> tokens;
+  bool tiktok_audited = false;
   void Add(std::unique_ptr<cf::publishing::PlatformApi> api) {
     by_name[api->name()] = api.get();
     owned.push_back(std::move(api));
@@ -133,6 +135,11 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
   tiktok.timeout = timeout;
   tiktok.upload_timeout = upload_timeout;
   tiktok.poll_interval = poll;
+  // The sandbox's app is audited unless it was started with --tiktok_audited false.
+  auto audited = settings.config.GetBool("tiktok_audited", !settings.sandbox.empty());
+  if (!audited.ok()) return audited.status();
+  tiktok.audited = *audited;
+  platforms.tiktok_audited = *audited;
   if (absl::Status url = CheckBaseUrl(tiktok.base_url, "CF_TIKTOK_BASE_URL"); !url.ok()) return url;
   if (tiktok_access->empty()) {
     platforms.Add(std::make_unique<Unconfigured>("tiktok", "CF_TIKTOK_ACCESS_TOKEN"));
@@ -326,13 +333,17 @@ int main(int argc, char** argv) {
   if (!worker_options.ok()) return cf::StartupFailure(worker_options.status());
 
   cf::assembly::AssemblyClient assemblies(cf::ServiceChannel(*assembly_addr));
-  cf::publishing::AffiliateReport affiliate(
-      config->GetOr("affiliate_report_url",
-                    sandbox.empty() ? "" : sandbox + "/affiliate/v1/report"),
-      absl::Seconds(*timeout_s));
+  const std::string affiliate_url = config->GetOr(
+      "affiliate_report_url", sandbox.empty() ? "" : sandbox + "/affiliate/v1/report");
+  if (!affiliate_url.empty()) {
+    absl::Status url = CheckBaseUrl(affiliate_url, "CF_AFFILIATE_REPORT_URL");
+    if (!url.ok()) return cf::StartupFailure(url);
+  }
+  cf::publishing::AffiliateReport affiliate(affiliate_url, absl::Seconds(*timeout_s));
   cf::publishing::PublishingOptions publishing_options;
   publishing_options.youtube_daily_quota = *quota;
   publishing_options.youtube_upload_cost = *upload_cost;
+  publishing_options.tiktok_audited = platforms->tiktok_audited;
   // Loopback video URLs are for the local media server, which only a local sandbox can reach.
   publishing_options.allow_loopback_urls = !sandbox.empty() && cf::http::IsLoopbackHttp(sandbox);
   cf::publishing::PublishDeadlines deadlines;

@@ -1,8 +1,10 @@
 #include "services/publishing/meta.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -392,17 +394,22 @@ absl::StatusOr<PostFigures> InstagramApi::Figures(const std::string& post_id) {
   if (data == insights->end() || !data->is_array()) {
     return absl::UnavailableError("Instagram's insights answer has no data");
   }
+  // A metric missing from the answer is unavailable, not 0.
+  std::map<std::string, int64_t> read;
   for (const nlohmann::json& metric : *data) {
     auto values = metric.find("values");
     if (values == metric.end() || !values->is_array() || values->empty()) continue;
-    const int64_t value = std::max<int64_t>(0, CountAt((*values)[0], "value"));
-    const std::string name = TextAt(metric, "name");
-    if (name == "views") figures.views = value;
-    if (name == "likes") figures.likes = value;
-    if (name == "comments") figures.comments = value;
-    if (name == "shares") figures.shares = value;
-    if (name == "saved") figures.saves = value;
+    read[TextAt(metric, "name")] = CountAt((*values)[0], "value");
   }
+  auto value = [&](const char* name) {
+    auto it = read.find(name);
+    return it == read.end() ? -1 : it->second;
+  };
+  SetFigure(figures, "views", value("views"));
+  SetFigure(figures, "likes", value("likes"));
+  SetFigure(figures, "comments", value("comments"));
+  SetFigure(figures, "shares", value("shares"));
+  SetFigure(figures, "saves", value("saved"));
   return figures;
 }
 
@@ -537,12 +544,16 @@ absl::StatusOr<PostFigures> FacebookApi::Figures(const std::string& post_id) {
   if (data == insights->end() || !data->is_array()) {
     return absl::UnavailableError("Facebook's insights answer has no data");
   }
+  // A metric missing from the answer is unavailable, not 0 (within one, Facebook leaves out
+  // the action types nobody took: those are 0).
+  std::set<std::string> seen;
   for (const nlohmann::json& metric : *data) {
     auto values = metric.find("values");
     if (values == metric.end() || !values->is_array() || values->empty()) continue;
     const nlohmann::json& value = (*values)[0].is_object() ? (*values)[0] : nlohmann::json();
     const std::string name = TextAt(metric, "name");
-    if (name == "total_video_views") figures.views = std::max<int64_t>(0, CountAt(value, "value"));
+    seen.insert(name);
+    if (name == "total_video_views") SetFigure(figures, "views", CountAt(value, "value"));
     const nlohmann::json& counts = ObjectAt(value, "value");
     if (name == "total_video_reactions_by_type_total") {
       for (const auto& [reaction, count] : counts.items()) {
@@ -554,6 +565,12 @@ absl::StatusOr<PostFigures> FacebookApi::Figures(const std::string& post_id) {
       figures.shares = std::max<int64_t>(0, CountAt(counts, "share"));
       if (figures.likes == 0) figures.likes = std::max<int64_t>(0, CountAt(counts, "like"));
     }
+  }
+  if (seen.count("total_video_views") == 0) SetFigure(figures, "views", -1);
+  if (seen.count("total_video_stories_by_action_type") == 0) {
+    SetFigure(figures, "comments", -1);
+    SetFigure(figures, "shares", -1);
+    if (seen.count("total_video_reactions_by_type_total") == 0) SetFigure(figures, "likes", -1);
   }
   return figures;
 }

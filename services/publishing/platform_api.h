@@ -88,6 +88,10 @@ struct PostFigures {
   std::vector<std::string> unavailable;  // figures this platform does not report
 };
 
+// Sets figure `name` ("views", "likes", "comments", "shares", "saves") to `read`; a negative
+// `read` (the platform left it out) marks it unavailable instead, which is not 0.
+void SetFigure(PostFigures& figures, const std::string& name, int64_t read);
+
 // What a creator may post (TikTok's creator_info); other platforms have fixed rules.
 struct CreatorLimits {
   std::vector<std::string> privacy_options;  // in this project's words: public, friends, private

@@ -107,6 +107,7 @@ class PlatformsTest : public ::testing::TestWithParam<Case> {
       config.timeout = timeout;
       config.upload_timeout = timeout;
       config.poll_interval = absl::Milliseconds(50);
+      config.audited = true;
       tokens_ = std::make_shared<TokenSource>("TikTok", "sandbox-access", "sandbox-refresh",
                                               TikTokRenewal(config));
       return std::make_unique<TikTokApi>(config, tokens_);
@@ -644,6 +645,7 @@ absl::StatusOr<Advanced> PostToTikTok(TikTokApi& api, const std::string& path,
       path + "'");
   post.video_bytes = std::ifstream(path, std::ios::ate | std::ios::binary).tellg();
   post.caption = "Glow, " + privacy;
+  post.duration_s = 1;
   MemoryContext context;
   absl::StatusOr<Advanced> step;
   const bool ended = testing::WaitUntil([&] {
@@ -677,6 +679,40 @@ TEST(TikTokTest, AnUnauditedAppPostsOnlyPrivately) {
   ASSERT_TRUE(hidden.ok()) << hidden.status();
   EXPECT_TRUE(hidden->result.post_id.empty());
   EXPECT_TRUE(absl::StrContains(hidden->result.note, "private")) << hidden->result.note;
+
+  // Configured as audited while TikTok says otherwise: creator_info, asked again as each post
+  // starts, refuses it before any init.
+  config.audited = true;
+  TikTokApi misconfigured(config,
+                          std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr));
+  absl::StatusOr<Advanced> stale =
+      PostToTikTok(misconfigured, sandbox.media_dir() + "/stale.mp4", "public");
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition) << stale.status();
+  EXPECT_TRUE(absl::StrContains(stale.status().message(), "creator_info")) << stale.status();
+  EXPECT_EQ(sandbox.Posts("tiktok"), 1);
+}
+
+// Branded content is never private on TikTok: refused before anything is sent.
+TEST(TikTokTest, BrandedContentIsNeverPrivate) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  TikTokConfig config;
+  config.base_url = sandbox.url() + "/tiktok";
+  config.audited = true;
+  TikTokApi api(config, std::make_shared<TokenSource>("TikTok", "sandbox-access", "", nullptr));
+  PostRequest post;
+  post.platform = "tiktok";
+  post.privacy = "private";
+  post.disclosure = true;
+  MemoryContext context;
+  absl::StatusOr<Advanced> refused = api.Advance(post, "", context);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "cannot be posted privately"));
+  EXPECT_TRUE(context.handle.empty());
+  EXPECT_EQ(CheckTikTokRules(false, "private", true).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(CheckTikTokRules(false, "private", true).message(), "audited"));
+  EXPECT_TRUE(CheckTikTokRules(false, "private", false).ok());
+  EXPECT_TRUE(CheckTikTokRules(true, "public", true).ok());
 }
 
 // A posted TikTok video promoted as a Spark Ad in the sandbox: a budget under TikTok's
@@ -689,6 +725,7 @@ TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
   TikTokConfig config;
   config.base_url = sandbox.url() + "/tiktok";
   config.poll_interval = absl::Milliseconds(50);
+  config.audited = true;
   TikTokApi api(config, tokens);
   absl::StatusOr<Advanced> posted = PostToTikTok(api, sandbox.media_dir() + "/ad.mp4", "public");
   ASSERT_TRUE(posted.ok()) << posted.status();

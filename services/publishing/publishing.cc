@@ -14,6 +14,7 @@
 #include "common/status/status.h"
 #include "common/validation/ids.h"
 #include "services/publishing/publish_handler.h"
+#include "services/publishing/tiktok.h"
 
 namespace cf::publishing {
 namespace {
@@ -175,6 +176,8 @@ absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
     absl::StatusOr<CreatorLimits> limits = tiktok->second->Limits();
     if (!limits.ok()) return limits.status();
     privacy_options = limits->privacy_options;
+    absl::Status rules = CheckTikTokRules(options_.tiktok_audited, privacy, post.disclosure);
+    if (!rules.ok()) problems.push_back(std::string(rules.message()));
     if (absl::Seconds(rendered.duration_seconds()) > limits->max_duration) {
       problems.push_back(absl::StrCat("the creator may post at most ",
                                       absl::FormatDuration(limits->max_duration), " on TikTok"));
@@ -354,10 +357,10 @@ absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
                       "the publish is published; its post is recorded");
   }
   if (publish.state() != v1::PUBLISH_STATE_FAILED || target->handle.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "publish ", publish.id(), " is ", v1::PublishState_Name(publish.state()),
-        target->handle.empty() ? " and the platform holds no handle of it" : "",
-        "; only a failed publish that holds a platform handle can be reconciled"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("publish ", publish.id(), " is ", v1::PublishState_Name(publish.state()),
+                     target->handle.empty() ? " and the platform holds no handle of it" : "",
+                     "; only a failed publish that holds a platform handle can be reconciled"));
   }
   const std::string platform = assembly::PlatformName(publish.platform());
   auto api = platforms_.find(platform);
@@ -365,8 +368,7 @@ absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
     return absl::FailedPreconditionError(absl::StrCat("no adapter for platform ", platform));
   }
   absl::StatusOr<PostRequest> post =
-      PostFromSnapshot(target->snapshot, platform,
-                       PrivacyName(publish.privacy()), *media_);
+      PostFromSnapshot(target->snapshot, platform, PrivacyName(publish.privacy()), *media_);
   if (!post.ok()) return post.status();
   LookupContext lookup(store_, platform, publish.id());
   absl::StatusOr<Advanced> found = api->second->Advance(*post, target->handle, lookup);
@@ -388,19 +390,19 @@ absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
         {{"publish", publish.id()}, {"platform_post_id", result.post_id}});
     absl::StatusOr<v1::Publish> now = store_->Get(publish.id());
     if (!now.ok()) return now.status();
-    return Reconciled(*now, v1::ReconcilePublishResponse::FINDING_RECORDED,
-                      absl::StrCat(platform, " has the post",
-                                   result.post_id.empty() ? "" : " " + result.post_id,
-                                   result.note.empty() ? "" : " (" + result.note + ")"));
+    return Reconciled(
+        *now, v1::ReconcilePublishResponse::FINDING_RECORDED,
+        absl::StrCat(platform, " has the post", result.post_id.empty() ? "" : " " + result.post_id,
+                     result.note.empty() ? "" : " (" + result.note + ")"));
   }
   if (found.ok()) {
     return Reconciled(publish, v1::ReconcilePublishResponse::FINDING_PENDING,
                       absl::StrCat(platform, " is still working on it; reconcile again later"));
   }
   if (lookup.cleared() || IsNotPosted(found.status())) {
-    const std::string why = absl::StrCat(platform, " holds no post of this publish (",
-                                         found.status().message(),
-                                         "); the assembly may be published again");
+    const std::string why =
+        absl::StrCat(platform, " holds no post of this publish (", found.status().message(),
+                     "); the assembly may be published again");
     absl::Status cleared = store_->ClearHandle(publish.id(), target->handle, why);
     if (!cleared.ok()) return cleared;
     Log(LogLevel::kInfo, "reconciled a publish: no post was made",
@@ -471,9 +473,18 @@ absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsReq
   }
   absl::StatusOr<PostFigures> figures = api->second->Figures(content->platform_post_id());
   if (!figures.ok()) return figures.status();
+  // Clicks, conversions and spend come from elsewhere: when that report cannot answer (or does
+  // not know the post), the platform's figures still count, and those three are unavailable,
+  // which is not 0.
   absl::StatusOr<AffiliateFigures> affiliate =
-      affiliate_->For(platform, content->platform_post_id());
-  if (!affiliate.ok()) return affiliate.status();
+      affiliate_->configured() ? affiliate_->For(platform, content->platform_post_id())
+                               : absl::StatusOr<AffiliateFigures>(
+                                     absl::NotFoundError("no affiliate report is configured"));
+  if (!affiliate.ok()) {
+    Log(LogLevel::kWarning, "the affiliate report did not answer for a post",
+        {{"published_content", content->id()},
+         {"error", std::string(affiliate.status().message())}});
+  }
   v1::PostStats stats;
   stats.set_published_content_id(content->id());
   stats.set_platform(content->platform());
@@ -483,12 +494,13 @@ absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsReq
   stats.set_comments(figures->comments);
   stats.set_shares(figures->shares);
   stats.set_saves(figures->saves);
-  stats.set_clicks(affiliate->clicks);
-  stats.set_conversions(affiliate->conversions);
-  stats.set_spend(affiliate->spend);
   db::SetTimestamp(absl::ToUnixMicros(absl::Now()), stats.mutable_measured_at());
   for (const std::string& missing : figures->unavailable) stats.add_unavailable(missing);
-  if (!affiliate_->configured()) {
+  if (affiliate.ok()) {
+    stats.set_clicks(affiliate->clicks);
+    stats.set_conversions(affiliate->conversions);
+    stats.set_spend(affiliate->spend);
+  } else {
     for (const char* missing : {"clicks", "conversions", "spend"}) stats.add_unavailable(missing);
   }
   return stats;

@@ -24,6 +24,8 @@ struct PublishingOptions {
   int youtube_upload_cost = 1600;
   // Whether a video URL may be loopback http (the local media server and sandbox).
   bool allow_loopback_urls = false;
+  // Whether TikTok has audited the app (TikTokConfig::audited).
+  bool tiktok_audited = false;
   // How far ahead a publish may be scheduled.
   absl::Duration max_schedule_ahead = absl::Hours(24 * 30);
 };

@@ -198,6 +198,7 @@ class PublishingTest : public ::testing::Test {
   FakePromotion promotion_;
   PublishingOptions options_ = [] {
     PublishingOptions options;
+    options.tiktok_audited = true;
     options.youtube_daily_quota = 3200;  // two uploads
     options.allow_loopback_urls = true;
     return options;
@@ -294,6 +295,40 @@ TEST_F(PublishingTest, APostThePlatformWouldRefuseIsRefusedUpFront) {
   EXPECT_EQ(PublishRows(), 0);
 }
 
+// TikTok's rules that creator_info does not state, checked before anything is queued: an
+// unaudited app posts only privately, branded content is never private, so branded content
+// cannot go out from an unaudited app at all.
+TEST_F(PublishingTest, TikTokAuditAndBrandedContentRulesAreCheckedUpFront) {
+  PublishingOptions unaudited_options = options_;
+  unaudited_options.tiktok_audited = false;
+  Publishing unaudited(&store_, &assemblies_, {{"tiktok", &tiktok_}}, {}, &affiliate_, &media_,
+                       unaudited_options);
+  auto refusal = [&](Publishing& publishing, const v1::PublishContentRequest& request) {
+    absl::StatusOr<v1::Publish> publish = publishing.PublishContent(request, CallContext{});
+    EXPECT_TRUE(publish.ok() || publish.status().code() == absl::StatusCode::kFailedPrecondition)
+        << publish.status();
+    return publish.ok() ? std::string() : std::string(publish.status().message());
+  };
+  assembly::v1::Assembly& plain = Ready("tiktok");
+  v1::PublishContentRequest request = Request(plain.id(), "unaudited-public");
+  EXPECT_TRUE(absl::StrContains(refusal(unaudited, request), "only privately"));
+  request.set_request_id("unaudited-private");
+  request.set_privacy(v1::PRIVACY_PRIVATE);
+  EXPECT_EQ(refusal(unaudited, request), "");
+
+  assembly::v1::Assembly& branded = Ready("tiktok");
+  branded.set_compliance_disclosure("#ad");
+  request = Request(branded.id(), "branded-unaudited");
+  request.set_privacy(v1::PRIVACY_PRIVATE);
+  EXPECT_TRUE(absl::StrContains(refusal(unaudited, request), "once the app is audited"));
+  request.set_request_id("branded-private");
+  EXPECT_TRUE(absl::StrContains(refusal(publishing_, request), "cannot be posted privately"));
+  request.set_request_id("branded-public");
+  request.set_privacy(v1::PRIVACY_PUBLIC);
+  EXPECT_EQ(refusal(publishing_, request), "");
+  EXPECT_EQ(PublishRows(), 2);  // the two accepted; nothing written for the refusals
+}
+
 TEST_F(PublishingTest, InstagramNeedsAVideoUrlItCanFetch) {
   Publishing local(&store_, &assemblies_, {{"instagram", &instagram_}}, {}, &affiliate_, &media_,
                    PublishingOptions{});  // loopback URLs not allowed: a real platform
@@ -329,10 +364,25 @@ TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {
   EXPECT_EQ(stats->views(), 1200);
   EXPECT_EQ(stats->likes(), 80);
   EXPECT_EQ(stats->platform_post_id(), "730001");
-  EXPECT_EQ(stats->spend(), "0.00");
+  EXPECT_EQ(stats->spend(), "");  // no affiliate report configured: unavailable, not 0
   EXPECT_EQ(tiktok_.figures_asked, std::vector<std::string>{"730001"});
   EXPECT_TRUE(std::find(stats->unavailable().begin(), stats->unavailable().end(), "clicks") !=
               stats->unavailable().end());
+
+  // An affiliate report that does not answer: the platform's figures still come, and clicks,
+  // conversions and spend are unavailable.
+  AffiliateReport down("http://127.0.0.1:1/report", absl::Seconds(2));
+  Publishing with_down_report(&store_, &assemblies_, {{"tiktok", &tiktok_}}, {}, &down, &media_,
+                              options_);
+  absl::StatusOr<v1::PostStats> partial = with_down_report.GetPostStats(request);
+  ASSERT_TRUE(partial.ok()) << partial.status();
+  EXPECT_EQ(partial->views(), 1200);
+  EXPECT_EQ(partial->spend(), "");
+  for (const char* missing : {"clicks", "conversions", "spend", "saves"}) {
+    EXPECT_TRUE(std::find(partial->unavailable().begin(), partial->unavailable().end(), missing) !=
+                partial->unavailable().end())
+        << missing;
+  }
 
   // The assembly is marked published through its API, once.
   EXPECT_EQ(publishing_.MarkPublishedAssemblies(), 1);
@@ -424,7 +474,8 @@ TEST_F(PublishingTest, ReconcileLetsGoOfAHandleThatMadeNoPost) {
   EXPECT_EQ(none->finding(), v1::ReconcilePublishResponse::FINDING_NOT_POSTED);
   EXPECT_EQ(none->publish().state(), v1::PUBLISH_STATE_FAILED);
   EXPECT_FALSE(none->publish().holds_platform_handle());
-  EXPECT_TRUE(absl::StrContains(none->publish().error(), "upload stopped")) << none->publish().error();
+  EXPECT_TRUE(absl::StrContains(none->publish().error(), "upload stopped"))
+      << none->publish().error();
   EXPECT_TRUE(publishing_.PublishContent(Request(assembly_id, "again"), {}).ok());
   // Nothing is left to reconcile.
   EXPECT_EQ(Reconcile(id).status().code(), absl::StatusCode::kFailedPrecondition);

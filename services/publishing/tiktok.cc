@@ -78,6 +78,26 @@ bool TokenExpired(const http::Response& response) {
 
 }  // namespace
 
+absl::Status CheckTikTokRules(bool audited, const std::string& privacy, bool branded) {
+  if (!audited && branded) {
+    return absl::FailedPreconditionError(
+        "an unaudited TikTok app may post only privately, and branded content (the post's paid "
+        "or affiliate disclosure) cannot be private: this post can go to TikTok only once the "
+        "app is audited (CF_TIKTOK_AUDITED)");
+  }
+  if (!audited && privacy != "private") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("an unaudited TikTok app may post only privately (SELF_ONLY); asked for ",
+                     privacy, " (set CF_TIKTOK_AUDITED=true once TikTok has audited the app)"));
+  }
+  if (branded && privacy == "private") {
+    return absl::FailedPreconditionError(
+        "branded content (the post's paid or affiliate disclosure) cannot be posted privately "
+        "on TikTok");
+  }
+  return absl::OkStatus();
+}
+
 TokenSource::Renew TikTokRenewal(const TikTokConfig& config) {
   return OAuthRefresh(config.base_url + "/v2/oauth/token/", "TikTok's token endpoint",
                       {{"client_key", config.client_key}, {"client_secret", config.client_secret}},
@@ -139,6 +159,22 @@ std::string TikTokApi::PostUrl(const std::string& post_id) {
 
 absl::StatusOr<Advanced> TikTokApi::Start(const PostRequest& post, PublishContext& context) {
   if (context.lookup_only()) return NotPosted("no post was started");
+  // TikTok asks for creator_info before each post: what the creator may post can have changed
+  // since the publish was queued (a scheduled one, days ago).
+  absl::Status rules = CheckTikTokRules(config_.audited, post.privacy, post.disclosure);
+  if (!rules.ok()) return rules;
+  absl::StatusOr<CreatorLimits> limits = Limits();
+  if (!limits.ok()) return limits.status();
+  if (std::find(limits->privacy_options.begin(), limits->privacy_options.end(), post.privacy) ==
+      limits->privacy_options.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TikTok's creator_info no longer offers privacy ", post.privacy, " to this creator"));
+  }
+  if (absl::Seconds(post.duration_s) > limits->max_duration) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("TikTok's creator_info now allows videos of at most ",
+                     absl::FormatDuration(limits->max_duration), " for this creator"));
+  }
   context.SetPhase("uploading");
   const Chunks chunks = ChunksFor(post.video_bytes, config_.chunk_size);
   nlohmann::json body = {{"post_info",
@@ -301,11 +337,11 @@ absl::StatusOr<PostFigures> TikTokApi::Figures(const std::string& post_id) {
   for (const nlohmann::json& video : *videos) {
     if (TextAt(video, "id") != post_id) continue;
     PostFigures figures;
-    figures.views = std::max<int64_t>(0, CountAt(video, "view_count"));
-    figures.likes = std::max<int64_t>(0, CountAt(video, "like_count"));
-    figures.comments = std::max<int64_t>(0, CountAt(video, "comment_count"));
-    figures.shares = std::max<int64_t>(0, CountAt(video, "share_count"));
     figures.unavailable = {"saves"};
+    SetFigure(figures, "views", CountAt(video, "view_count"));
+    SetFigure(figures, "likes", CountAt(video, "like_count"));
+    SetFigure(figures, "comments", CountAt(video, "comment_count"));
+    SetFigure(figures, "shares", CountAt(video, "share_count"));
     return figures;
   }
   return absl::NotFoundError(absl::StrCat("TikTok has no video ", post_id));

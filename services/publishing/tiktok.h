@@ -30,7 +30,15 @@ struct TikTokConfig {
   // A public post's id may arrive minutes after PUBLISH_COMPLETE; after this long without one
   // the publish is done without it (and says so).
   absl::Duration post_id_wait = absl::Minutes(15);
+  // Whether TikTok has audited the app: the API does not say, so it is a setting. An
+  // unaudited app may post only privately (SELF_ONLY).
+  bool audited = false;
 };
+
+// TikTok's rules that creator_info does not state: an unaudited app posts only privately, and
+// branded content (a paid or affiliate disclosure: brand_content_toggle) is never private.
+// FAILED_PRECONDITION saying which, before anything is sent.
+absl::Status CheckTikTokRules(bool audited, const std::string& privacy, bool branded);
 
 // The refresh (POST /v2/oauth/token/, grant_type=refresh_token) for a TokenSource.
 TokenSource::Renew TikTokRenewal(const TikTokConfig& config);

@@ -254,10 +254,12 @@ absl::StatusOr<PostFigures> YouTubeApi::Figures(const std::string& post_id) {
   }
   const nlohmann::json& statistics = ObjectAt((*items)[0], "statistics");
   PostFigures figures;
-  figures.views = std::max<int64_t>(0, CountAt(statistics, "viewCount"));
-  figures.likes = std::max<int64_t>(0, CountAt(statistics, "likeCount"));
-  figures.comments = std::max<int64_t>(0, CountAt(statistics, "commentCount"));
   figures.unavailable = {"shares", "saves"};
+  // YouTube leaves likeCount out when the owner hides likes, commentCount when comments are
+  // off: unavailable, not 0.
+  SetFigure(figures, "views", CountAt(statistics, "viewCount"));
+  SetFigure(figures, "likes", CountAt(statistics, "likeCount"));
+  SetFigure(figures, "comments", CountAt(statistics, "commentCount"));
   return figures;
 }
 

@@ -94,6 +94,14 @@ void Init(Env& env, const httplib::Request& req, httplib::Response& res) {
       return bad(absl::StrCat("post_info.", flag, " must be a boolean"));
     }
   }
+  // TikTok's content sharing guidelines: branded content cannot be private.
+  auto branded = post_info->find("brand_content_toggle");
+  if (branded != post_info->end() && branded->is_boolean() && branded->get<bool>() &&
+      privacy == "SELF_ONLY") {
+    return bad(
+        "branded content (brand_content_toggle) cannot be posted with privacy_level "
+        "SELF_ONLY");
+  }
   std::optional<int64_t> video_size = IntAt(*source_info, "video_size");
   std::optional<int64_t> chunk_size = IntAt(*source_info, "chunk_size");
   std::optional<int64_t> chunk_count = IntAt(*source_info, "total_chunk_count");

@@ -23,6 +23,7 @@ http::Response Post(TestSandbox& sandbox, const std::string& path, const nlohman
                       {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
 }
 
+// Branded (brand_content_toggle) unless private: TikTok takes no private branded content.
 nlohmann::json InitBody(int64_t size, int64_t chunk, int64_t count,
                         const std::string& privacy = "PUBLIC_TO_EVERYONE",
                         const std::string& title = "A caption #ad") {
@@ -33,7 +34,7 @@ nlohmann::json InitBody(int64_t size, int64_t chunk, int64_t count,
             {"disable_comment", false},
             {"disable_stitch", false},
             {"is_aigc", true},
-            {"brand_content_toggle", true},
+            {"brand_content_toggle", privacy != "SELF_ONLY"},
             {"brand_organic_toggle", false}}},
           {"source_info",
            {{"source", "FILE_UPLOAD"},
@@ -114,6 +115,9 @@ TEST(TikTokApiTest, InitRefusesBadRequests) {
   EXPECT_EQ(code(InitBody(1000, 1000, 1, "EVERYONE")), 400);
   EXPECT_EQ(code(InitBody(1000, 1000, 1, "SELF_ONLY", std::string(2201, 'a'))), 400);
   EXPECT_EQ(code(InitBody(1000, 1000, 1, "SELF_ONLY", std::string(2200, 'a'))), 200);
+  nlohmann::json branded_private = InitBody(1000, 1000, 1, "SELF_ONLY");
+  branded_private["post_info"]["brand_content_toggle"] = true;
+  EXPECT_EQ(code(branded_private), 400);
   // Under 5 MB: one chunk of the whole size.
   EXPECT_EQ(code(InitBody(3000000, 1000000, 3)), 400);
   EXPECT_EQ(code(InitBody(3000000, 3000000, 2)), 400);

@@ -29,6 +29,7 @@ namespace v1 = publishing::v1;
 
 constexpr int kPublishes = 300;
 constexpr int kKillsPerStep = 6;
+constexpr int kOverdue = 8;  // two per platform
 const char* const kPlatforms[] = {"tiktok", "instagram", "facebook", "youtube"};
 
 class PublishCrashTest : public ::testing::Test {
@@ -80,10 +81,16 @@ class PublishCrashTest : public ::testing::Test {
                                  {"duration", 1},
                                  {"width", 320},
                                  {"height", 568}};
+      // The first few were due a day and more ago, past their deadline: each fails holding its
+      // handle as soon as it has one, so every run has publishes to reconcile, some the
+      // platform made a post of (TikTok, Facebook, YouTube go on by themselves) and some not
+      // (an Instagram container nobody published).
+      const bool overdue = i < kOverdue;
       txn.exec_params(
           "INSERT INTO cf_publish_jobs (assembled_content_id, platform, request_id, "
-          "publish_snapshot, max_attempts) VALUES ($1::uuid, $2, $3, $4::jsonb, 30)",
-          assembly, platform, absl::StrCat("crash-", i), snapshot.dump());
+          "publish_snapshot, max_attempts, created_at) VALUES ($1::uuid, $2, $3, $4::jsonb, 30, "
+          "NOW() - $5::int * interval '1 hour')",
+          assembly, platform, absl::StrCat("crash-", i), snapshot.dump(), overdue ? 25 : 0);
     }
     txn.commit();
   }
@@ -150,6 +157,8 @@ class PublishCrashTest : public ::testing::Test {
             {"CF_MEDIA_BASE_URL", sandbox_.media_url()},
             {"CF_SANDBOX_URL", sandbox_.url()},
             {"CF_WORKER_ID", worker},
+            // Renewed tokens outlive each kill (TikTok's refresh tokens rotate).
+            {"CF_TOKEN_KEY", "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"},
             {"CF_PUBLISH_WORKERS", "2"},
             {"CF_PLATFORM_TIMEOUT_S", "2"},
             {"CF_UPLOAD_TIMEOUT_S", "2"},
@@ -252,6 +261,15 @@ TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
     }
     server->Signal(SIGKILL);
     server->Wait(std::chrono::seconds(10));
+    if (round % 10 == 9) {
+      // The access tokens expire for real (TikTok's and Google's are refreshed; Meta's, which
+      // cannot be exchanged once expired, meet 401s from the fault rules instead).
+      for (const char* owner : {"tiktok", "youtube"}) {
+        EXPECT_EQ(
+            sandbox_.Call("POST", absl::StrCat("/_sandbox/tokens/expire?platform=", owner)).status,
+            200);
+      }
+    }
     ++kills[step];
     ++total_kills;
   }
@@ -282,6 +300,9 @@ TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
   std::printf("reconciled: %d recorded, %d not posted\n",
               findings[v1::ReconcilePublishResponse::FINDING_RECORDED],
               findings[v1::ReconcilePublishResponse::FINDING_NOT_POSTED]);
+  EXPECT_GE(findings[v1::ReconcilePublishResponse::FINDING_RECORDED] +
+                findings[v1::ReconcilePublishResponse::FINDING_NOT_POSTED],
+            kOverdue);
   last->Signal(SIGTERM);
   EXPECT_EQ(last->Wait(std::chrono::seconds(30)), 0);
 
@@ -305,7 +326,7 @@ TEST_F(PublishCrashTest, KilledAtEveryStepItNeverPostsTwice) {
   EXPECT_EQ(Owner("SELECT count(*) FROM cf_published_content")[0][0].as<int>(),
             Count("job_state = 'done'"));
   EXPECT_EQ(static_cast<int>(live.size()), Count("job_state = 'done'"));
-  EXPECT_GE(Count("job_state = 'done'"), kPublishes * 9 / 10);
+  EXPECT_GE(Count("job_state = 'done'"), (kPublishes - kOverdue) * 9 / 10);
   for (const pqxx::row& row : Owner(
            "SELECT platform, last_error FROM cf_publish_jobs WHERE job_state = 'failed' LIMIT 5")) {
     std::printf("failed on %s: %s\n", row[0].c_str(), row[1].c_str());
