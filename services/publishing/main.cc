@@ -52,8 +52,8 @@
 
 namespace {
 
-// The newest migration this build relies on (0012: platform tokens).
-constexpr int kSchemaVersion = 12;
+// The newest migration this build relies on (0013: promotion stops).
+constexpr int kSchemaVersion = 13;
 
 // A platform with no access token configured: every publish to it is refused, saying why.
 class Unconfigured final : public cf::publishing::PlatformApi {
@@ -364,6 +364,7 @@ int main(int argc, char** argv) {
         renewals.Run();
         publishing.MarkPublishedAssemblies();
         publishing.StartRequestedPromotions();
+        publishing.RetryUnconfirmedStops();
       },
       absl::Milliseconds(*mark_ms));
 

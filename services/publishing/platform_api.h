@@ -123,8 +123,9 @@ class PromotionApi {
   virtual ~PromotionApi() = default;
   // The smallest daily budget the platform takes, in cents of the account's currency.
   virtual int64_t MinimumDailyBudgetCents() const = 0;
+  // What it makes spends until `ends_at` at most (an ad group's scheduled end).
   virtual absl::Status Start(const std::string& post_id, int64_t daily_budget_cents,
-                             std::string* handle,
+                             absl::Time ends_at, std::string* handle,
                              const std::function<absl::Status(const std::string&)>& record) = 0;
   // Stops the spend of what `handle` names.
   virtual absl::Status Stop(const std::string& handle) = 0;

@@ -739,15 +739,16 @@ TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
   TikTokSparkAds ads(ads_config, tokens);
   std::string handle;
   auto record = [](const std::string&) { return absl::OkStatus(); };
-  absl::Status low = ads.Start(post_id, 1999, &handle, record);
+  const absl::Time ends = absl::Now() + absl::Hours(24 * 7);
+  absl::Status low = ads.Start(post_id, 1999, ends, &handle, record);
   EXPECT_EQ(low.code(), absl::StatusCode::kFailedPrecondition) << low;
   EXPECT_TRUE(absl::StrContains(low.message(), "40002")) << low;
 
   handle.clear();
   ASSERT_TRUE(sandbox.Fault("tiktok_ads", "adgroup", "lost_answer"));
-  absl::Status lost = ads.Start(post_id, 2500, &handle, record);
+  absl::Status lost = ads.Start(post_id, 2500, ends, &handle, record);
   EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
-  absl::Status started = ads.Start(post_id, 2500, &handle, record);
+  absl::Status started = ads.Start(post_id, 2500, ends, &handle, record);
   ASSERT_TRUE(started.ok()) << started;
   const nlohmann::json made = nlohmann::json::parse(handle, nullptr, false);
   ASSERT_TRUE(made.is_object()) << handle;
@@ -762,6 +763,10 @@ TEST(TikTokAdsTest, ASparkAdRunsOnceAndStops) {
   nlohmann::json listed = nlohmann::json::parse(http::Send(get)->body, nullptr, false);
   ASSERT_TRUE(listed.contains("data")) << listed.dump();
   EXPECT_EQ(listed["data"]["list"].size(), 1u) << listed.dump();
+  // It ends by itself: the schedule carries the promotion's end.
+  EXPECT_EQ(listed["data"]["list"][0].value("schedule_type", ""), "SCHEDULE_START_END");
+  EXPECT_EQ(listed["data"]["list"][0].value("schedule_end_time", ""),
+            absl::FormatTime("%Y-%m-%d %H:%M:%S", ends, absl::UTCTimeZone()));
 
   auto spend = [&] {
     nlohmann::json report = nlohmann::json::parse(

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/create_once.h"
 #include "common/db/values.h"
@@ -41,7 +42,8 @@ const std::string& PublishedColumns() {
       db::MicrosOf("promotion_started_at"), ", 0), COALESCE(", db::MicrosOf("promotion_ended_at"),
       ", 0), COALESCE(", db::MicrosOf("published_at"),
       ", 0), COALESCE(publish_job_id::text, ''), COALESCE(promotion_note, ''), "
-      "COALESCE(published_at, 'epoch')::text"));
+      "COALESCE(published_at, 'epoch')::text, COALESCE(",
+      db::MicrosOf("promotion_ends_at"), ", 0)"));
   return *columns;
 }
 
@@ -116,6 +118,9 @@ v1::PublishedContent RowToPublished(const pqxx::row& row) {
   db::SetTimestamp(row[9].as<int64_t>(), content.mutable_published_at());
   content.set_publish_id(row[10].as<std::string>());
   content.set_promotion_note(row[11].as<std::string>());
+  if (row[13].as<int64_t>() != 0) {
+    db::SetTimestamp(row[13].as<int64_t>(), content.mutable_promotion_ends_at());
+  }
   return content;
 }
 
@@ -345,15 +350,16 @@ absl::StatusOr<Page<v1::PublishedContent>> PublishStore::ListPublished(
 }
 
 absl::StatusOr<PromotionLease> PublishStore::BeginPromotion(const std::string& id,
-                                                            int64_t budget_cents) {
+                                                            int64_t budget_cents, int days) {
   thread_local std::mt19937_64 random(std::random_device{}());
-  PromotionLease lease{"", static_cast<int64_t>(random() >> 1)};
+  PromotionLease lease{"", static_cast<int64_t>(random() >> 1), absl::InfiniteFuture()};
   absl::Status status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     pqxx::result rows = txn.exec_params(
         "SELECT COALESCE(promotion_status, 'none'), COALESCE(promotion_handle, ''), "
         "COALESCE((promotion_budget * 100)::bigint, -1), COALESCE(platform_post_id, ''), "
-        "COALESCE(promotion_lease_until > NOW(), false) FROM cf_published_content WHERE id = "
-        "$1::uuid FOR UPDATE",
+        "COALESCE(promotion_lease_until > NOW(), false), COALESCE(extract(epoch FROM "
+        "promotion_ends_at) * 1e6, 0)::bigint FROM cf_published_content WHERE id = $1::uuid FOR "
+        "UPDATE",
         id);
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("published content ", id, " not found"));
@@ -379,6 +385,9 @@ absl::StatusOr<PromotionLease> PublishStore::BeginPromotion(const std::string& i
                          " a day is being started: call again with that budget, or stop it"));
       }
       lease.handle = rows[0][1].as<std::string>();
+      const int64_t ends_micros = rows[0][5].as<int64_t>();
+      lease.ends_at = ends_micros != 0 ? absl::FromUnixMicros(ends_micros)
+                                       : absl::Now() + absl::Hours(24 * kDefaultPromotionDays);
       txn.exec_params(
           "UPDATE cf_published_content SET promotion_lease_token = $2::bigint, "
           "promotion_lease_until = NOW() + interval '5 minutes' WHERE id = $1::uuid",
@@ -386,12 +395,15 @@ absl::StatusOr<PromotionLease> PublishStore::BeginPromotion(const std::string& i
       return absl::OkStatus();
     }
     // A new promotion (what an earlier one made was stopped before it ended).
-    txn.exec_params(
+    pqxx::result ends = txn.exec_params(
         "UPDATE cf_published_content SET promotion_status = 'pending', promotion_budget = "
         "$2::bigint / 100.0, promotion_handle = NULL, promotion_note = NULL, "
         "promotion_started_at = NULL, promotion_ended_at = NULL, promotion_lease_token = "
-        "$3::bigint, promotion_lease_until = NOW() + interval '5 minutes' WHERE id = $1::uuid",
-        id, budget_cents, lease.token);
+        "$3::bigint, promotion_lease_until = NOW() + interval '5 minutes', promotion_ends_at = "
+        "NOW() + $4::int * interval '1 day' WHERE id = $1::uuid RETURNING "
+        "(extract(epoch FROM promotion_ends_at) * 1e6)::bigint",
+        id, budget_cents, lease.token, days);
+    lease.ends_at = absl::FromUnixMicros(ends[0][0].as<int64_t>());
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -439,8 +451,10 @@ absl::StatusOr<v1::PublishedContent> PublishStore::MarkPromotionStopped(const st
       "promotion_stopped",
       "UPDATE cf_published_content SET promotion_status = CASE WHEN promotion_status = 'failed' "
       "THEN 'failed' ELSE 'completed' END, promotion_note = NULLIF($2, ''), promotion_ended_at = "
-      "COALESCE(promotion_ended_at, NOW()), promotion_lease_token = NULL WHERE id = $1::uuid AND "
-      "COALESCE(promotion_status, 'none') <> 'none' RETURNING 1",
+      "COALESCE(promotion_ended_at, NOW()), promotion_lease_token = NULL, "
+      "promotion_unstopped_handle = COALESCE(NULLIF(promotion_handle, ''), "
+      "promotion_unstopped_handle), promotion_stop_retry_at = NOW() + interval '1 minute' "
+      "WHERE id = $1::uuid AND COALESCE(promotion_status, 'none') <> 'none' RETURNING 1",
       id, note);
   if (!rows.ok()) return rows.status();
   absl::StatusOr<v1::PublishedContent> content = GetPublished(id);
@@ -459,6 +473,44 @@ absl::Status PublishStore::RefusePromotion(const std::string& id, const std::str
       .status();
 }
 
+std::string PublishStore::UnstoppedHandle(const std::string& id) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotion_unstopped_of",
+      "SELECT COALESCE(promotion_unstopped_handle, '') FROM cf_published_content WHERE id = "
+      "$1::uuid",
+      id);
+  return rows.ok() && !rows->empty() ? (*rows)[0][0].as<std::string>() : "";
+}
+
+absl::Status PublishStore::ConfirmStopped(const std::string& id, const std::string& handle) {
+  return pool_
+      ->Read("promotion_confirm_stopped",
+             "UPDATE cf_published_content SET promotion_unstopped_handle = NULL, "
+             "promotion_stop_retry_at = NULL, promotion_note = CASE WHEN promotion_status = "
+             "'completed' THEN NULL ELSE promotion_note END WHERE id = $1::uuid AND "
+             "promotion_unstopped_handle = $2",
+             id, handle)
+      .status();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::UnstoppedDue(
+    int limit) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "promotions_unstopped_due",
+      "UPDATE cf_published_content SET promotion_stop_retry_at = NOW() + interval '1 minute' "
+      "WHERE id IN (SELECT id FROM cf_published_content WHERE promotion_unstopped_handle IS NOT "
+      "NULL AND COALESCE(promotion_stop_retry_at, 'epoch') <= NOW() ORDER BY "
+      "promotion_stop_retry_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id::text, "
+      "promotion_unstopped_handle",
+      limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, std::string>> due;
+  for (const pqxx::row& row : *rows) {
+    due.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  return due;
+}
+
 std::string PublishStore::PromotionHandle(const std::string& id) {
   absl::StatusOr<pqxx::result> rows = pool_->Read(
       "promotion_handle_of",
@@ -466,14 +518,14 @@ std::string PublishStore::PromotionHandle(const std::string& id) {
   return rows.ok() && !rows->empty() ? (*rows)[0][0].as<std::string>() : "";
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::RequestedPromotions(
-    int limit) {
+absl::StatusOr<std::vector<RequestedPromotion>> PublishStore::RequestedPromotions(int limit) {
   // Asked for with the publish and not begun; or begun, interrupted, and idle for half a
   // minute (a backoff) with no live lease.
   absl::StatusOr<pqxx::result> rows = pool_->Read(
       "promotions_requested",
       "SELECT p.id::text, CASE WHEN p.promotion_status = 'pending' THEN (p.promotion_budget * "
-      "100)::bigint::text ELSE j.publish_snapshot->>'promotion_cents' END FROM "
+      "100)::bigint::text ELSE j.publish_snapshot->>'promotion_cents' END, "
+      "COALESCE(j.publish_snapshot->>'promotion_days', '0') FROM "
       "cf_published_content p LEFT JOIN cf_publish_jobs j ON j.id = p.publish_job_id WHERE "
       "p.platform_post_id IS NOT NULL AND ((COALESCE(p.promotion_status, 'none') = 'none' AND "
       "j.publish_snapshot ? 'promotion_cents') OR (p.promotion_status = 'pending' AND "
@@ -481,9 +533,15 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::R
       "p.published_at LIMIT $1",
       limit);
   if (!rows.ok()) return rows.status();
-  std::vector<std::pair<std::string, std::string>> requested;
+  std::vector<RequestedPromotion> requested;
   for (const pqxx::row& row : *rows) {
-    requested.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+    RequestedPromotion promotion;
+    promotion.published_content_id = row[0].as<std::string>();
+    if (!absl::SimpleAtoi(row[1].c_str(), &promotion.cents) || promotion.cents <= 0) continue;
+    if (!absl::SimpleAtoi(row[2].c_str(), &promotion.days) || promotion.days <= 0) {
+      promotion.days = kDefaultPromotionDays;
+    }
+    requested.push_back(promotion);
   }
   return requested;
 }
@@ -520,8 +578,7 @@ absl::Status PublishStore::SetMarked(const std::string& publish_id) {
       .status();
 }
 
-absl::StatusOr<bool> PublishStore::TakeTurn(const jobs::Lease& lease,
-                                            const std::string& turn_key) {
+absl::StatusOr<bool> PublishStore::TakeTurn(const jobs::Lease& lease, const std::string& turn_key) {
   bool taken = false;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     // One transaction at a time per key looks and takes, so two cannot both see the turn free.
@@ -548,11 +605,11 @@ absl::StatusOr<bool> PublishStore::TakeTurn(const jobs::Lease& lease,
 absl::StatusOr<std::set<std::string>> PublishStore::RecordedByOthers(
     const std::string& platform, const std::vector<std::string>& post_ids,
     const std::string& publish_id) {
-  absl::StatusOr<pqxx::result> rows = pool_->Read(
-      "posts_recorded_by_others",
-      "SELECT platform_post_id FROM cf_published_content WHERE platform = $1 AND "
-      "platform_post_id = ANY($2::text[]) AND id <> $3::uuid",
-      platform, db::TextArrayLiteral(post_ids), publish_id);
+  absl::StatusOr<pqxx::result> rows =
+      pool_->Read("posts_recorded_by_others",
+                  "SELECT platform_post_id FROM cf_published_content WHERE platform = $1 AND "
+                  "platform_post_id = ANY($2::text[]) AND id <> $3::uuid",
+                  platform, db::TextArrayLiteral(post_ids), publish_id);
   if (!rows.ok()) return rows.status();
   std::set<std::string> recorded;
   for (const pqxx::row& row : *rows) recorded.insert(row[0].as<std::string>());
@@ -560,10 +617,9 @@ absl::StatusOr<std::set<std::string>> PublishStore::RecordedByOthers(
 }
 
 absl::StatusOr<ReconcileTarget> PublishStore::GetReconcileTarget(const std::string& id) {
-  static const std::string sql =
-      absl::StrCat("SELECT ", PublishColumns(),
-                   ", j.publish_snapshot::text, COALESCE(j.platform_handle, '')", kPublishFrom,
-                   " WHERE j.id = $1::uuid");
+  static const std::string sql = absl::StrCat(
+      "SELECT ", PublishColumns(), ", j.publish_snapshot::text, COALESCE(j.platform_handle, '')",
+      kPublishFrom, " WHERE j.id = $1::uuid");
   absl::StatusOr<pqxx::result> rows = pool_->Read("publish_reconcile_target", sql, id);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::NotFoundError(absl::StrCat("publish ", id, " not found"));

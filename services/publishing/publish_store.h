@@ -46,7 +46,19 @@ struct PublishedFilter {
 struct PromotionLease {
   std::string handle;  // what the start made so far ("" at first)
   int64_t token = 0;
+  absl::Time ends_at;  // when the promotion ends by itself
 };
+
+// A promotion the sweeper starts.
+struct RequestedPromotion {
+  std::string published_content_id;
+  int64_t cents = 0;  // a day
+  int days = 0;       // from now, for one not yet begun
+};
+
+// Promotion days when none are asked for, and the most that may be.
+inline constexpr int kDefaultPromotionDays = 7;
+inline constexpr int kMaxPromotionDays = 30;
 
 template <typename T>
 struct Page {
@@ -74,8 +86,7 @@ struct ReconcileTarget {
 class PublishStore {
  public:
   // `give_up_after`: see PublishQueueSpec.
-  explicit PublishStore(db::ConnectionPool* pool,
-                        absl::Duration give_up_after = absl::Hours(24));
+  explicit PublishStore(db::ConnectionPool* pool, absl::Duration give_up_after = absl::Hours(24));
 
   // Queues `publish` (due at its scheduled time). A repeated request id answers the first
   // publish; an assembly with an unfinished publish is ALREADY_EXISTS naming it.
@@ -98,7 +109,9 @@ class PublishStore {
   // (handle ""); an interrupted start (pending at the same budget, its lease run out) is taken
   // over with the handle it recorded so far. ABORTED while another caller holds the lease;
   // FAILED_PRECONDITION when active, or pending at another budget, or the post has no public id.
-  absl::StatusOr<PromotionLease> BeginPromotion(const std::string& id, int64_t budget_cents);
+  // A new promotion runs `days` from now; an interrupted start keeps the end it began with.
+  absl::StatusOr<PromotionLease> BeginPromotion(const std::string& id, int64_t budget_cents,
+                                                int days);
   // ABORTED once the lease is gone (the promotion was stopped, or taken over).
   absl::Status RecordPromotionHandle(const std::string& id, int64_t token,
                                      const std::string& handle);
@@ -106,15 +119,22 @@ class PublishStore {
   absl::StatusOr<v1::PublishedContent> EndStart(const std::string& id, int64_t token,
                                                 const std::string& state, const std::string& note);
   // Any promotion that began -> completed (failed stays failed), ending any start's lease.
+  // What it made is kept as unstopped until ConfirmStopped.
   absl::StatusOr<v1::PublishedContent> MarkPromotionStopped(const std::string& id,
                                                             const std::string& note);
+  // What an ended promotion made that the platform has not confirmed stopped ("" when none).
+  std::string UnstoppedHandle(const std::string& id);
+  // The platform confirmed `handle` stopped (a no-op when another handle is unstopped now).
+  absl::Status ConfirmStopped(const std::string& id, const std::string& handle);
+  // Ended promotions whose stop is not confirmed, due for another try: (id, handle); each is
+  // not offered again for a minute.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> UnstoppedDue(int limit);
   // none -> failed with `note` (a promotion asked for with the publish that cannot start).
   absl::Status RefusePromotion(const std::string& id, const std::string& note);
   std::string PromotionHandle(const std::string& id);
-  // What the sweeper starts: (published content id, daily budget in cents as text) of posts
-  // whose publish asked for a promotion not yet begun, and of interrupted starts idle for
-  // half a minute.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RequestedPromotions(int limit);
+  // What the sweeper starts: posts whose publish asked for a promotion not yet begun, and
+  // interrupted starts idle for half a minute.
+  absl::StatusOr<std::vector<RequestedPromotion>> RequestedPromotions(int limit);
 
   // YouTube publishes queued or started since `since` (each costs an upload's quota).
   absl::StatusOr<int> YouTubeUploadsSince(absl::Time since);

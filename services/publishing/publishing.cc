@@ -223,6 +223,9 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
   if (!request.promotion_budget().empty() && !IsMoney(request.promotion_budget())) {
     violations.Add("promotion_budget", "is not a decimal amount >= 0 with at most two places");
   }
+  if (request.promotion_days() < 0 || request.promotion_days() > kMaxPromotionDays) {
+    violations.Add("promotion_days", "is 1 to 30 (0: 7)");
+  }
   std::optional<absl::Time> scheduled;
   if (request.has_scheduled_time()) {
     scheduled = absl::FromUnixSeconds(request.scheduled_time().seconds()) +
@@ -295,6 +298,8 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
       return absl::FailedPreconditionError("only a public post can be promoted");
     }
     snapshot["promotion_cents"] = std::to_string(promotion_cents);
+    snapshot["promotion_days"] = std::to_string(
+        request.promotion_days() == 0 ? kDefaultPromotionDays : request.promotion_days());
   }
   NewPublish publish{assembly.id(), platform, request.request_id(), privacy, scheduled, snapshot};
   return store_->Create(publish);
@@ -514,11 +519,15 @@ absl::StatusOr<v1::PublishedContent> Publishing::StartPromotion(
   if (cents <= 0) {
     violations.Add("budget", "is a daily budget above 0, a decimal with at most two places");
   }
+  if (request.days() < 0 || request.days() > kMaxPromotionDays) {
+    violations.Add("days", "is 1 to 30 (0: 7)");
+  }
   if (!violations.empty()) return violations.Build();
-  return Promote(request.id(), cents);
+  return Promote(request.id(), cents, request.days() == 0 ? kDefaultPromotionDays : request.days());
 }
 
-absl::StatusOr<v1::PublishedContent> Publishing::Promote(const std::string& id, int64_t cents) {
+absl::StatusOr<v1::PublishedContent> Publishing::Promote(const std::string& id, int64_t cents,
+                                                         int days) {
   absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(id);
   if (!content.ok()) return content.status();
   const std::string platform = assembly::PlatformName(content->platform());
@@ -535,11 +544,19 @@ absl::StatusOr<v1::PublishedContent> Publishing::Promote(const std::string& id, 
         absl::StrCat(platform, " promotes a post at ", MoneyText(minimum),
                      " a day at least (the ad account's currency); asked for ", MoneyText(cents)));
   }
-  absl::StatusOr<PromotionLease> lease = store_->BeginPromotion(id, cents);
+  // An earlier promotion whose stop the platform never confirmed may still be spending: it is
+  // stopped first, or nothing new starts (a new one would forget it).
+  absl::Status earlier = StopUnstopped(id, promotion);
+  if (!earlier.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "an earlier promotion of ", id, " may still be spending and could not be stopped (",
+        earlier.message(), "); no new one starts until it is: try again"));
+  }
+  absl::StatusOr<PromotionLease> lease = store_->BeginPromotion(id, cents, days);
   if (!lease.ok()) return lease.status();
   std::string handle = lease->handle;
-  absl::Status started =
-      promotion.Start(content->platform_post_id(), cents, &handle, [&](const std::string& made) {
+  absl::Status started = promotion.Start(
+      content->platform_post_id(), cents, lease->ends_at, &handle, [&](const std::string& made) {
         return store_->RecordPromotionHandle(id, lease->token, made);
       });
   if (started.ok()) {
@@ -596,12 +613,13 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
   absl::StatusOr<v1::PublishedContent> ended = store_->MarkPromotionStopped(request.id(), "");
   if (!ended.ok()) return ended.status();
   if (promotion != promotions_.end()) {
-    absl::Status stopped = promotion->second->Stop(store_->PromotionHandle(request.id()));
+    absl::Status stopped = StopUnstopped(request.id(), *promotion->second);
     if (!stopped.ok()) {
       store_
           ->MarkPromotionStopped(
-              request.id(), absl::StrCat("the platform may still be spending (", stopped.message(),
-                                         "): call StopPromotion again"))
+              request.id(),
+              absl::StrCat("the platform may still be spending (", stopped.message(),
+                           "): the service keeps trying to stop it; StopPromotion tries now"))
           .IgnoreError();
       return stopped;
     }
@@ -609,15 +627,43 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
   return store_->GetPublished(request.id());
 }
 
+absl::Status Publishing::StopUnstopped(const std::string& id, PromotionApi& promotion) {
+  const std::string handle = store_->UnstoppedHandle(id);
+  if (handle.empty()) return absl::OkStatus();
+  absl::Status stopped = promotion.Stop(handle);
+  if (!stopped.ok()) return stopped;
+  return store_->ConfirmStopped(id, handle);
+}
+
+int Publishing::RetryUnconfirmedStops(int limit) {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> due =
+      store_->UnstoppedDue(limit);
+  if (!due.ok()) return 0;
+  int confirmed = 0;
+  for (const auto& [content_id, handle] : *due) {
+    absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(content_id);
+    if (!content.ok()) continue;
+    auto promotion = promotions_.find(assembly::PlatformName(content->platform()));
+    if (promotion == promotions_.end()) continue;
+    absl::Status stopped = promotion->second->Stop(handle);
+    if (stopped.ok() && store_->ConfirmStopped(content_id, handle).ok()) {
+      ++confirmed;
+      continue;
+    }
+    Log(LogLevel::kWarning, "an ended promotion may still be spending; trying again in a minute",
+        {{"published_content", content_id}, {"error", std::string(stopped.message())}});
+  }
+  return confirmed;
+}
+
 int Publishing::StartRequestedPromotions(int limit) {
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> requested =
-      store_->RequestedPromotions(limit);
+  absl::StatusOr<std::vector<RequestedPromotion>> requested = store_->RequestedPromotions(limit);
   if (!requested.ok()) return 0;
   int started = 0;
-  for (const auto& [content_id, cents_text] : *requested) {
-    int64_t cents = 0;
-    if (!absl::SimpleAtoi(cents_text, &cents) || cents <= 0) continue;
-    absl::StatusOr<v1::PublishedContent> promoted = Promote(content_id, cents);
+  for (const RequestedPromotion& request : *requested) {
+    const std::string& content_id = request.published_content_id;
+    absl::StatusOr<v1::PublishedContent> promoted =
+        Promote(content_id, request.cents, request.days);
     if (promoted.ok()) {
       ++started;
       continue;

@@ -68,10 +68,15 @@ class Publishing {
   // are confirmed, and continues interrupted starts; returns how many it started. Run with
   // the marker.
   int StartRequestedPromotions(int limit = 20);
+  // Stops again what ended promotions made that the platform never confirmed stopped (each at
+  // most once a minute); returns how many are confirmed now. Run with the marker.
+  int RetryUnconfirmedStops(int limit = 20);
 
  private:
+  // Stops what an ended promotion of `id` made that is not confirmed stopped (OK when none).
+  absl::Status StopUnstopped(const std::string& id, PromotionApi& promotion);
   // Starts (or continues) promoting published content `id` at `cents` a day.
-  absl::StatusOr<v1::PublishedContent> Promote(const std::string& id, int64_t cents);
+  absl::StatusOr<v1::PublishedContent> Promote(const std::string& id, int64_t cents, int days);
   // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.
   absl::Status CheckAcceptable(const assembly::v1::Assembly& assembly, const std::string& privacy,
                                const PostRequest& post);

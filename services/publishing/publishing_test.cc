@@ -69,10 +69,12 @@ class FakePlatform final : public PlatformApi {
 class FakePromotion final : public PromotionApi {
  public:
   int64_t MinimumDailyBudgetCents() const override { return 2000; }
-  absl::Status Start(const std::string& post_id, int64_t cents, std::string* handle,
+  absl::Status Start(const std::string& post_id, int64_t cents, absl::Time ends_at,
+                     std::string* handle,
                      const std::function<absl::Status(const std::string&)>& record) override {
     handles_seen.push_back(*handle);
     budgets.push_back(cents);
+    ends.push_back(ends_at);
     if (handle->empty()) {
       *handle = "campaign-" + post_id;
       if (absl::Status kept = record(*handle); !kept.ok()) return kept;
@@ -96,6 +98,7 @@ class FakePromotion final : public PromotionApi {
   }
   std::vector<std::string> handles_seen, stopped;
   std::vector<int64_t> budgets;
+  std::vector<absl::Time> ends;
   bool interrupt_once = false;
   bool refuse = false;
   int stop_fails = 0;
@@ -522,12 +525,20 @@ TEST_F(PublishingTest, PromotionGoesPendingActiveCompletedWithExactBudgets) {
   EXPECT_TRUE(promotion_.budgets.empty());  // refused before anything was made
 
   start.set_budget("25.5");
+  start.set_days(31);
+  EXPECT_EQ(publishing_.StartPromotion(start).status().code(), absl::StatusCode::kInvalidArgument);
+  start.set_days(10);
   absl::StatusOr<v1::PublishedContent> active = publishing_.StartPromotion(start);
   ASSERT_TRUE(active.ok()) << active.status();
   EXPECT_EQ(active->promotion_status(), v1::PROMOTION_STATUS_ACTIVE);
   EXPECT_EQ(active->promotion_budget(), "25.50");
   EXPECT_TRUE(active->has_promotion_started_at());
   EXPECT_EQ(promotion_.budgets, std::vector<int64_t>{2550});
+  // It ends by itself ten days from now: the platform was given that end too.
+  const absl::Time ends = absl::FromUnixSeconds(active->promotion_ends_at().seconds());
+  EXPECT_LT(absl::AbsDuration(ends - (absl::Now() + absl::Hours(240))), absl::Minutes(1));
+  ASSERT_EQ(promotion_.ends.size(), 1u);
+  EXPECT_LT(absl::AbsDuration(promotion_.ends[0] - ends), absl::Seconds(1));
   EXPECT_EQ(publishing_.StartPromotion(start).status().code(),
             absl::StatusCode::kFailedPrecondition);  // already active
 
@@ -547,7 +558,7 @@ TEST_F(PublishingTest, PromotionGoesPendingActiveCompletedWithExactBudgets) {
 // made after the stop is stopped too.
 TEST_F(PublishingTest, PromotionStartsOneAtATimeAndAStopMidStartWins) {
   const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7310");
-  ASSERT_TRUE(store_.BeginPromotion(post, 2500).ok());  // another caller's start, under way
+  ASSERT_TRUE(store_.BeginPromotion(post, 2500, 7).ok());  // another caller's start, under way
   v1::StartPromotionRequest start;
   start.set_id(post);
   start.set_budget("25.00");
@@ -595,6 +606,49 @@ TEST_F(PublishingTest, NothingEndsWhileItMayStillSpend) {
       << pending.promotion_note();
   stop.set_id(refused);
   ASSERT_TRUE(publishing_.StopPromotion(stop).ok());
+}
+
+// A stop the platform did not confirm leaks no spend: the ad group is kept as unstopped, a new
+// StartPromotion stops it first (or refuses while it cannot), and the service retries the stop
+// by itself until the platform confirms it.
+TEST_F(PublishingTest, AFailedStopIsRetriedAndANewStartStopsTheOldAdGroupFirst) {
+  const std::string post = Posted(store_, publishing_, Ready("tiktok").id(), "7330");
+  v1::StartPromotionRequest start;
+  start.set_id(post);
+  start.set_budget("20");
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  const std::string first_handle = store_.PromotionHandle(post);
+  v1::StopPromotionRequest stop;
+  stop.set_id(post);
+  promotion_.stop_fails = 2;
+  EXPECT_EQ(publishing_.StopPromotion(stop).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.UnstoppedHandle(post), first_handle);
+  // A new start while the old ad group cannot be stopped: refused, nothing new made.
+  const size_t starts = promotion_.handles_seen.size();
+  absl::StatusOr<v1::PublishedContent> refused = publishing_.StartPromotion(start);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "may still be spending"));
+  EXPECT_EQ(promotion_.handles_seen.size(), starts);
+  // The service's own retry, once due, confirms the stop.
+  EXPECT_EQ(publishing_.RetryUnconfirmedStops(), 0);  // not due for a minute
+  {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction(connection)
+        .exec("UPDATE cf_published_content SET promotion_stop_retry_at = NOW()");
+  }
+  EXPECT_EQ(publishing_.RetryUnconfirmedStops(), 1);
+  EXPECT_EQ(store_.UnstoppedHandle(post), "");
+  EXPECT_EQ(promotion_.stopped.back(), first_handle);
+
+  // Stopped again, unconfirmed: a new start stops the old ad group first, then starts.
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  const std::string second_handle = store_.PromotionHandle(post);
+  promotion_.stop_fails = 1;
+  EXPECT_FALSE(publishing_.StopPromotion(stop).ok());
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  EXPECT_EQ(promotion_.stopped.back(), second_handle);
+  EXPECT_EQ(store_.UnstoppedHandle(post), "");
+  EXPECT_EQ(store_.GetPublished(post)->promotion_status(), v1::PROMOTION_STATUS_ACTIVE);
 }
 
 // A start cut short stays pending with what it made recorded; calling again continues from

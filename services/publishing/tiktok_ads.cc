@@ -63,7 +63,7 @@ absl::StatusOr<nlohmann::json> TikTokSparkAds::Call(const std::string& method,
 }
 
 absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_budget_cents,
-                                   std::string* handle,
+                                   absl::Time ends_at, std::string* handle,
                                    const std::function<absl::Status(const std::string&)>& record) {
   nlohmann::json made = JsonOf(*handle);
   if (!made.is_object()) made = nlohmann::json::object();
@@ -100,6 +100,7 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
     if (adgroup.empty()) {
       const std::string start =
           absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::Now(), absl::UTCTimeZone());
+      const std::string end = absl::FormatTime("%Y-%m-%d %H:%M:%S", ends_at, absl::UTCTimeZone());
       absl::StatusOr<nlohmann::json> created =
           Call("POST", "/adgroup/create/",
                {{"advertiser_id", config_.advertiser_id},
@@ -110,8 +111,10 @@ absl::Status TikTokSparkAds::Start(const std::string& post_id, int64_t daily_bud
                 {"budget_mode", "BUDGET_MODE_DAY"},
                 // A JSON number with two decimals, as the API takes it; cents are exact below 2^53.
                 {"budget", static_cast<double>(daily_budget_cents) / 100},
-                {"schedule_type", "SCHEDULE_FROM_NOW"},
+                // An end of its own: it never spends on until someone remembers it.
+                {"schedule_type", "SCHEDULE_START_END"},
                 {"schedule_start_time", start},
+                {"schedule_end_time", end},
                 {"optimization_goal", "REACH"},
                 {"billing_event", "CPM"},
                 {"bid_type", "BID_TYPE_NO_BID"}});

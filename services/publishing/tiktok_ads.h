@@ -29,7 +29,8 @@ class TikTokSparkAds final : public PromotionApi {
       : config_(std::move(config)), tokens_(std::move(tokens)) {}
 
   int64_t MinimumDailyBudgetCents() const override { return 2000; }
-  absl::Status Start(const std::string& post_id, int64_t daily_budget_cents, std::string* handle,
+  absl::Status Start(const std::string& post_id, int64_t daily_budget_cents, absl::Time ends_at,
+                     std::string* handle,
                      const std::function<absl::Status(const std::string&)>& record) override;
   absl::Status Stop(const std::string& handle) override;
 

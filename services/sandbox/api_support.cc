@@ -407,6 +407,10 @@ Promotion PromotionOf(const Post& post) {
       if (post.promotion_ended_ms != 0) {
         promotion.ended_at = absl::FromUnixMillis(post.promotion_ended_ms);
       }
+      if (post.promotion_until_ms != 0) {
+        promotion.ended_at =
+            std::min(promotion.ended_at, absl::FromUnixMillis(post.promotion_until_ms));
+      }
     }
   }
   return promotion;
@@ -417,15 +421,25 @@ Figures FiguresOf(const Env& env, const Post& post) {
                    env.audience(), PromotionOf(post));
 }
 
-void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms,
-                        absl::Duration day) {
+void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms, absl::Duration day,
+                        int64_t until_ms) {
   const Promotion current = PromotionOf(post);
+  // A period past its scheduled end has ended at that end.
+  const int64_t scheduled_end_ms = post.promotion_until_ms != 0 && post.promotion_until_ms <= now_ms
+                                       ? post.promotion_until_ms
+                                       : 0;
+  if (post.promoted() && scheduled_end_ms != 0) {
+    post.promotion_ended_ms = std::max(scheduled_end_ms, post.promotion_started_ms);
+  }
   const bool running = post.promoted() && current.daily_budget_cents > 0;
   if (daily_budget_cents <= 0) {
     if (running) post.promotion_ended_ms = std::max(now_ms, post.promotion_started_ms);
     return;
   }
-  if (running && current.daily_budget_cents == daily_budget_cents) return;
+  if (running && current.daily_budget_cents == daily_budget_cents) {
+    post.promotion_until_ms = until_ms;
+    return;
+  }
   // The period so far (running, or ended) becomes earlier spend: the same figure the audience
   // model shows at this moment, so nothing jumps.
   if (current.daily_budget_cents > 0) {
@@ -436,6 +450,7 @@ void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms,
   post.promotion_daily_budget = FormatCents(daily_budget_cents);
   post.promotion_started_ms = now_ms;
   post.promotion_ended_ms = 0;
+  post.promotion_until_ms = until_ms;
 }
 
 absl::StatusOr<Post*> CreatePost(Env& env, State& state, const std::string& platform,

@@ -155,7 +155,9 @@ Figures FiguresOf(const Env& env, const Post& post);
 // ran and ended, is folded into the earlier spend before a new one starts, so the spend never
 // goes back; stopping records the end, so the spend stops growing. The same budget as the
 // running one changes nothing. `day` is the sandbox day (--day_seconds).
-void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms, absl::Duration day);
+// `until_ms`: when the period stops spending by itself (0: not until it is changed).
+void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms, absl::Duration day,
+                        int64_t until_ms = 0);
 
 // With the store locked: moves `file` to the post's video path, records its size and SHA-256
 // and appends a post created now. The caller fills in the platform's fields and saves.

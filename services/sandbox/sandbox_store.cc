@@ -14,7 +14,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Post, platform, key, account, ca
                                                 created_ms, probed, fail_reason, duration_s,
                                                 publish_id, container_id, promotion_daily_budget,
                                                 promotion_started_ms, promotion_ended_ms,
-                                                promotion_earlier_spend_cents)
+                                                promotion_earlier_spend_cents, promotion_until_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Upload, platform, id, publish_id, post_key, account,
                                                 total_bytes, chunk_size, chunk_count,
                                                 received_bytes, created_ms, completed_ms, request)
@@ -24,8 +24,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Container, id, account, video_ur
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdCampaign, id, advertiser_id, name, objective_type,
                                                 budget_mode, created_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdGroup, id, advertiser_id, campaign_id, name,
-                                                budget_cents, schedule_start_time, operation_status,
-                                                request, created_ms, modified_ms)
+                                                budget_cents, schedule_type, schedule_start_time,
+                                                schedule_end_time, schedule_end_ms,
+                                                operation_status, request, created_ms, modified_ms)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ad, id, advertiser_id, adgroup_id, name,
                                                 identity_type, identity_id, tiktok_item_id,
                                                 created_ms)

@@ -44,6 +44,8 @@ struct Post {
   int64_t promotion_started_ms = 0;
   int64_t promotion_ended_ms = 0;
   int64_t promotion_earlier_spend_cents = 0;
+  // When the running period stops spending by itself (its ad group's scheduled end; 0: none).
+  int64_t promotion_until_ms = 0;
 
   bool promoted() const { return !promotion_daily_budget.empty() && promotion_ended_ms == 0; }
 };
@@ -99,7 +101,10 @@ struct AdGroup {
   std::string campaign_id;
   std::string name;
   int64_t budget_cents = 0;                           // per day
+  std::string schedule_type = "SCHEDULE_FROM_NOW";    // or SCHEDULE_START_END
   std::string schedule_start_time;                    // as sent: "YYYY-MM-DD HH:MM:SS" (UTC)
+  std::string schedule_end_time;                      // SCHEDULE_START_END only
+  int64_t schedule_end_ms = 0;                        // the same, parsed (0: none)
   std::string operation_status = "ENABLE";            // ENABLE or DISABLE
   nlohmann::json request = nlohmann::json::object();  // the other fields as sent
   int64_t created_ms = 0;

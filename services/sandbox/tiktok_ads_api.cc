@@ -159,9 +159,13 @@ std::string AdsTime(int64_t ms) {
 void ApplyPromotions(Env& env, State& state) {
   const int64_t now_ms = env.NowMs();
   const absl::Duration day = env.audience().day;
+  const std::map<std::string, int64_t> ends = PromotionEnds(state);
   for (const auto& [key, cents] : PromotionBudgets(state)) {
     Post* post = state.FindPost(kTokenAccount, key);
-    if (post != nullptr) SetPromotionBudget(*post, cents, now_ms, day);
+    auto end = ends.find(key);
+    if (post != nullptr) {
+      SetPromotionBudget(*post, cents, now_ms, day, end == ends.end() ? 0 : end->second);
+    }
   }
 }
 
@@ -228,8 +232,9 @@ void AdGroupCreate(Env& env, const httplib::Request& req, httplib::Response& res
   if (auto refused = Expect(*body, "budget_mode", "BUDGET_MODE_DAY")) return Refuse(res, *refused);
   absl::StatusOr<int64_t> budget = BudgetCents(req, *body);
   if (!budget.ok()) return Refuse(res, Invalid(std::string(budget.status().message())));
-  if (auto refused = Expect(*body, "schedule_type", "SCHEDULE_FROM_NOW")) {
-    return Refuse(res, *refused);
+  const std::string schedule = TextAt(*body, "schedule_type");
+  if (schedule != "SCHEDULE_FROM_NOW" && schedule != "SCHEDULE_START_END") {
+    return Refuse(res, Invalid("schedule_type must be SCHEDULE_FROM_NOW or SCHEDULE_START_END"));
   }
   const std::string start = TextAt(*body, "schedule_start_time");
   absl::Time parsed_start;
@@ -237,6 +242,20 @@ void AdGroupCreate(Env& env, const httplib::Request& req, httplib::Response& res
   if (start.size() != 19 ||
       !absl::ParseTime("%Y-%m-%d %H:%M:%S", start, absl::UTCTimeZone(), &parsed_start, &error)) {
     return Refuse(res, Invalid("schedule_start_time must be \"YYYY-MM-DD HH:MM:SS\" (UTC)"));
+  }
+  const std::string end = TextAt(*body, "schedule_end_time");
+  absl::Time parsed_end = absl::InfiniteFuture();
+  if (schedule == "SCHEDULE_START_END") {
+    if (end.size() != 19 ||
+        !absl::ParseTime("%Y-%m-%d %H:%M:%S", end, absl::UTCTimeZone(), &parsed_end, &error)) {
+      return Refuse(res, Invalid("schedule_end_time must be \"YYYY-MM-DD HH:MM:SS\" (UTC) with "
+                                 "SCHEDULE_START_END"));
+    }
+    if (parsed_end <= parsed_start) {
+      return Refuse(res, Invalid("schedule_end_time must be later than schedule_start_time"));
+    }
+  } else if (body->contains("schedule_end_time")) {
+    return Refuse(res, Invalid("schedule_end_time is for SCHEDULE_START_END only"));
   }
   if (auto refused = Expect(*body, "optimization_goal", "REACH")) return Refuse(res, *refused);
   if (auto refused = Expect(*body, "billing_event", "CPM")) return Refuse(res, *refused);
@@ -254,7 +273,12 @@ void AdGroupCreate(Env& env, const httplib::Request& req, httplib::Response& res
   group.campaign_id = campaign_id;
   group.name = TextAt(*body, "adgroup_name");
   group.budget_cents = *budget;
+  group.schedule_type = schedule;
   group.schedule_start_time = start;
+  if (schedule == "SCHEDULE_START_END") {
+    group.schedule_end_time = end;
+    group.schedule_end_ms = absl::ToUnixMillis(parsed_end);
+  }
   group.request = *body;
   group.request.erase("budget");  // the exact amount is budget_cents
   group.created_ms = group.modified_ms = env.NowMs();
@@ -431,8 +455,9 @@ void AdGroupGet(Env& env, const httplib::Request& req, httplib::Response& res) {
                     {"adgroup_name", group.name},
                     {"budget_mode", "BUDGET_MODE_DAY"},
                     {"budget", BudgetNumber(group.budget_cents)},
-                    {"schedule_type", "SCHEDULE_FROM_NOW"},
+                    {"schedule_type", group.schedule_type},
                     {"schedule_start_time", group.schedule_start_time},
+                    {"schedule_end_time", group.schedule_end_time},
                     {"operation_status", group.operation_status},
                     {"create_time", AdsTime(group.created_ms)},
                     {"modify_time", AdsTime(group.modified_ms)}});
@@ -582,6 +607,23 @@ std::map<std::string, int64_t> PromotionBudgets(const State& state) {
     for (int64_t i = 0; i < count; ++i) budgets[posts[i]] += share + (i < odd_cents ? 1 : 0);
   }
   return budgets;
+}
+
+std::map<std::string, int64_t> PromotionEnds(const State& state) {
+  std::map<std::string, int64_t> ends;
+  std::set<std::string> open_ended;
+  for (const auto& [id, ad] : state.ads) {
+    auto group = state.adgroups.find(ad.adgroup_id);
+    if (group == state.adgroups.end() || group->second.operation_status != "ENABLE") continue;
+    if (group->second.schedule_end_ms == 0) {
+      open_ended.insert(ad.tiktok_item_id);
+      continue;
+    }
+    int64_t& end = ends[ad.tiktok_item_id];
+    end = std::max(end, group->second.schedule_end_ms);
+  }
+  for (const std::string& post : open_ended) ends[post] = 0;
+  return ends;
 }
 
 void RegisterTikTokAds(httplib::Server& server, Env& env) {

@@ -41,6 +41,9 @@ absl::StatusOr<int64_t> ExactCents(const std::string& number);
 // distinct posts its ads point at; a post in several enabled ad groups gets the sum. Every post
 // that any ad points at is present, at 0 when none of its ad groups is enabled.
 std::map<std::string, int64_t> PromotionBudgets(const State& state);
+// When each promoted post's spending ends by itself: the latest scheduled end of its enabled
+// ad groups (ms), 0 when one of them has none (SCHEDULE_FROM_NOW).
+std::map<std::string, int64_t> PromotionEnds(const State& state);
 
 }  // namespace cf::sandbox
 

@@ -82,6 +82,10 @@ std::string AdGroupBody(const std::string& campaign_id, const std::string& budge
   return absl::StrReplaceAll(body.dump(), {{"\"budget\":0", "\"budget\":" + budget}});
 }
 
+std::string AdsTimeOf(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", time, absl::UTCTimeZone());
+}
+
 nlohmann::json Creative(const std::string& item, const std::string& name = "Ad") {
   return {{"ad_name", name},
           {"identity_type", "TT_USER"},
@@ -293,7 +297,7 @@ TEST_F(TikTokAdsApiTest, AdGroupCreateChecksItsFields) {
   refused("placements", nlohmann::json::array({"PLACEMENT_PANGLE"}));
   refused("budget_mode", "BUDGET_MODE_TOTAL");
   refused("budget", nullptr);
-  refused("schedule_type", "SCHEDULE_START_END");
+  refused("schedule_type", "SCHEDULE_DAILY");
   refused("schedule_start_time", "2026-01-02T03:04:05Z");
   refused("schedule_start_time", "2026-13-02 03:04:05");
   refused("optimization_goal", "CLICK");
@@ -407,6 +411,41 @@ TEST_F(TikTokAdsApiTest, AnAdPromotesAPublicPostAtItsAdGroupsBudget) {
   // The feed says so.
   const std::string feed = sandbox_.Call("GET", "/").body;
   EXPECT_TRUE(absl::StrContains(feed, "promoted: 25.00 USD a day")) << feed;
+}
+
+// An ad group with an end (SCHEDULE_START_END) stops spending by itself at that end.
+TEST_F(TikTokAdsApiTest, AnAdGroupsScheduledEndStopsItsSpend) {
+  const std::string key = "7300000000000000111";
+  AddPublicPost(key);
+  const std::string campaign = Campaign();
+  const std::string start = AdsTimeOf(sandbox_.env().Now());
+  const std::string end = AdsTimeOf(sandbox_.env().Now() + absl::Hours(36));
+  nlohmann::json body = nlohmann::json::parse(AdGroupBody(campaign, "20.00"));
+  body["schedule_type"] = "SCHEDULE_START_END";
+  body["schedule_start_time"] = start;
+  // Refused: no end, an end before the start, an end with SCHEDULE_FROM_NOW.
+  EXPECT_EQ(Code(Ads(sandbox_, "/adgroup/create/", body)), 40002);
+  body["schedule_end_time"] = start;
+  EXPECT_EQ(Code(Ads(sandbox_, "/adgroup/create/", body)), 40002);
+  nlohmann::json from_now = nlohmann::json::parse(AdGroupBody(campaign, "20.00"));
+  from_now["schedule_end_time"] = end;
+  EXPECT_EQ(Code(Ads(sandbox_, "/adgroup/create/", from_now)), 40002);
+  body["schedule_end_time"] = end;
+  const std::string group = Data(Ads(sandbox_, "/adgroup/create/", body)).value("adgroup_id", "");
+  ASSERT_FALSE(group.empty());
+  Ad(group, {Creative(key)});
+  sandbox_.Advance(absl::Hours(24));
+  EXPECT_EQ(Spend(key), "20.00");
+  // Past its end: a day and a half of budget (less a cent: the end is to the whole second), no
+  // more however long it is left.
+  sandbox_.Advance(absl::Hours(13));
+  const std::string at_end = Spend(key);
+  EXPECT_TRUE(at_end == "30.00" || at_end == "29.99") << at_end;
+  sandbox_.Advance(absl::Hours(48));
+  EXPECT_EQ(Spend(key), at_end);
+  const nlohmann::json listed = Data(Get(sandbox_, "advertiser_id=" + kAdvertiser))["list"][0];
+  EXPECT_EQ(listed["schedule_type"], "SCHEDULE_START_END");
+  EXPECT_EQ(listed["schedule_end_time"], end);
 }
 
 TEST_F(TikTokAdsApiTest, AnAdGroupsBudgetIsSharedByItsPosts) {
