@@ -87,11 +87,19 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
   }
   completed_by_sql_ = absl::StrCat("SELECT 1 FROM ", spec_.table, " WHERE id = $1::", spec_.id_type,
                                    " AND lease_token = $2 AND job_state = 'done'");
-  fail_sql_ = FencedSql(
-      absl::StrCat(SetStateTo("(CASE WHEN $4::boolean AND attempts < max_attempts THEN 'queued' "
-                              "ELSE 'failed' END)"),
-                   ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = $3, "
-                   "lease_owner = NULL, lease_expires_at = NULL"));
+  // A job holding its external id that ends failed says so (external_failure_prefix).
+  const std::string failing_error =
+      spec_.external_failure_prefix.empty() || spec_.external_job_column.empty()
+          ? std::string("$3")
+          : absl::StrCat("CASE WHEN COALESCE(", spec_.external_job_column,
+                         ", '') <> '' AND NOT starts_with($3, $6::text) THEN $6::text || ': ' || "
+                         "$3 ELSE $3 END");
+  fail_sql_ = FencedSql(absl::StrCat(
+      SetStateTo("(CASE WHEN $4::boolean AND attempts < max_attempts THEN 'queued' "
+                 "ELSE 'failed' END)"),
+      ", next_attempt_at = NOW() + $5 * interval '1 millisecond', last_error = CASE WHEN "
+      "$4::boolean AND attempts < max_attempts THEN $3 ELSE ",
+      failing_error, " END, lease_owner = NULL, lease_expires_at = NULL"));
   defer_sql_ = FencedSql(absl::StrCat(SetState(JobState::kQueued),
                                       ", attempts = attempts - 1, lease_owner = NULL, "
                                       "lease_expires_at = NULL, "
@@ -114,8 +122,8 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
                    "RETURNING t.id::text, t.lease_token");
   // A job holding an external job keeps its attempts through crashes, up to its deadline,
   // when the spec says so (QueueSpec::external_deadline_sql).
-  const bool keeps_external = !spec_.external_job_column.empty() &&
-                              !spec_.external_deadline_sql.empty();
+  const bool keeps_external =
+      !spec_.external_job_column.empty() && !spec_.external_deadline_sql.empty();
   const std::string holds_external =
       keeps_external ? absl::StrCat("COALESCE(", spec_.external_job_column, ", '') <> ''")
                      : "false";
@@ -127,8 +135,10 @@ JobQueue::JobQueue(db::ConnectionPool* pool, QueueSpec spec) : pool_(pool), spec
                               " THEN 'failed' ELSE 'queued' END) WHEN attempts >= max_attempts "
                               "THEN 'failed' ELSE 'queued' END)")),
       ", attempts = CASE WHEN ", holds_external, " AND NOT ", past_deadline,
-      " THEN GREATEST(attempts - 1, 0) ELSE attempts END, ",
-      "last_error = CASE WHEN ", holds_external, " AND ", past_deadline, " THEN $1::text ELSE 'attempt ' || attempts || ': the worker stopped responding (lease expired)' END, "
+      " THEN GREATEST(attempts - 1, 0) ELSE attempts END, ", "last_error = CASE WHEN ",
+      holds_external, " AND ", past_deadline,
+      " THEN $1::text ELSE 'attempt ' || attempts || ': the worker stopped responding (lease "
+      "expired)' END, "
       "lease_owner = NULL, lease_expires_at = NULL "
       // next_attempt_at is kept: a job whose worker died keeps its place in the queue
       // instead of waiting behind everything queued since it was first due.
@@ -273,6 +283,10 @@ std::string JobQueue::CompleteSql(const std::string& set_sql, const std::string&
                                               ", progress = 100, phase = NULL, lease_owner = NULL, "
                                               "lease_expires_at = NULL, last_error = NULL",
                                               set_sql.empty() ? "" : ", ", set_sql));
+  return WithThen(update, then_sql);
+}
+
+std::string JobQueue::WithThen(std::string update, const std::string& then_sql) {
   if (then_sql.empty()) return update;
   constexpr absl::string_view kReturningOne = "RETURNING 1";
   update.replace(update.size() - kReturningOne.size(), kReturningOne.size(), "RETURNING *");
@@ -294,21 +308,13 @@ absl::StatusOr<bool> JobQueue::Complete(const Lease& lease, const std::string& s
   return mine;
 }
 
-absl::StatusOr<bool> JobQueue::CompleteFailed(const std::string& id,
-                                              const std::string& external_id,
-                                              const std::string& set_sql, const SqlArgs& args,
-                                              const std::string& then_sql) {
+absl::StatusOr<bool> JobQueue::OnFailedHolding(const std::string& sql, const std::string& id,
+                                               const std::string& external_id,
+                                               const SqlArgs& args) {
   if (spec_.external_job_column.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
   }
-  std::string update = absl::StrCat(
-      "UPDATE ", spec_.table, " SET ", SetState(JobState::kDone),
-      ", progress = 100, phase = NULL, last_error = NULL", set_sql.empty() ? "" : ", ", set_sql,
-      " WHERE id = $1::", spec_.id_type, " AND job_state = 'failed' AND ",
-      spec_.external_job_column, " = $2 RETURNING ", then_sql.empty() ? "1" : "*");
-  const std::string sql =
-      then_sql.empty() ? update : absl::StrCat("WITH done AS (", update, ") ", then_sql);
   SqlArgs all = {id, external_id};
   all.insert(all.end(), args.begin(), args.end());
   bool changed = false;
@@ -320,31 +326,37 @@ absl::StatusOr<bool> JobQueue::CompleteFailed(const std::string& id,
   return changed;
 }
 
-absl::StatusOr<bool> JobQueue::ForgetExternalJob(const std::string& id,
-                                                 const std::string& external_id,
-                                                 const std::string& error) {
-  if (spec_.external_job_column.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the ", spec_.kind, " queue keeps no external job id"));
-  }
+absl::StatusOr<bool> JobQueue::CompleteFailed(const std::string& id, const std::string& external_id,
+                                              const std::string& set_sql, const SqlArgs& args,
+                                              const std::string& then_sql) {
+  const std::string update =
+      absl::StrCat("UPDATE ", spec_.table, " SET ", SetState(JobState::kDone),
+                   ", progress = 100, phase = NULL, last_error = NULL", set_sql.empty() ? "" : ", ",
+                   set_sql, " WHERE id = $1::", spec_.id_type, " AND job_state = 'failed' AND ",
+                   spec_.external_job_column, " = $2 RETURNING 1");
+  return OnFailedHolding(WithThen(update, then_sql), id, external_id, args);
+}
+
+absl::StatusOr<bool> JobQueue::ReplaceExternalJob(const std::string& id,
+                                                  const std::string& external_id,
+                                                  const std::string& new_external_id,
+                                                  const std::string& error) {
   const std::string sql = absl::StrCat(
       "UPDATE ", spec_.table, " SET ", spec_.external_job_column,
-      " = NULL, last_error = $3 WHERE id = $1::", spec_.id_type, " AND job_state = 'failed' AND ",
-      spec_.external_job_column, " = $2 RETURNING 1");
-  bool changed = false;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
-    changed = !Exec(txn, sql, {id, external_id, CleanText(error)}).empty();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return changed;
+      " = NULLIF($3, ''), last_error = COALESCE(NULLIF($4, ''), last_error) WHERE id = $1::",
+      spec_.id_type, " AND job_state = 'failed' AND ", spec_.external_job_column,
+      " = $2 RETURNING 1");
+  return OnFailedHolding(sql, id, external_id, {new_external_id, CleanText(error)});
 }
 
 absl::StatusOr<bool> JobQueue::Fail(const Lease& lease, const std::string& error, bool retryable,
                                     absl::Duration retry_after) {
-  return Fenced(
-      fail_sql_, lease,
-      {CleanText(error), retryable ? "true" : "false", std::to_string(Millis(retry_after))});
+  SqlArgs args = {CleanText(error), retryable ? "true" : "false",
+                  std::to_string(Millis(retry_after))};
+  if (!spec_.external_failure_prefix.empty() && !spec_.external_job_column.empty()) {
+    args.push_back(spec_.external_failure_prefix);
+  }
+  return Fenced(fail_sql_, lease, args);
 }
 
 absl::StatusOr<bool> JobQueue::Defer(const Lease& lease, absl::Duration after,

@@ -51,6 +51,11 @@ struct QueueSpec {
   // keeping the external id.
   std::string external_deadline_sql;
   std::string external_deadline_error;
+  // With external_deadline_sql: how the error of a job that ends failed while holding its
+  // external id starts, whoever fails it (the job, the runner, the rescuer), so such a job can
+  // always be told from one that made nothing outside (e.g. "live on the platform, not
+  // recorded"). Added unless the error already starts so.
+  std::string external_failure_prefix;
   // What a claim returns besides the queue's own columns: a select list over the row alias j.
   std::string claim_columns;
 };
@@ -106,10 +111,11 @@ class JobQueue {
   absl::StatusOr<bool> CompleteFailed(const std::string& id, const std::string& external_id,
                                       const std::string& set_sql, const SqlArgs& args,
                                       const std::string& then_sql = "");
-  // Stays failed, with the external id cleared (the external system says nothing came of it)
-  // and `error` as the reason.
-  absl::StatusOr<bool> ForgetExternalJob(const std::string& id, const std::string& external_id,
-                                         const std::string& error);
+  // Stays failed, holding `new_external_id` instead (what a lookup learned); "" clears it (the
+  // external system says nothing came of it). `error`, when not "", becomes the reason.
+  absl::StatusOr<bool> ReplaceExternalJob(const std::string& id, const std::string& external_id,
+                                          const std::string& new_external_id,
+                                          const std::string& error);
 
   // --- For workers. Fenced writes answer false, writing nothing, when the lease was lost; an
   // error status means the database did not answer and the write may be tried again.
@@ -153,6 +159,11 @@ class JobQueue {
   std::string CompleteSql(const std::string& set_sql, const std::string& then_sql = "") const;
 
  private:
+  // An UPDATE ... RETURNING 1 made into one whose completed row feeds `then_sql` (as `done`).
+  static std::string WithThen(std::string update, const std::string& then_sql);
+  // Runs `sql` on the failed job `id` that holds `external_id` ($1, $2; `args` from $3).
+  absl::StatusOr<bool> OnFailedHolding(const std::string& sql, const std::string& id,
+                                       const std::string& external_id, const SqlArgs& args);
   // Applies `set` when the row is in one of `from` (and meets `only_if`, when given);
   // otherwise NOT_FOUND or FAILED_PRECONDITION naming the state, then `allowed`.
   absl::Status Transition(const std::string& id, const std::string& set,

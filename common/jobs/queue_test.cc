@@ -163,6 +163,46 @@ TEST_F(QueueTest, ACrashWhileHoldingAnExternalJobSpendsNoAttemptUntilTheDeadline
   EXPECT_EQ(held[0][2].as<std::string>(), "op-1");
 }
 
+// A job that ends failed while holding its external id says so, whoever failed it; a failed
+// holder is settled by its external id only (completed, or its id replaced or let go).
+TEST_F(QueueTest, AFailedHolderSaysSoAndIsSettledByItsExternalId) {
+  QueueSpec spec = TestSpec();
+  spec.external_deadline_sql = "next_attempt_at + interval '1 hour'";
+  spec.external_failure_prefix = "live outside, not recorded";
+  JobQueue keeping(&pool_, spec);
+  const std::string holder = Insert();
+  const std::string plain = Insert();
+  std::vector<Lease> leases = keeping.Claim("w", 2, absl::Seconds(30)).value();
+  ASSERT_EQ(leases.size(), 2u);
+  const Lease& a = leases[0].id == holder ? leases[0] : leases[1];
+  const Lease& b = leases[0].id == holder ? leases[1] : leases[0];
+  ASSERT_TRUE(keeping.RecordExternalJob(a, "op-7").value());
+  ASSERT_TRUE(keeping.Fail(a, "refused", false, absl::ZeroDuration()).value());
+  ASSERT_TRUE(keeping.Fail(b, "refused", false, absl::ZeroDuration()).value());
+  auto error_of = [&](const std::string& id) {
+    return Sql("SELECT last_error FROM test_jobs WHERE id = '" + id + "'")[0][0].as<std::string>();
+  };
+  EXPECT_EQ(error_of(holder), "live outside, not recorded: refused");
+  EXPECT_EQ(error_of(plain), "refused");
+  // Not said twice.
+  Sql("UPDATE test_jobs SET job_state = 'queued', status = 'waiting' WHERE id = '" + holder + "'");
+  Lease again = keeping.Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(keeping.Fail(again, "live outside, not recorded: gone", false, {}).value());
+  EXPECT_EQ(error_of(holder), "live outside, not recorded: gone");
+
+  EXPECT_FALSE(keeping.ReplaceExternalJob(holder, "op-other", "op-8", "").value());
+  EXPECT_TRUE(keeping.ReplaceExternalJob(holder, "op-7", "op-8", "").value());
+  EXPECT_EQ(error_of(holder), "live outside, not recorded: gone");  // kept
+  EXPECT_FALSE(keeping.CompleteFailed(holder, "op-7", "output = $3", {"late"}).value());
+  EXPECT_TRUE(keeping.CompleteFailed(holder, "op-8", "output = $3", {"found"}).value());
+  EXPECT_EQ(Sql("SELECT status, output, last_error IS NULL FROM test_jobs WHERE id = '" + holder +
+                "'")[0][1]
+                .as<std::string>(),
+            "found");
+  EXPECT_FALSE(keeping.ReplaceExternalJob(holder, "op-8", "", "gone").value());  // done now
+  EXPECT_FALSE(keeping.ReplaceExternalJob(plain, "", "", "nothing").value());
+}
+
 TEST_F(QueueTest, WithoutADeadlineACrashWhileHoldingAnExternalJobSpendsTheAttempt) {
   Insert();
   pqxx::connection connection(database_.OwnerConninfo());

@@ -65,9 +65,10 @@ absl::StatusOr<std::string> TokenSource::RenewAfter(const std::string& seen) {
 
 bool TokenSource::Expiring(const Grant& grant, absl::Time now) const {
   if (renew_ahead_ <= 0 || !renew_) return false;
-  if (grant.expires_at == absl::InfiniteFuture() || grant.issued_at == absl::InfinitePast()) {
-    return true;  // unknown: renewing is how to learn it
-  }
+  // Never renewed here: renewing is how to learn its expiry. Renewed without one: it does not
+  // expire.
+  if (grant.issued_at == absl::InfinitePast()) return true;
+  if (grant.expires_at == absl::InfiniteFuture()) return false;
   return grant.expires_at - now < (grant.expires_at - grant.issued_at) * renew_ahead_;
 }
 
@@ -102,10 +103,8 @@ TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpo
     const std::string rotated = TextAt(body, "refresh_token");
     renewed.refresh_token = rotated.empty() ? current.refresh_token : rotated;
     const int64_t lifetime = CountAt(body, "expires_in");
-    if (lifetime > 0) {
-      renewed.issued_at = asked;
-      renewed.expires_at = asked + absl::Seconds(lifetime);
-    }
+    renewed.issued_at = asked;
+    if (lifetime > 0) renewed.expires_at = asked + absl::Seconds(lifetime);
     return renewed;
   };
 }

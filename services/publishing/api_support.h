@@ -51,8 +51,9 @@ class TokenSource {
   };
 
   // `renew_ahead`: renew once less than this fraction of a grant's lifetime is left, or at
-  // once when its expiry is unknown (RenewIfExpiring); 0: only when the platform says the
-  // token expired.
+  // once when it was never renewed here (its expiry is unknown; a renewal that states none
+  // means it does not expire) (RenewIfExpiring); 0: only when the platform says the token
+  // expired.
   TokenSource(std::string platform, std::string access_token, std::string refresh_token,
               Renew renew, double renew_ahead = 0);
 

@@ -28,9 +28,9 @@ constexpr int kSpamRestricted = 2207051;      // with 4: a refusal, not a rate l
 constexpr int kMediaExpired = 2207020;        // with -2: make a new container
 constexpr int kUnknownUploadError = 2207053;  // with -1: make a new container
 constexpr int kSessionFinished = 6000;
+constexpr int kWrongOffset = 6001;
 // Pages of 50 of the account's media read back to find a post by caption.
 constexpr int kMediaPages = 20;
-constexpr int kWrongOffset = 6001;
 
 bool IsRateLimit(int code) { return code == 4 || code == 17 || code == 32 || code == 613; }
 bool IsServerError(int code) { return code == -1 || code == -2 || code == 1 || code == 2; }
@@ -141,10 +141,8 @@ TokenSource::Renew MetaExchange(const MetaConfig& config) {
                                              : ""));
     }
     const int64_t lifetime = CountAt(body, "expires_in");
-    if (lifetime > 0) {
-      renewed.issued_at = asked;
-      renewed.expires_at = asked + absl::Seconds(lifetime);
-    }
+    renewed.issued_at = asked;
+    if (lifetime > 0) renewed.expires_at = asked + absl::Seconds(lifetime);
     return renewed;
   };
 }

@@ -119,6 +119,13 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
   // When the publish was due (created, or scheduled for): its deadlines count from there.
   const absl::Time due = absl::FromUnixSeconds(row[first + 3].as<int64_t>());
   const absl::Duration waited = absl::Now() - due;
+  if (!publish.holds_handle() && waited > deadlines_.give_up_after) {
+    // Too late to start: it would have only moments to learn its outcome.
+    return absl::FailedPreconditionError(
+        absl::StrCat("the publish was due ", absl::FormatDuration(waited),
+                     " ago and never started (the deadline is ",
+                     absl::FormatDuration(deadlines_.give_up_after), "); publish again"));
+  }
 
   const std::string turn_key = TurnKeyOf(*post);
   if (!turn_key.empty() && !publish.holds_handle()) {
@@ -126,9 +133,9 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
     if (!turn.ok()) return turn.status();
     if (!*turn) {
       if (waited > deadlines_.wait_limit) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "waited over ", absl::FormatDuration(deadlines_.wait_limit),
-            " for another publish of the same caption to ", platform, " to end"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("waited over ", absl::FormatDuration(deadlines_.wait_limit),
+                         " for another publish of the same caption to ", platform, " to end"));
       }
       context.SetPhase("waiting for another publish of the same caption");
       return jobs::PollLater(deadlines_.recheck_after);
@@ -162,8 +169,13 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
     const PostResult& result = advanced->result;
     return PublishedCompletion(result.post_id, result.url, result.posted_at, result.note);
   }
-  const absl::Status& status = advanced.status();
-  if (status.code() == absl::StatusCode::kCancelled) return status;  // lease lost, or stopping
+  absl::Status status = advanced.status();
+  if (status.code() == absl::StatusCode::kCancelled) {
+    const std::atomic<bool>* stop = context.cancel();
+    if (stop != nullptr && stop->load()) return status;  // the lease was lost, or stopping
+    // The adapter stopped (a handle it could not store): a passing failure, not a lost lease.
+    status = absl::UnavailableError(status.message());
+  }
   // A rate limit is no failure: wait as long as the platform says, without spending an
   // attempt, and keep the handle; but not for ever.
   if (status.code() == absl::StatusCode::kResourceExhausted) {

@@ -145,6 +145,7 @@ jobs::QueueSpec PublishQueueSpec(absl::Duration give_up_after) {
   spec.external_deadline_sql =
       absl::StrCat("GREATEST(created_at, COALESCE(scheduled_time, created_at)) + ",
                    absl::ToInt64Milliseconds(give_up_after), " * interval '1 millisecond'");
+  spec.external_failure_prefix = kLiveNotRecorded;
   spec.external_deadline_error = absl::StrCat(
       kLiveNotRecorded, ": the worker stopped while the platform held this publish's handle, ",
       "and the publish's deadline (", absl::FormatDuration(give_up_after),
@@ -204,7 +205,10 @@ absl::StatusOr<v1::Publish> PublishStore::Create(const NewPublish& publish) {
       return absl::FailedPreconditionError(absl::StrCat(
           "assembly ", publish.assembled_content_id,
           state == "done" ? " is already published (publish " : " may already be posted (publish ",
-          id, state == "done" ? ")" : " ended with its outcome unknown: check the platform)"));
+          id,
+          state == "done" ? ")"
+                          : " failed holding the platform's handle: live on the platform, not "
+                            "recorded; ReconcilePublish settles it)"));
     }
     const std::string scheduled =
         publish.scheduled_time ? std::to_string(absl::ToUnixMicros(*publish.scheduled_time)) : "";
@@ -578,14 +582,26 @@ absl::Status PublishStore::SetMarked(const std::string& publish_id) {
       .status();
 }
 
+absl::StatusOr<bool> PublishStore::TurnHeldByOther(const std::string& id,
+                                                   const std::string& turn_key) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "publish_turn_held",
+      "SELECT 1 FROM cf_publish_jobs WHERE turn_key = $1 AND id <> $2::uuid AND job_state IN "
+      "('queued', 'running') LIMIT 1",
+      turn_key, id);
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
 absl::StatusOr<bool> PublishStore::TakeTurn(const jobs::Lease& lease, const std::string& turn_key) {
   bool taken = false;
   absl::Status status = pool_->Transact([&](pqxx::work& txn) {
     // One transaction at a time per key looks and takes, so two cannot both see the turn free.
     txn.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7311))", turn_key);
     pqxx::result holder = txn.exec_params(
-        "SELECT 1 FROM cf_publish_jobs WHERE turn_key = $1 AND id <> $2::uuid AND job_state IN "
-        "('queued', 'running') LIMIT 1",
+        "SELECT 1 FROM cf_publish_jobs WHERE turn_key = $1 AND id <> $2::uuid AND (job_state "
+        "IN ('queued', 'running') OR (job_state = 'failed' AND COALESCE(platform_handle, '') "
+        "<> '')) LIMIT 1",
         turn_key, lease.id);
     if (!holder.empty()) {
       taken = false;
@@ -638,11 +654,11 @@ absl::Status PublishStore::RecordReconciled(const std::string& id, const std::st
   return absl::OkStatus();
 }
 
-absl::Status PublishStore::ClearHandle(const std::string& id, const std::string& handle,
-                                       const std::string& why) {
-  absl::StatusOr<bool> cleared = queue_.ForgetExternalJob(id, handle, why);
-  if (!cleared.ok()) return cleared.status();
-  if (!*cleared) return absl::AbortedError("the publish changed while it was being reconciled");
+absl::Status PublishStore::ReplaceHandle(const std::string& id, const std::string& handle,
+                                         const std::string& new_handle, const std::string& why) {
+  absl::StatusOr<bool> replaced = queue_.ReplaceExternalJob(id, handle, new_handle, why);
+  if (!replaced.ok()) return replaced.status();
+  if (!*replaced) return absl::AbortedError("the publish changed while it was being reconciled");
   return absl::OkStatus();
 }
 

@@ -144,9 +144,12 @@ class PublishStore {
   absl::Status SetMarked(const std::string& publish_id);
 
   // Takes `lease`'s publish's turn among the publishes sharing `turn_key`: true when no other
-  // of them is queued or running with its turn taken (then this one holds the turn until it
-  // ends); false when one is. Fenced on the lease (false when it was lost).
+  // of them is queued or running with its turn taken, nor failed holding its handle (its post
+  // may be live and unrecorded until it is reconciled); then this one holds the turn until it
+  // ends. False when one is. Fenced on the lease (false when it was lost).
   absl::StatusOr<bool> TakeTurn(const jobs::Lease& lease, const std::string& turn_key);
+  // Whether a publish other than `id` sharing `turn_key` is queued or running with its turn.
+  absl::StatusOr<bool> TurnHeldByOther(const std::string& id, const std::string& turn_key);
   // Which of `post_ids` on `platform` a publish other than `publish_id` has recorded.
   absl::StatusOr<std::set<std::string>> RecordedByOthers(const std::string& platform,
                                                          const std::vector<std::string>& post_ids,
@@ -159,10 +162,11 @@ class PublishStore {
   // or is no longer failed.
   absl::Status RecordReconciled(const std::string& id, const std::string& handle,
                                 const jobs::Completion& completion);
-  // A failed publish still holding `handle` lets it go (the platform says no post came of it):
-  // its assembly may be published again. ABORTED as above.
-  absl::Status ClearHandle(const std::string& id, const std::string& handle,
-                           const std::string& why);
+  // A failed publish still holding `handle` holds `new_handle` instead (what a lookup learned);
+  // "" lets it go (the platform says no post came of it: its assembly may be published again).
+  // `why`, when not "", becomes its error. ABORTED as above.
+  absl::Status ReplaceHandle(const std::string& id, const std::string& handle,
+                             const std::string& new_handle, const std::string& why);
 
   jobs::JobQueue* queue() { return &queue_; }
 

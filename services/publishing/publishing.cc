@@ -95,14 +95,28 @@ absl::Time StartOfYouTubeDay(absl::Time now) {
 // the handles it learns are kept only for the answer.
 class LookupContext final : public PublishContext {
  public:
-  LookupContext(PublishStore* store, std::string platform, std::string publish_id)
-      : store_(store), platform_(std::move(platform)), publish_id_(std::move(publish_id)) {}
+  LookupContext(PublishStore* store, std::string platform, std::string publish_id,
+                std::string handle)
+      : store_(store),
+        platform_(std::move(platform)),
+        publish_id_(std::move(publish_id)),
+        handle_(std::move(handle)) {}
+  // What the lookup learned (a video id, when completion was first seen) is kept, so the next
+  // reconcile goes on from it; a cleared handle is kept by the caller, with the reason.
   bool RecordHandle(const std::string& handle) override {
-    cleared_ = cleared_ || handle.empty();
+    if (handle.empty()) {
+      cleared_ = true;
+      return true;
+    }
+    if (cleared_ || handle == handle_) return true;
+    if (!store_->ReplaceHandle(publish_id_, handle_, handle, "").ok()) return false;
+    handle_ = handle;
     return true;
   }
   // Whether the platform said no post came of the handle.
   bool cleared() const { return cleared_; }
+  // The handle the row holds now.
+  const std::string& handle() const { return handle_; }
   void SetPhase(const std::string&) override {}
   void SetProgress(int) override {}
   const std::atomic<bool>* cancel() const override { return nullptr; }
@@ -116,6 +130,7 @@ class LookupContext final : public PublishContext {
   PublishStore* store_;
   std::string platform_;
   std::string publish_id_;
+  std::string handle_;
   bool cleared_ = false;
 };
 
@@ -175,15 +190,13 @@ absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
     }
     absl::StatusOr<CreatorLimits> limits = tiktok->second->Limits();
     if (!limits.ok()) return limits.status();
-    privacy_options = limits->privacy_options;
     absl::Status rules = CheckTikTokRules(options_.tiktok_audited, privacy, post.disclosure);
     if (!rules.ok()) problems.push_back(std::string(rules.message()));
-    if (absl::Seconds(rendered.duration_seconds()) > limits->max_duration) {
-      problems.push_back(absl::StrCat("the creator may post at most ",
-                                      absl::FormatDuration(limits->max_duration), " on TikTok"));
+    for (std::string& problem :
+         CreatorLimitProblems(*limits, privacy, rendered.duration_seconds())) {
+      problems.push_back(std::move(problem));
     }
-  }
-  if (!Contains(privacy_options, privacy)) {
+  } else if (!Contains(privacy_options, privacy)) {
     problems.push_back(absl::StrCat("privacy ", privacy, " is not offered on ", platform_name,
                                     " (offered: ", absl::StrJoin(privacy_options, ", "), ")"));
   }
@@ -375,12 +388,24 @@ absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
   absl::StatusOr<PostRequest> post =
       PostFromSnapshot(target->snapshot, platform, PrivacyName(publish.privacy()), *media_);
   if (!post.ok()) return post.status();
-  LookupContext lookup(store_, platform, publish.id());
+  // A publish of the same caption under way may be posting now: a post found by caption could
+  // be its (Instagram's media do not name their container).
+  const std::string turn_key = TurnKeyOf(*post);
+  if (!turn_key.empty()) {
+    absl::StatusOr<bool> busy = store_->TurnHeldByOther(publish.id(), turn_key);
+    if (!busy.ok()) return busy.status();
+    if (*busy) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("another publish of the same caption to ", platform,
+                       " is under way; reconcile this one once it has ended"));
+    }
+  }
+  LookupContext lookup(store_, platform, publish.id(), target->handle);
   absl::StatusOr<Advanced> found = api->second->Advance(*post, target->handle, lookup);
   if (found.ok() && found->done) {
     const PostResult& result = found->result;
     absl::Status recorded = store_->RecordReconciled(
-        publish.id(), target->handle,
+        publish.id(), lookup.handle(),
         PublishedCompletion(result.post_id, result.url, result.posted_at, result.note));
     if (recorded.code() == absl::StatusCode::kAborted) {
       // Another reconcile got there first: its answer, when it recorded the post.
@@ -408,7 +433,7 @@ absl::StatusOr<v1::ReconcilePublishResponse> Publishing::ReconcilePublish(
     const std::string why =
         absl::StrCat(platform, " holds no post of this publish (", found.status().message(),
                      "); the assembly may be published again");
-    absl::Status cleared = store_->ClearHandle(publish.id(), target->handle, why);
+    absl::Status cleared = store_->ReplaceHandle(publish.id(), lookup.handle(), "", why);
     if (!cleared.ok()) return cleared;
     Log(LogLevel::kInfo, "reconciled a publish: no post was made",
         {{"publish", publish.id()}, {"why", why}});
@@ -485,7 +510,7 @@ absl::StatusOr<v1::PostStats> Publishing::GetPostStats(const v1::GetPostStatsReq
       affiliate_->configured() ? affiliate_->For(platform, content->platform_post_id())
                                : absl::StatusOr<AffiliateFigures>(
                                      absl::NotFoundError("no affiliate report is configured"));
-  if (!affiliate.ok()) {
+  if (!affiliate.ok() && affiliate_->configured()) {
     Log(LogLevel::kWarning, "the affiliate report did not answer for a post",
         {{"published_content", content->id()},
          {"error", std::string(affiliate.status().message())}});

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status/status.h"
 
 namespace cf::publishing {
@@ -98,6 +99,22 @@ absl::Status CheckTikTokRules(bool audited, const std::string& privacy, bool bra
   return absl::OkStatus();
 }
 
+std::vector<std::string> CreatorLimitProblems(const CreatorLimits& limits,
+                                              const std::string& privacy, double duration_s) {
+  std::vector<std::string> problems;
+  if (std::find(limits.privacy_options.begin(), limits.privacy_options.end(), privacy) ==
+      limits.privacy_options.end()) {
+    problems.push_back(absl::StrCat("privacy ", privacy,
+                                    " is not offered to this creator (offered: ",
+                                    absl::StrJoin(limits.privacy_options, ", "), ")"));
+  }
+  if (absl::Seconds(duration_s) > limits.max_duration) {
+    problems.push_back(absl::StrCat("the creator may post at most ",
+                                    absl::FormatDuration(limits.max_duration), " on TikTok"));
+  }
+  return problems;
+}
+
 TokenSource::Renew TikTokRenewal(const TikTokConfig& config) {
   return OAuthRefresh(config.base_url + "/v2/oauth/token/", "TikTok's token endpoint",
                       {{"client_key", config.client_key}, {"client_secret", config.client_secret}},
@@ -165,15 +182,12 @@ absl::StatusOr<Advanced> TikTokApi::Start(const PostRequest& post, PublishContex
   if (!rules.ok()) return rules;
   absl::StatusOr<CreatorLimits> limits = Limits();
   if (!limits.ok()) return limits.status();
-  if (std::find(limits->privacy_options.begin(), limits->privacy_options.end(), post.privacy) ==
-      limits->privacy_options.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "TikTok's creator_info no longer offers privacy ", post.privacy, " to this creator"));
-  }
-  if (absl::Seconds(post.duration_s) > limits->max_duration) {
+  const std::vector<std::string> problems =
+      CreatorLimitProblems(*limits, post.privacy, post.duration_s);
+  if (!problems.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("TikTok's creator_info now allows videos of at most ",
-                     absl::FormatDuration(limits->max_duration), " for this creator"));
+        absl::StrCat("TikTok's creator_info, asked again as the post goes out: ",
+                     absl::StrJoin(problems, "; ")));
   }
   context.SetPhase("uploading");
   const Chunks chunks = ChunksFor(post.video_bytes, config_.chunk_size);
@@ -262,6 +276,9 @@ absl::StatusOr<Advanced> TikTokApi::Advance(const PostRequest& post, const std::
     context.SetPhase("uploading");
     const int64_t received = std::max<int64_t>(0, CountAt(*data, "uploaded_bytes"));
     if (context.lookup_only()) {
+      if (post.video_bytes > 0 && received >= post.video_bytes) {
+        return Advanced{false, {}, config_.poll_interval};  // every byte is in: it may yet post
+      }
       return NotPosted(absl::StrCat("the upload stopped at ", received, " of ", post.video_bytes,
                                     " bytes; TikTok posts nothing until it has them all"));
     }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "services/publishing/api_support.h"
 #include "services/publishing/platform_api.h"
@@ -39,6 +40,11 @@ struct TikTokConfig {
 // branded content (a paid or affiliate disclosure: brand_content_toggle) is never private.
 // FAILED_PRECONDITION saying which, before anything is sent.
 absl::Status CheckTikTokRules(bool audited, const std::string& privacy, bool branded);
+
+// What creator_info says against a post: the privacy it asks for and its length (empty when
+// both are allowed). Checked when a publish is queued and again when it goes out.
+std::vector<std::string> CreatorLimitProblems(const CreatorLimits& limits,
+                                              const std::string& privacy, double duration_s);
 
 // The refresh (POST /v2/oauth/token/, grant_type=refresh_token) for a TokenSource.
 TokenSource::Renew TikTokRenewal(const TikTokConfig& config);

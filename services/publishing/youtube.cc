@@ -169,8 +169,11 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
   if (!session.empty()) {
     // Where does the upload stand?
     absl::StatusOr<http::Response> response =
-        Send("PUT", session, {{"Content-Range", absl::StrCat("bytes */", post.video_bytes)}}, "",
-             config_.timeout, context.cancel());
+        Send("PUT", session,
+             {{"Content-Range",
+               // The size is unknown here when the file is gone (a lookup can still ask).
+               post.video_bytes > 0 ? absl::StrCat("bytes */", post.video_bytes) : "bytes */*"}},
+             "", config_.timeout, context.cancel());
     if (!response.ok()) return response.status();
     if (response->status == 200 || response->status == 201) {
       const std::string id = TextAt(JsonOf(response->body), "id");
