@@ -39,6 +39,7 @@
 #include "common/server/channel.h"
 #include "common/server/periodic.h"
 #include "common/server/service_main.h"
+#include "common/status/status.h"
 #include "services/assembly/assembly_client.h"
 #include "services/publishing/affiliate.h"
 #include "services/publishing/meta.h"
@@ -52,8 +53,8 @@
 
 namespace {
 
-// The newest migration this build relies on (0013: promotion stops).
-constexpr int kSchemaVersion = 13;
+// The newest migration this build relies on (0014: YouTube's quota).
+constexpr int kSchemaVersion = 14;
 
 // A platform with no access token configured: every publish to it is refused, saying why.
 class Unconfigured final : public cf::publishing::PlatformApi {
@@ -112,6 +113,9 @@ struct Platforms {
   // The renewable tokens, by owner ("tiktok", "meta", "youtube"): kept in the database.
   std::map<std::string, std::shared_ptr<cf::publishing::TokenSource>> tokens;
   bool tiktok_audited = false;
+  // Charges YouTube's upload quota before each upload session (set once the store exists).
+  std::shared_ptr<cf::publishing::YouTubeApi::ChargeUpload> youtube_charge =
+      std::make_shared<cf::publishing::YouTubeApi::ChargeUpload>();
   void Add(std::unique_ptr<cf::publishing::PlatformApi> api) {
     by_name[api->name()] = api.get();
     owned.push_back(std::move(api));
@@ -230,7 +234,10 @@ absl::StatusOr<Platforms> MakePlatforms(const Settings& settings, absl::Duration
     auto tokens = std::make_shared<cf::publishing::TokenSource>(
         "YouTube", *youtube_access, *youtube_refresh, cf::publishing::GoogleRenewal(youtube));
     platforms.tokens["youtube"] = tokens;
-    platforms.Add(std::make_unique<cf::publishing::YouTubeApi>(youtube, tokens));
+    // Bound once the database is open (main).
+    auto charge = platforms.youtube_charge;
+    platforms.Add(std::make_unique<cf::publishing::YouTubeApi>(
+        youtube, tokens, [charge] { return *charge ? (*charge)() : absl::OkStatus(); }));
   }
   return platforms;
 }
@@ -351,6 +358,17 @@ int main(int argc, char** argv) {
   deadlines.give_up_after = absl::Seconds(*deadline_s);
   deadlines.wait_limit = absl::Seconds(*wait_limit_s);
   cf::publishing::PublishStore store(database->pool.get(), deadlines.give_up_after);
+  *platforms->youtube_charge = [&store, quota = *quota, cost = *upload_cost]() -> absl::Status {
+    const absl::Time now = absl::Now();
+    absl::StatusOr<bool> spent =
+        store.SpendYouTubeQuota(cf::publishing::YouTubeQuotaDay(now), cost, quota);
+    if (!spent.ok()) return spent.status();
+    if (*spent) return absl::OkStatus();
+    return cf::WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
+                                  "YouTube's upload quota for today is used (", quota, " units, ",
+                                  cost, " an upload); it resets at midnight Pacific time")),
+                              cf::publishing::NextYouTubeQuotaDay(now) - now);
+  };
   cf::publishing::Publishing publishing(&store, &assemblies, platforms->by_name,
                                         platforms->promotions, &affiliate, &*media,
                                         publishing_options);

@@ -490,8 +490,8 @@ absl::StatusOr<Advanced> FacebookApi::Advance(const PostRequest& post, const std
 absl::Status FacebookApi::TransferAndFinish(const PostRequest& post, const std::string& session,
                                             int64_t offset, PublishContext& context) {
   if (context.lookup_only()) {
-    return NotPosted(absl::StrCat("the upload stopped at ", offset, " of ", post.video_bytes,
-                                  " bytes and was never finished"));
+    return NotPosted(absl::StrCat("the upload was never finished (Facebook had ", offset, " of ",
+                                  post.video_bytes, " bytes)"));
   }
   const MetaConfig& config = graph_->config();
   const std::string videos = "/" + config.facebook_page_id + "/videos";

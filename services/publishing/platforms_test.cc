@@ -364,6 +364,37 @@ TEST_P(PlatformsTest, AnExpiredTokenIsRenewedOnceAndARefusedRenewalIsClear) {
   EXPECT_EQ(Posts(), before);
 }
 
+// YouTube's quota is charged before each request that opens an upload session: refused, it is
+// a rate limit to wait out (until the quota day turns), and nothing is sent.
+TEST(YouTubeTest, AnUploadOverTheDaysQuotaOpensNoSession) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  YouTubeConfig config;
+  config.base_url = sandbox.url() + "/youtube";
+  int charges = 0;
+  YouTubeApi api(
+      config, std::make_shared<TokenSource>("YouTube", "sandbox-access", "", nullptr), [&] {
+        ++charges;
+        return WithRetryAfter(absl::ResourceExhaustedError("quota used"), absl::Hours(3));
+      });
+  PostRequest post;
+  post.platform = "youtube";
+  post.video_bytes = 1000;
+  post.caption = "Glow";
+  MemoryContext context;
+  absl::StatusOr<Advanced> step = api.Advance(post, "", context);
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kResourceExhausted) << step.status();
+  EXPECT_EQ(RetryAfterOf(step.status()), absl::Hours(3));
+  EXPECT_EQ(charges, 1);
+  EXPECT_TRUE(context.handle.empty());
+  EXPECT_TRUE(absl::StrContains(step.status().message(), "quota used")) << step.status();
+  // The quota day turns at midnight Pacific time.
+  const absl::Time noon_utc = absl::FromCivil(absl::CivilSecond(2026, 7, 1, 12, 0, 0),
+                                              absl::UTCTimeZone());  // 05:00 in Los Angeles
+  EXPECT_EQ(YouTubeQuotaDay(noon_utc), absl::CivilDay(2026, 7, 1));
+  EXPECT_EQ(NextYouTubeQuotaDay(noon_utc) - noon_utc, absl::Hours(19));
+}
+
 // Meta's token is exchanged ahead of its expiry: at once while its expiry is unknown (the
 // exchange says it), then only once less than a sixth of its life is left.
 TEST(MetaTokenTest, TheTokenIsExchangedAheadOfItsExpiry) {

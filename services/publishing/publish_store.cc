@@ -550,14 +550,27 @@ absl::StatusOr<std::vector<RequestedPromotion>> PublishStore::RequestedPromotion
   return requested;
 }
 
-absl::StatusOr<int> PublishStore::YouTubeUploadsSince(absl::Time since) {
+absl::StatusOr<int> PublishStore::YouTubeUnitsPlanned(absl::CivilDay day, int upload_cost) {
   absl::StatusOr<pqxx::result> rows = pool_->Read(
-      "youtube_uploads_since",
-      "SELECT count(*)::int FROM cf_publish_jobs WHERE platform = 'youtube' AND job_state <> "
-      "'cancelled' AND created_at >= to_timestamp($1::bigint / 1e6)",
-      std::to_string(absl::ToUnixMicros(since)));
+      "youtube_units_planned",
+      "SELECT COALESCE((SELECT units FROM cf_youtube_quota WHERE quota_day = $1::date), 0) + "
+      "$2::int * (SELECT count(*) FROM cf_publish_jobs WHERE platform = 'youtube' AND job_state "
+      "= 'queued' AND platform_handle IS NULL AND (GREATEST(created_at, COALESCE(scheduled_time, "
+      "created_at)) AT TIME ZONE 'America/Los_Angeles')::date = $1::date)::int",
+      absl::FormatCivilTime(day), upload_cost);
   if (!rows.ok()) return rows.status();
   return (*rows)[0][0].as<int>();
+}
+
+absl::StatusOr<bool> PublishStore::SpendYouTubeQuota(absl::CivilDay day, int units, int quota) {
+  absl::StatusOr<pqxx::result> rows = pool_->Read(
+      "youtube_quota_spend",
+      "INSERT INTO cf_youtube_quota AS q (quota_day, units) SELECT $1::date, $2::int WHERE "
+      "$2::int <= $3::int ON CONFLICT (quota_day) DO UPDATE SET units = q.units + $2::int WHERE "
+      "q.units + $2::int <= $3::int RETURNING units",
+      absl::FormatCivilTime(day), units, quota);
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::Unmarked(int limit) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cf/publishing/v1/publishing.pb.h"
 #include "common/db/pool.h"
@@ -136,8 +137,12 @@ class PublishStore {
   // interrupted starts idle for half a minute.
   absl::StatusOr<std::vector<RequestedPromotion>> RequestedPromotions(int limit);
 
-  // YouTube publishes queued or started since `since` (each costs an upload's quota).
-  absl::StatusOr<int> YouTubeUploadsSince(absl::Time since);
+  // YouTube's quota on `day` (its quota day): the units spent, plus `upload_cost` for each
+  // YouTube publish due that day that has not started an upload yet.
+  absl::StatusOr<int> YouTubeUnitsPlanned(absl::CivilDay day, int upload_cost);
+  // Spends `units` of `day`'s quota, unless that would pass `quota` (false, nothing spent).
+  // One statement: two at once cannot both take the last units.
+  absl::StatusOr<bool> SpendYouTubeQuota(absl::CivilDay day, int units, int quota);
 
   // Published, but the assembly not yet marked so: (publish id, assembly id), oldest first.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Unmarked(int limit);

@@ -17,6 +17,7 @@
 #include "common/testing/subprocess.h"
 #include "gtest/gtest.h"
 #include "services/publishing/publish_handler.h"
+#include "services/publishing/youtube.h"
 
 namespace cf::publishing {
 namespace {
@@ -440,12 +441,35 @@ TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {
   EXPECT_EQ(rest.items[0].id(), a.id());
   EXPECT_FALSE(rest.next.has_value());
   EXPECT_EQ(store_.List({assemblies_[0], "", ""}, std::nullopt, 10)->items.size(), 1u);
-  EXPECT_EQ(store_.YouTubeUploadsSince(absl::Now() - absl::Hours(1)).value(), 0);
-  NewPublish video = Publish(0, "yt");
-  video.platform = "youtube";
-  ASSERT_TRUE(store_.Cancel(a.id()).ok());
-  ASSERT_TRUE(store_.Create(video).ok());
-  EXPECT_EQ(store_.YouTubeUploadsSince(absl::Now() - absl::Hours(1)).value(), 1);
+}
+
+// YouTube's quota is planned on the day each upload happens (a scheduled one's day), and spent
+// in one statement: publishes racing for the last units cannot both take them.
+TEST_F(PublishStoreTest, YouTubeQuotaIsPlannedByUploadDayAndNeverOverspent) {
+  const absl::CivilDay today = YouTubeQuotaDay(absl::Now());
+  EXPECT_EQ(store_.YouTubeUnitsPlanned(today, 1600).value(), 0);
+  NewPublish now = Publish(0, "yt-now");
+  now.platform = "youtube";
+  ASSERT_TRUE(store_.Create(now).ok());
+  NewPublish later = Publish(1, "yt-later");
+  later.platform = "youtube";
+  later.scheduled_time = absl::FromCivil(today + 3, absl::UTCTimeZone()) + absl::Hours(20);
+  ASSERT_TRUE(store_.Create(later).ok());
+  EXPECT_EQ(store_.YouTubeUnitsPlanned(today, 1600).value(), 1600);
+  EXPECT_EQ(store_.YouTubeUnitsPlanned(YouTubeQuotaDay(*later.scheduled_time), 1600).value(), 1600);
+  EXPECT_EQ(store_.YouTubeUnitsPlanned(today + 1, 1600).value(), 0);
+
+  // Eight uploads race for a 4,000-unit day at 1,600 each: two get through.
+  std::vector<std::future<absl::StatusOr<bool>>> racing;
+  for (int i = 0; i < 8; ++i) {
+    racing.push_back(std::async(std::launch::async,
+                                [&] { return store_.SpendYouTubeQuota(today + 5, 1600, 4000); }));
+  }
+  int spent = 0;
+  for (auto& result : racing) spent += result.get().value() ? 1 : 0;
+  EXPECT_EQ(spent, 2);
+  EXPECT_EQ(store_.YouTubeUnitsPlanned(today + 5, 1600).value(), 3200);
+  EXPECT_FALSE(store_.SpendYouTubeQuota(today + 6, 1600, 1000).value());  // more than a day
 }
 
 }  // namespace

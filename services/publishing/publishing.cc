@@ -15,6 +15,7 @@
 #include "common/validation/ids.h"
 #include "services/publishing/publish_handler.h"
 #include "services/publishing/tiktok.h"
+#include "services/publishing/youtube.h"
 
 namespace cf::publishing {
 namespace {
@@ -81,18 +82,7 @@ bool Contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
 
-// Midnight Pacific time today: when YouTube's daily quota starts again.
-absl::Time StartOfYouTubeDay(absl::Time now) {
-  absl::TimeZone pacific;
-  if (!absl::LoadTimeZone("America/Los_Angeles", &pacific)) {
-    pacific = absl::FixedTimeZone(-8 * 60 * 60);
-  }
-  const absl::CivilDay today = absl::ToCivilDay(now, pacific);
-  return absl::FromCivil(today, pacific);
-}
-
-// What a lookup for ReconcilePublish lends the adapter: it sends nothing that makes a post, and
-// the handles it learns are kept only for the answer.
+// What a lookup for ReconcilePublish lends the adapter: it sends nothing that makes a post.
 class LookupContext final : public PublishContext {
  public:
   LookupContext(PublishStore* store, std::string platform, std::string publish_id,
@@ -147,7 +137,8 @@ v1::ReconcilePublishResponse Reconciled(v1::Publish publish,
 }  // namespace
 
 absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
-                                         const std::string& privacy, const PostRequest& post) {
+                                         const std::string& privacy, const PostRequest& post,
+                                         absl::Time due) {
   const std::string platform_name = assembly::PlatformName(assembly.platform());
   const platforms::PlatformSpec* platform = platforms::FindPlatform(platform_name);
   if (platform == nullptr) {
@@ -201,14 +192,18 @@ absl::Status Publishing::CheckAcceptable(const assembly::v1::Assembly& assembly,
                                     " (offered: ", absl::StrJoin(privacy_options, ", "), ")"));
   }
   if (platform_name == "youtube") {
-    absl::StatusOr<int> uploads = store_->YouTubeUploadsSince(StartOfYouTubeDay(absl::Now()));
-    if (!uploads.ok()) return uploads.status();
-    const int used = *uploads * options_.youtube_upload_cost;
-    if (used + options_.youtube_upload_cost > options_.youtube_daily_quota) {
-      problems.push_back(absl::StrCat("YouTube's upload quota for today is used: ", used, " of ",
-                                      options_.youtube_daily_quota, " units, and an upload costs ",
-                                      options_.youtube_upload_cost,
-                                      " (it resets at midnight Pacific time)"));
+    // Counted on the day the upload happens (a scheduled one's day): what that day has spent,
+    // and the uploads already due then. (The upload itself is charged before it opens its
+    // session, in one statement, so nothing passes the quota when publishes race.)
+    const absl::CivilDay day = YouTubeQuotaDay(due);
+    absl::StatusOr<int> planned = store_->YouTubeUnitsPlanned(day, options_.youtube_upload_cost);
+    if (!planned.ok()) return planned.status();
+    if (*planned + options_.youtube_upload_cost > options_.youtube_daily_quota) {
+      problems.push_back(
+          absl::StrCat("YouTube's upload quota for ", absl::FormatCivilTime(day),
+                       " (Pacific) is taken: ", *planned, " of ", options_.youtube_daily_quota,
+                       " units spent or planned, and an upload costs ",
+                       options_.youtube_upload_cost, "; schedule it for another day"));
     }
   }
   if (platform_name == "instagram") {
@@ -289,7 +284,8 @@ absl::StatusOr<v1::Publish> Publishing::PublishContent(const v1::PublishContentR
       PostFromSnapshot(snapshot.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                        platform, privacy, *media_);
   if (!post.ok()) return post.status();
-  absl::Status acceptable = CheckAcceptable(assembly, privacy, *post);
+  absl::Status acceptable =
+      CheckAcceptable(assembly, privacy, *post, scheduled.value_or(absl::Now()));
   if (!acceptable.ok()) return acceptable;
   // A promotion asked for with the publish starts once the platform confirms the post; what
   // the platform would refuse is refused now.

@@ -78,8 +78,9 @@ class Publishing {
   // Starts (or continues) promoting published content `id` at `cents` a day.
   absl::StatusOr<v1::PublishedContent> Promote(const std::string& id, int64_t cents, int days);
   // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.
+  // `due`: when it would go out (now, or its scheduled time).
   absl::Status CheckAcceptable(const assembly::v1::Assembly& assembly, const std::string& privacy,
-                               const PostRequest& post);
+                               const PostRequest& post, absl::Time due);
 
   PublishStore* store_;
   assembly::AssemblySource* assemblies_;

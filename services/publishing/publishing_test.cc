@@ -348,6 +348,11 @@ TEST_F(PublishingTest, YouTubeUploadsStopAtTheDailyQuota) {
   EXPECT_TRUE(publishing_.PublishContent(Request(Ready("youtube").id(), "y2"), {}).ok());
   const std::string why = Refusal(Request(Ready("youtube").id(), "y3"));
   EXPECT_TRUE(absl::StrContains(why, "3200 of 3200 units")) << why;
+  // Another day has its own quota: scheduled for it, the upload is planned there.
+  v1::PublishContentRequest tomorrow = Request(Ready("youtube").id(), "y4");
+  tomorrow.mutable_scheduled_time()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() + absl::Hours(48)));
+  EXPECT_EQ(Refusal(tomorrow), "");
 }
 
 TEST_F(PublishingTest, PostStatsComeFromThePlatformAndPrivatePostsHaveNone) {

@@ -64,14 +64,35 @@ int64_t LastByteReceived(const http::Response& response) {
 
 }  // namespace
 
+namespace {
+
+absl::TimeZone Pacific() {
+  absl::TimeZone pacific;
+  if (!absl::LoadTimeZone("America/Los_Angeles", &pacific)) {
+    pacific = absl::FixedTimeZone(-8 * 60 * 60);
+  }
+  return pacific;
+}
+
+}  // namespace
+
+absl::CivilDay YouTubeQuotaDay(absl::Time time) { return absl::ToCivilDay(time, Pacific()); }
+
+absl::Time NextYouTubeQuotaDay(absl::Time time) {
+  return absl::FromCivil(YouTubeQuotaDay(time) + 1, Pacific());
+}
+
 TokenSource::Renew GoogleRenewal(const YouTubeConfig& config) {
   return OAuthRefresh(config.token_url, "Google's token endpoint",
                       {{"client_id", config.client_id}, {"client_secret", config.client_secret}},
                       config.timeout);
 }
 
-YouTubeApi::YouTubeApi(YouTubeConfig config, std::shared_ptr<TokenSource> tokens)
-    : config_(std::move(config)), tokens_(std::move(tokens)) {}
+YouTubeApi::YouTubeApi(YouTubeConfig config, std::shared_ptr<TokenSource> tokens,
+                       ChargeUpload charge_upload)
+    : config_(std::move(config)),
+      tokens_(std::move(tokens)),
+      charge_upload_(std::move(charge_upload)) {}
 
 absl::StatusOr<http::Response> YouTubeApi::Send(
     const std::string& method, const std::string& url,
@@ -209,6 +230,11 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
           {"selfDeclaredMadeForKids", false},
           {"containsSyntheticMedia", post.ai_generated}}},
         {"paidProductPlacementDetails", {{"hasPaidProductPlacement", post.disclosure}}}};
+    // YouTube counts each request that opens a session, retries included.
+    if (charge_upload_) {
+      absl::Status charged = charge_upload_();
+      if (!charged.ok()) return charged;
+    }
     absl::StatusOr<http::Response> response =
         Send("POST",
              config_.base_url +

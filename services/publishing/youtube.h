@@ -8,6 +8,7 @@
 #ifndef CF_SERVICES_PUBLISHING_YOUTUBE_H_
 #define CF_SERVICES_PUBLISHING_YOUTUBE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,12 +29,20 @@ struct YouTubeConfig {
   absl::Duration poll_interval = absl::Seconds(5);
 };
 
+// YouTube's quota day (it starts at midnight Pacific time) at `time`, and when the next begins.
+absl::CivilDay YouTubeQuotaDay(absl::Time time);
+absl::Time NextYouTubeQuotaDay(absl::Time time);
+
 // Google's refresh (grant_type=refresh_token) for a TokenSource.
 TokenSource::Renew GoogleRenewal(const YouTubeConfig& config);
 
 class YouTubeApi final : public PlatformApi {
  public:
-  YouTubeApi(YouTubeConfig config, std::shared_ptr<TokenSource> tokens);
+  // Charges an upload's quota before the request that opens an upload session:
+  // RESOURCE_EXHAUSTED (with when to try again) when the day's quota would be passed.
+  using ChargeUpload = std::function<absl::Status()>;
+  YouTubeApi(YouTubeConfig config, std::shared_ptr<TokenSource> tokens,
+             ChargeUpload charge_upload = nullptr);
   std::string name() const override { return "youtube"; }
   absl::StatusOr<Advanced> Advance(const PostRequest& post, const std::string& handle,
                                    PublishContext& context) override;
@@ -51,6 +60,7 @@ class YouTubeApi final : public PlatformApi {
 
   YouTubeConfig config_;
   std::shared_ptr<TokenSource> tokens_;
+  ChargeUpload charge_upload_;
 };
 
 }  // namespace cf::publishing

@@ -215,34 +215,61 @@ void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::st
   }
 }
 
-httplib::Server::HandlerWithContentReader WithFullBody(Handler handler) {
-  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
-                                        const httplib::ContentReader& reader) {
+httplib::Server::HandlerWithContentReader WithFullBody(Handler handler, BodyLimit limit) {
+  return [handler = std::move(handler), limit](const httplib::Request& req, httplib::Response& res,
+                                               const httplib::ContentReader& reader) {
+    const std::string length = req.get_header_value("Content-Length");
+    size_t declared = 0;
+    if (!length.empty() && absl::SimpleAtoi(length, &declared) && declared > limit.max_bytes) {
+      return SendJson(res, 413,
+                      {{"error", absl::StrCat("the request body is larger than this route takes (",
+                                              limit.max_bytes, " bytes)")}});
+    }
+    const absl::Time deadline = absl::Now() + limit.max_time;
+    size_t received = 0;
+    bool too_large = false;
+    bool too_slow = false;
+    auto take = [&](size_t size) {
+      received += size;
+      too_large = received > limit.max_bytes;
+      too_slow = absl::Now() > deadline;
+      return !too_large && !too_slow;
+    };
     httplib::Request full = req;
+    bool read = false;
     if (req.is_multipart_form_data()) {
       std::vector<httplib::MultipartFormData> parts;
-      const bool read = reader(
+      read = reader(
           [&](const httplib::MultipartFormData& part) {
             parts.push_back(part);
             return true;
           },
           [&](const char* data, size_t size) {
             parts.back().content.append(data, size);
-            return true;
+            return take(size);
           });
-      if (!read) return SendJson(res, 400, {{"error", "the request body could not be read"}});
       for (httplib::MultipartFormData& part : parts) full.files.emplace(part.name, part);
     } else {
-      const bool read = reader([&](const char* data, size_t size) {
+      read = reader([&](const char* data, size_t size) {
         full.body.append(data, size);
-        return true;
+        return take(size);
       });
-      if (!read) return SendJson(res, 400, {{"error", "the request body could not be read"}});
-      if (absl::StartsWith(req.get_header_value("Content-Type"),
-                           "application/x-www-form-urlencoded")) {
+      if (read && absl::StartsWith(req.get_header_value("Content-Type"),
+                                   "application/x-www-form-urlencoded")) {
         httplib::detail::parse_query_text(full.body, full.params);
       }
     }
+    if (too_large) {
+      return SendJson(res, 413,
+                      {{"error", absl::StrCat("the request body is larger than this route takes (",
+                                              limit.max_bytes, " bytes)")}});
+    }
+    if (too_slow) {
+      return SendJson(res, 408,
+                      {{"error", absl::StrCat("the request body took longer than ",
+                                              absl::FormatDuration(limit.max_time))}});
+    }
+    if (!read) return SendJson(res, 400, {{"error", "the request body could not be read"}});
     handler(full, res);
   };
 }

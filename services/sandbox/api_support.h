@@ -85,10 +85,20 @@ using Handler = std::function<void(const httplib::Request&, httplib::Response&)>
 void RunCall(Env& env, Flavor flavor, const std::string& platform, const std::string& operation,
              const httplib::Request& req, httplib::Response& res, const Handler& handler);
 
-// Wraps a POST or PUT handler so that it reads the body itself: httplib parses urlencoded
-// forms only up to 8 KB (answering 413 beyond), and a 2,200-character caption can be longer
-// than that once encoded. Forms (urlencoded or multipart) land in params/files as usual.
-httplib::Server::HandlerWithContentReader WithFullBody(Handler handler);
+// How much a request may send, and for how long: an API call's body is kilobytes; only the
+// routes that carry a video take more. A body over its cap is 413, one that takes longer than
+// its time 408, so a slow or oversized client cannot hold the server's threads.
+struct BodyLimit {
+  size_t max_bytes;
+  absl::Duration max_time;
+};
+inline constexpr BodyLimit kApiBody{256 << 10, absl::Seconds(30)};
+inline constexpr BodyLimit kVideoBody{size_t{1} << 30, absl::Minutes(10)};
+
+// Wraps a POST or PUT handler so that it reads the body itself, within `limit`: httplib parses
+// urlencoded forms only up to 8 KB (answering 413 beyond), and a 2,200-character caption can be
+// longer than that once encoded. Forms (urlencoded or multipart) land in params/files as usual.
+httplib::Server::HandlerWithContentReader WithFullBody(Handler handler, BodyLimit limit = kApiBody);
 
 // The token of a call: `Authorization: Bearer T`, else an access_token parameter.
 std::string AccessTokenOf(const httplib::Request& req);

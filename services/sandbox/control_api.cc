@@ -242,6 +242,19 @@ std::string HtmlEscape(const std::string& text) {
   return out;
 }
 
+// A control call that changes the sandbox must carry kControlHeader. A browser sends such a
+// header across origins only after a CORS preflight, which the sandbox never grants: a page on
+// another site cannot inject faults or expire tokens through someone's browser.
+Handler Controlled(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value(kControlHeader) != "1") {
+      return ControlError(res, 403,
+                          absl::StrCat("control calls need the header ", kControlHeader, ": 1"));
+    }
+    handler(req, res);
+  };
+}
+
 void RegisterControl(httplib::Server& server, Env& env) {
   // The stored videos, with Range support (browsers seek with it).
   server.set_mount_point("/_sandbox/videos", env.store->data_dir() + "/videos");
@@ -255,24 +268,27 @@ void RegisterControl(httplib::Server& server, Env& env) {
   server.Get("/_sandbox/faults", [&env](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, env.faults->ToJson());
   });
-  server.Post("/_sandbox/faults", [&env](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return ControlError(res, 400, "the body is not JSON");
-    absl::Status added = env.faults->Add(body);
-    if (!added.ok()) return ControlError(res, 400, std::string(added.message()));
-    SendJson(res, 200, env.faults->ToJson());
-  });
-  server.Delete("/_sandbox/faults", [&env](const httplib::Request&, httplib::Response& res) {
-    env.faults->Clear();
-    SendJson(res, 200, env.faults->ToJson());
-  });
+  server.Post("/_sandbox/faults",
+              WithFullBody(Controlled([&env](const httplib::Request& req, httplib::Response& res) {
+                nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+                if (body.is_discarded()) return ControlError(res, 400, "the body is not JSON");
+                absl::Status added = env.faults->Add(body);
+                if (!added.ok()) return ControlError(res, 400, std::string(added.message()));
+                SendJson(res, 200, env.faults->ToJson());
+              })));
+  server.Delete("/_sandbox/faults",
+                Controlled([&env](const httplib::Request&, httplib::Response& res) {
+                  env.faults->Clear();
+                  SendJson(res, 200, env.faults->ToJson());
+                }));
   server.Post("/_sandbox/tokens/expire",
-              [&env](const httplib::Request& req, httplib::Response& res) {
+              WithFullBody(Controlled([&env](const httplib::Request& req, httplib::Response& res) {
                 Tokens(env, req, res, false);
-              });
-  server.Post(
-      "/_sandbox/tokens/revoke_refresh",
-      [&env](const httplib::Request& req, httplib::Response& res) { Tokens(env, req, res, true); });
+              })));
+  server.Post("/_sandbox/tokens/revoke_refresh",
+              WithFullBody(Controlled([&env](const httplib::Request& req, httplib::Response& res) {
+                Tokens(env, req, res, true);
+              })));
   server.Get("/affiliate/v1/report", [&env](const httplib::Request& req, httplib::Response& res) {
     AffiliateReport(env, req, res);
   });

@@ -12,6 +12,9 @@
 
 namespace cf::sandbox {
 
+// The header every control call that changes the sandbox carries (value "1").
+inline constexpr char kControlHeader[] = "X-Sandbox-Control";
+
 void RegisterControl(httplib::Server& server, Env& env);
 
 // The status word a post shows in the feed and /_sandbox/posts, in its platform's terms.

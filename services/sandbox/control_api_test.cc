@@ -120,6 +120,53 @@ TEST_F(ControlApiTest, TokenControlsNameAPlatform) {
   EXPECT_EQ(TokenAccountOf("tiktok"), "tiktok");
 }
 
+// A page on another site cannot drive the sandbox through someone's browser: a control call
+// that changes it needs a header no cross-origin request carries without consent.
+TEST_F(ControlApiTest, ChangesNeedTheControlHeader) {
+  auto send = [&](const std::string& method, const std::string& path, const std::string& body,
+                  std::vector<std::pair<std::string, std::string>> headers) {
+    http::Request request;
+    request.method = method;
+    request.url = sandbox_.Url(path);
+    request.body = body;
+    request.headers = std::move(headers);
+    return http::Send(request).value();
+  };
+  const std::string rule =
+      R"({"faults": [{"platform": "tiktok", "operation": "init", "kind": "error_500"}]})";
+  // What a cross-site form post looks like: a simple content type, an Origin, no header.
+  const std::vector<std::pair<std::string, std::string>> browser = {
+      {"Content-Type", "text/plain"}, {"Origin", "https://evil.example"}};
+  EXPECT_EQ(send("POST", "/_sandbox/faults", rule, browser).status, 403);
+  EXPECT_EQ(send("POST", "/_sandbox/tokens/expire?platform=tiktok", "", browser).status, 403);
+  EXPECT_EQ(send("POST", "/_sandbox/tokens/revoke_refresh?platform=tiktok", "", browser).status,
+            403);
+  EXPECT_EQ(send("DELETE", "/_sandbox/faults", "", browser).status, 403);
+  EXPECT_TRUE(JsonOf(sandbox_.Call("GET", "/_sandbox/faults"))["faults"].empty());
+  EXPECT_EQ(send("POST", "/_sandbox/faults", rule,
+                 {{"Content-Type", "application/json"}, {"X-Sandbox-Control", "1"}})
+                .status,
+            200);
+  EXPECT_EQ(JsonOf(sandbox_.Call("GET", "/_sandbox/faults"))["faults"].size(), 1u);
+}
+
+// An API call's body is kilobytes; only the routes that carry a video take more.
+TEST_F(ControlApiTest, BodiesAreCappedPerRoute) {
+  const std::string big(300 << 10, 'a');
+  http::Response init = sandbox_.Call(
+      "POST", "/tiktok/v2/post/publish/video/init/", big,
+      {{"Authorization", "Bearer sandbox-access"}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(init.status, 413) << init.body;
+  http::Response control =
+      sandbox_.Call("POST", "/_sandbox/faults", big, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(control.status, 413) << control.body;
+  // A video chunk of the same size reaches its handler (which answers for the unknown upload).
+  http::Response chunk =
+      sandbox_.Call("PUT", "/tiktok/upload/unknown", big,
+                    {{"Content-Type", "video/mp4"}, {"Content-Range", "bytes 0-307199/307200"}});
+  EXPECT_NE(chunk.status, 413) << chunk.body;
+}
+
 TEST_F(ControlApiTest, AffiliateReportCountsClicksAndPromotionSpend) {
   AddPost("tiktok", "7300000000000000009", "promo", testing::MakeVideo("aff.mp4"));
   EXPECT_EQ(sandbox_.Call("GET", "/affiliate/v1/report?platform=tiktok&post_id=1").status, 404);

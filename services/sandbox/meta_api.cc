@@ -656,16 +656,18 @@ void RegisterMeta(httplib::Server& server, Env& env) {
                           });
               }));
   server.Post(prefix + R"(/(\d+)/videos)",
-              WithFullBody([&env](const httplib::Request& req, httplib::Response& res) {
-                const std::string page = req.matches[1];
-                const std::string phase = Param(req, "upload_phase");
-                const std::string operation =
-                    phase == "transfer" || phase == "finish" ? phase : "start";
-                GraphCall(env, "facebook", operation, req, res,
-                          [&](const httplib::Request& r, httplib::Response& s) {
-                            FacebookVideos(env, page, phase, r, s);
-                          });
-              }));
+              WithFullBody(
+                  [&env](const httplib::Request& req, httplib::Response& res) {
+                    const std::string page = req.matches[1];
+                    const std::string phase = Param(req, "upload_phase");
+                    const std::string operation =
+                        phase == "transfer" || phase == "finish" ? phase : "start";
+                    GraphCall(env, "facebook", operation, req, res,
+                              [&](const httplib::Request& r, httplib::Response& s) {
+                                FacebookVideos(env, page, phase, r, s);
+                              });
+                  },
+                  kVideoBody));
   server.Get(prefix + R"(/(\d+)/media)", [&env](const httplib::Request& req,
                                                 httplib::Response& res) {
     const std::string user = req.matches[1];

@@ -42,8 +42,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const Options& options,
   // Slow faults hold a thread each while they wait: more threads than httplib's default 8.
   server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   server.set_payload_max_length(size_t{1} << 30);
-  server.set_read_timeout(30, 0);
+  // A client that stops sending holds a thread no longer than this between reads (a body's
+  // whole time is bounded per route, WithFullBody), and an idle connection is closed soon.
+  server.set_read_timeout(10, 0);
   server.set_write_timeout(30, 0);
+  server.set_keep_alive_timeout(5);
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // The path only: query strings may carry access tokens.
     Log(LogLevel::kInfo, "request",

@@ -42,7 +42,7 @@ http::Response SandboxProcesses::Call(const std::string& method, const std::stri
   request.method = method;
   request.url = url_ + path;
   request.body = body;
-  request.headers = {{"Content-Type", "application/json"}};
+  request.headers = {{"Content-Type", "application/json"}, {"X-Sandbox-Control", "1"}};
   absl::StatusOr<http::Response> response = http::Send(request);
   return response.ok() ? *response : http::Response{};
 }

@@ -41,6 +41,7 @@ http::Response Call(const std::string& method, const std::string& url, const std
   request.url = url;
   request.body = body;
   request.headers = headers;
+  request.headers.push_back({"X-Sandbox-Control", "1"});
   request.timeout = absl::Seconds(30);
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) return http::Response{};  // status 0: nothing answered

@@ -86,6 +86,8 @@ http::Response TestSandbox::Call(const std::string& method, const std::string& p
   request.url = path.rfind("http", 0) == 0 ? path : Url(path);
   request.body = body;
   request.headers = headers;
+  // Control calls carry the sandbox's control header (a test of its absence calls http::Send).
+  if (path.rfind("/_sandbox/", 0) == 0) request.headers.push_back({"X-Sandbox-Control", "1"});
   request.timeout = absl::Seconds(60);
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) {

@@ -386,7 +386,8 @@ void RegisterTikTok(httplib::Server& server, Env& env) {
   server.Post(R"(/tiktok/v2/post/publish/creator_info/query/?)",
               WithFullBody(route("creator_info", CreatorInfo)));
   server.Post(R"(/tiktok/v2/post/publish/video/init/?)", WithFullBody(route("init", Init)));
-  server.Put(R"(/tiktok/upload/([A-Za-z0-9_-]+))", WithFullBody(route("upload", UploadChunk)));
+  server.Put(R"(/tiktok/upload/([A-Za-z0-9_-]+))",
+             WithFullBody(route("upload", UploadChunk), kVideoBody));
   server.Post(R"(/tiktok/v2/post/publish/status/fetch/?)",
               WithFullBody(route("status", StatusFetch)));
   server.Post(R"(/tiktok/v2/video/query/?)", WithFullBody(route("video_query", VideoQuery)));

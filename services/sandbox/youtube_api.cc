@@ -359,13 +359,16 @@ void RegisterYouTube(httplib::Server& server, Env& env) {
   auto upload = call("youtube", "upload", Put);
   auto status = call("youtube", "status", Put);
   server.Put(kUploadPath,
-             WithFullBody([upload, status](const httplib::Request& req, httplib::Response& res) {
-               const bool query =
-                   req.body.empty() && absl::StartsWith(absl::StripAsciiWhitespace(
-                                                            req.get_header_value("Content-Range")),
-                                                        "bytes */");
-               (query ? status : upload)(req, res);
-             }));
+             WithFullBody(
+                 [upload, status](const httplib::Request& req, httplib::Response& res) {
+                   const bool query =
+                       req.body.empty() &&
+                       absl::StartsWith(
+                           absl::StripAsciiWhitespace(req.get_header_value("Content-Range")),
+                           "bytes */");
+                   (query ? status : upload)(req, res);
+                 },
+                 kVideoBody));
   server.Get("/youtube/youtube/v3/videos", call("youtube", "videos_list", VideosList));
   server.Post("/google/token", WithFullBody(call("google", "token", GoogleToken)));
 }
