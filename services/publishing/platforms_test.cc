@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -393,6 +394,40 @@ TEST(YouTubeTest, AnUploadOverTheDaysQuotaOpensNoSession) {
                                               absl::UTCTimeZone());  // 05:00 in Los Angeles
   EXPECT_EQ(YouTubeQuotaDay(noon_utc), absl::CivilDay(2026, 7, 1));
   EXPECT_EQ(NextYouTubeQuotaDay(noon_utc) - noon_utc, absl::Hours(19));
+}
+
+// A vertical video is a Short; a 16:9 one is an ordinary video with a watch URL.
+TEST(YouTubeTest, TheUrlFollowsTheFrame) {
+  SandboxProcesses sandbox("sandbox", SandboxFlags());
+  ASSERT_TRUE(sandbox.ready());
+  YouTubeConfig config;
+  config.base_url = sandbox.url() + "/youtube";
+  config.poll_interval = absl::Milliseconds(50);
+  YouTubeApi api(config, std::make_shared<TokenSource>("YouTube", "sandbox-access", "", nullptr));
+  for (const auto& [width, height, expected] :
+       {std::tuple{1080, 1920, "https://www.youtube.com/shorts/"},
+        std::tuple{1920, 1080, "https://www.youtube.com/watch?v="}}) {
+    PostRequest post;
+    post.platform = "youtube";
+    post.video_path = absl::StrCat(sandbox.media_dir(), "/yt-", width, ".mp4");
+    testing::CommandOutput(absl::StrCat(
+        "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+        "yuv420p -metadata comment=",
+        width, " '", post.video_path, "'"));
+    post.video_bytes = std::ifstream(post.video_path, std::ios::ate | std::ios::binary).tellg();
+    post.width = width;
+    post.height = height;
+    post.caption = absl::StrCat("Glow ", width);
+    post.title = post.caption;
+    MemoryContext context;
+    absl::StatusOr<Advanced> step;
+    ASSERT_TRUE(testing::WaitUntil([&] {
+      step = api.Advance(post, context.handle, context);
+      return !step.ok() || step->done;
+    }));
+    ASSERT_TRUE(step.ok()) << step.status();
+    EXPECT_EQ(step->result.url, expected + step->result.post_id);
+  }
 }
 
 // Meta's token is exchanged ahead of its expiry: at once while its expiry is unknown (the

@@ -142,7 +142,8 @@ absl::StatusOr<std::string> YouTubeApi::Upload(const PostRequest& post, const st
   }
 }
 
-absl::StatusOr<Advanced> YouTubeApi::Processing(const std::string& video_id,
+absl::StatusOr<Advanced> YouTubeApi::Processing(const PostRequest& post,
+                                                const std::string& video_id,
                                                 PublishContext& context) {
   context.SetPhase("processing");
   absl::StatusOr<http::Response> response =
@@ -171,10 +172,13 @@ absl::StatusOr<Advanced> YouTubeApi::Processing(const std::string& video_id,
         absl::StrCat("YouTube could not process the video (", upload, ", ", processing, ")"));
   }
   if (upload == "processed" || processing == "succeeded") {
-    return Advanced{
-        true,
-        {video_id, "https://www.youtube.com/shorts/" + video_id, absl::InfinitePast(), ""},
-        absl::ZeroDuration()};
+    const bool short_video = post.height > post.width;  // 9:16; a 16:9 video is no Short
+    return Advanced{true,
+                    {video_id,
+                     short_video ? "https://www.youtube.com/shorts/" + video_id
+                                 : "https://www.youtube.com/watch?v=" + video_id,
+                     absl::InfinitePast(), ""},
+                    absl::ZeroDuration()};
   }
   return Advanced{false, {}, config_.poll_interval};
 }
@@ -183,7 +187,7 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
                                              PublishContext& context) {
   nlohmann::json recorded = JsonOf(handle);
   const std::string video_id = TextAt(recorded, "video_id");
-  if (!video_id.empty()) return Processing(video_id, context);
+  if (!video_id.empty()) return Processing(post, video_id, context);
 
   std::string session = TextAt(recorded, "session");
   int64_t from = 0;
@@ -201,7 +205,7 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
       if (id.empty()) return absl::UnavailableError("YouTube's session answer has no video id");
       recorded["video_id"] = id;
       if (!context.RecordHandle(recorded.dump())) return absl::CancelledError("the lease was lost");
-      return Processing(id, context);
+      return Processing(post, id, context);
     }
     if (response->status == 404 || response->status == 410) {
       session.clear();  // the session is gone and made no video
@@ -267,7 +271,7 @@ absl::StatusOr<Advanced> YouTubeApi::Advance(const PostRequest& post, const std:
   if (!context.RecordHandle(nlohmann::json{{"session", session}, {"video_id", *id}}.dump())) {
     return absl::CancelledError("the lease was lost");
   }
-  return Processing(*id, context);
+  return Processing(post, *id, context);
 }
 
 absl::StatusOr<PostFigures> YouTubeApi::Figures(const std::string& post_id) {

@@ -56,7 +56,9 @@ class YouTubeApi final : public PlatformApi {
   // Sends the bytes from `from` on; the video's id once the last byte is in.
   absl::StatusOr<std::string> Upload(const PostRequest& post, const std::string& session,
                                      int64_t from, PublishContext& context);
-  absl::StatusOr<Advanced> Processing(const std::string& video_id, PublishContext& context);
+  // `post`'s frame decides its URL: a vertical video is a Short, any other a watch page.
+  absl::StatusOr<Advanced> Processing(const PostRequest& post, const std::string& video_id,
+                                      PublishContext& context);
 
   YouTubeConfig config_;
   std::shared_ptr<TokenSource> tokens_;

@@ -1,11 +1,16 @@
 #include "services/sandbox/control_api.h"
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/media/ffmpeg.h"
+#include "services/sandbox/audience.h"
 #include "services/sandbox/options.h"
+#include "services/sandbox/videos.h"
 
 namespace cf::sandbox {
 namespace {
@@ -22,6 +27,54 @@ void ControlError(httplib::Response& res, int status, const std::string& message
 
 std::string VideoLink(const Post& post) {
   return absl::StrCat("/_sandbox/videos/", post.platform, "/", post.key, ".mp4");
+}
+
+std::string PosterLink(const Post& post) {
+  return absl::StrCat("/_sandbox/posters/", post.platform, "/", post.key, ".jpg");
+}
+
+// A still of the video (made once, on first request), so the feed shows each video's picture
+// rather than a black box until it is played.
+void Poster(Env& env, const httplib::Request& req, httplib::Response& res) {
+  const std::string platform = req.matches[1];
+  const std::string key = req.matches[2];
+  const std::string video = env.store->VideoPath(platform, key);
+  if (FileSize(video) <= 0) return ControlError(res, 404, "no such video");
+  const std::string dir = absl::StrCat(env.store->data_dir(), "/posters/", platform);
+  const std::string path = absl::StrCat(dir, "/", key, ".jpg");
+  if (FileSize(path) <= 0) {
+    absl::Status made = MakeDirs(dir);
+    if (made.ok()) {
+      made = media::WriteAtomically(path, [&](const std::string& temp) {
+        media::RenderOptions options;
+        options.timeout = absl::Seconds(20);
+        // A little way in (a first frame is often black), else the very first.
+        absl::Status still = media::RunFfmpeg(
+            {"-ss", "0.3", "-i", video, "-frames:v", "1", "-vf", "scale=360:-2", temp}, options);
+        if (still.ok() && FileSize(temp) > 0) return still;
+        return media::RunFfmpeg({"-i", video, "-frames:v", "1", "-vf", "scale=360:-2", temp},
+                                options);
+      });
+    }
+    if (!made.ok()) return ControlError(res, 500, "the video has no picture to show");
+  }
+  std::ifstream file(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  res.status = 200;
+  res.set_header("Cache-Control", "max-age=3600");
+  res.set_content(bytes, "image/jpeg");
+}
+
+// The post's state in plain words (the API's own word is in /_sandbox/posts).
+std::string PlainStatus(const Env& env, const Post& post) {
+  switch (ProcessingOf(env, post)) {
+    case Processing::kProcessing:
+      return "processing";
+    case Processing::kReady:
+      return post.privacy == "SELF_ONLY" || post.privacy == "private" ? "live, private" : "live";
+    default:
+      return absl::StrCat("failed: ", post.fail_reason);
+  }
 }
 
 nlohmann::json PostJson(const Env& env, const httplib::Request& req, const Post& post) {
@@ -153,7 +206,7 @@ void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
       "<style>body{font-family:sans-serif;margin:1em}section{margin-bottom:2em}"
       ".post{display:inline-block;vertical-align:top;width:260px;margin:0 1em 1em 0}"
       "video{width:240px;max-height:427px;background:#000}.meta{font-size:12px;color:#555}"
-      ".promoted{color:#b00;font-weight:bold}"
+      ".promoted{color:#b00;font-weight:bold}.figures{font-size:13px;font-weight:bold}"
       "</style></head><body>\n<h1>Sandbox feed</h1>\n",
       absl::StrFormat("<p class=\"meta\">processing %d ms, post id delay %d ms, day %g s, "
                       "rate scale %g, cpm %s, TikTok audited: %s</p>\n",
@@ -170,16 +223,19 @@ void Feed(Env& env, const httplib::Request&, httplib::Response& res) {
       const Post& post = *it;
       if (post.platform != platform) continue;
       ++shown;
+      const Figures figures = FiguresOf(env, post);
       absl::StrAppend(
-          &html, "<div class=\"post\"><video controls preload=\"metadata\" src=\"",
-          HtmlEscape(VideoLink(post)), "\"></video>\n",
+          &html, "<div class=\"post\"><video controls preload=\"none\" poster=\"",
+          HtmlEscape(PosterLink(post)), "\" src=\"", HtmlEscape(VideoLink(post)), "\"></video>\n",
           post.title.empty() ? "" : "<p><b>" + HtmlEscape(post.title) + "</b></p>",
-          "<p class=\"caption\">", HtmlEscape(post.caption), "</p>\n<p class=\"meta\">id ",
+          "<p class=\"caption\">", HtmlEscape(post.caption), "</p>\n<p class=\"figures\">",
+          absl::StrFormat("%d views &middot; %d likes &middot; %d clicks", figures.views,
+                          figures.likes, figures.clicks),
+          "</p>\n<p class=\"meta\">", HtmlEscape(PlainStatus(env, post)), " &middot; id ",
           HtmlEscape(VisiblePostId(env, post).empty() ? "(none yet)" : VisiblePostId(env, post)),
-          " &middot; ", HtmlEscape(PostStatus(env, post)), " &middot; ", HtmlEscape(post.privacy),
-          "<br>flags: ", HtmlEscape(FlagsText(post.flags)), "<br>key ", HtmlEscape(post.key),
-          " &middot; ", HtmlEscape(FormatTime(post.created_ms, true)), PromotionText(post),
-          "</p></div>\n");
+          " &middot; ", HtmlEscape(post.privacy), "<br>flags: ", HtmlEscape(FlagsText(post.flags)),
+          "<br>key ", HtmlEscape(post.key), " &middot; ",
+          HtmlEscape(FormatTime(post.created_ms, true)), PromotionText(post), "</p></div>\n");
     }
     if (shown == 0) absl::StrAppend(&html, "<p class=\"meta\">no posts</p>\n");
     absl::StrAppend(&html, "</section>\n");
@@ -260,6 +316,9 @@ void RegisterControl(httplib::Server& server, Env& env) {
   server.set_mount_point("/_sandbox/videos", env.store->data_dir() + "/videos");
   server.Get("/",
              [&env](const httplib::Request& req, httplib::Response& res) { Feed(env, req, res); });
+  server.Get(
+      R"(/_sandbox/posters/(tiktok|instagram|facebook|youtube)/([A-Za-z0-9_.~-]+)\.jpg)",
+      [&env](const httplib::Request& req, httplib::Response& res) { Poster(env, req, res); });
   server.Get("/_sandbox/posts", [&env](const httplib::Request& req, httplib::Response& res) {
     ListPosts(env, req, res);
   });

@@ -66,6 +66,7 @@ TEST_F(ControlApiTest, TheFeedShowsPostsNewestFirstWithPlayableVideos) {
   const std::string video = testing::MakeVideo("feed.mp4");
   AddPost("youtube", "old", "first post", video);
   AddPost("youtube", "new", "<script>alert('x')</script> & more", video);
+  sandbox_.Advance(absl::Seconds(5));  // processed
   http::Response page = sandbox_.Call("GET", "/");
   ASSERT_EQ(page.status, 200);
   EXPECT_TRUE(absl::StartsWith(page.headers["content-type"], "text/html"));
@@ -80,6 +81,18 @@ TEST_F(ControlApiTest, TheFeedShowsPostsNewestFirstWithPlayableVideos) {
   EXPECT_LT(newer, older);
   EXPECT_NE(html.find("<video controls"), std::string::npos);
   EXPECT_NE(html.find("is_aigc"), std::string::npos);
+  // Each video shows its picture before it is played, and each post its figures and its state
+  // in plain words (not the API's "processed").
+  EXPECT_NE(html.find("poster=\"/_sandbox/posters/youtube/new.jpg\""), std::string::npos) << html;
+  EXPECT_NE(html.find(" views &middot; "), std::string::npos) << html;
+  EXPECT_NE(html.find(" clicks</p>"), std::string::npos) << html;
+  EXPECT_NE(html.find(">live &middot; id new"), std::string::npos) << html;
+  EXPECT_EQ(html.find("processed"), std::string::npos) << html;
+  http::Response poster = sandbox_.Call("GET", "/_sandbox/posters/youtube/new.jpg");
+  EXPECT_EQ(poster.status, 200);
+  EXPECT_EQ(poster.headers["content-type"], "image/jpeg");
+  EXPECT_EQ(poster.body.substr(0, 2), std::string("\xff\xd8"));  // a JPEG
+  EXPECT_EQ(sandbox_.Call("GET", "/_sandbox/posters/youtube/none.jpg").status, 404);
 
   http::Response served = sandbox_.Call("GET", "/_sandbox/videos/youtube/new.mp4");
   EXPECT_EQ(served.status, 200);
