@@ -341,6 +341,16 @@ jobs::QueueSpec QueueSpecFor(JobKind kind) {
                     {jobs::JobState::kFailed, "failed"},
                     {jobs::JobState::kCancelled, "cancelled"}};
   spec.external_job_column = "remotion_job_id";
+  if (kind == JobKind::kVideo) {
+    // A worker that dies while a Veo operation runs spends no attempt: the paid operation goes
+    // on, and the next claim polls it. Bounded by a day from the job's creation.
+    spec.external_deadline_sql = "created_at + interval '1 day'";
+    spec.external_failure_prefix = "the video model's operation may have finished unread";
+    spec.external_deadline_error = absl::StrCat(
+        spec.external_failure_prefix,
+        ": the worker stopped while the operation ran, and a day has passed since the video was "
+        "asked for");
+  }
   spec.claim_columns = absl::StrCat(
       "j.dossier_id::text, j.type, j.prompt, j.aspect_ratio, ",
       kind == JobKind::kVideo ? "COALESCE(j.duration, 0), COALESCE((SELECT image_url FROM "

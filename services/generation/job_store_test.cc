@@ -122,6 +122,40 @@ TEST_F(JobStoreTest, VideoSourceMustBeACompletedImageOfTheDossier) {
   EXPECT_EQ(claimed[0].duration_seconds, 4);
 }
 
+// A worker that dies while a Veo operation runs spends no attempt (the paid operation goes on
+// and the next claim polls it); a video with no operation yet spends it as any job does.
+TEST_F(JobStoreTest, ACrashDuringAVideoOperationSpendsNoAttempt) {
+  std::string dossier = InsertDossier();
+  std::string image = store_.Create(JobKind::kImage, ImageJob(dossier), 1, "", 10)->front();
+  Owner("UPDATE cf_generated_images SET status = 'completed', image_url = 'file:///x.png'");
+  NewJob video = ImageJob(dossier);
+  video.type = "demo";
+  video.duration_seconds = 4;
+  video.source_image_id = image;
+  ASSERT_TRUE(store_.Create(JobKind::kVideo, video, 1, "", 10).ok());
+  jobs::JobQueue* queue = store_.queue(JobKind::kVideo);
+  jobs::Lease lease = queue->Claim("w", 1, absl::Seconds(30))->at(0);
+  ASSERT_TRUE(queue->RecordExternalJob(lease, "models/veo/operations/7").value());
+  pqxx::connection maintenance(database_.RoleConninfo("cf_generation"));
+  for (int crash = 0; crash < 7; ++crash) {  // more than max_attempts
+    Owner("UPDATE cf_generated_videos SET lease_expires_at = NOW() - interval '1 second'");
+    ASSERT_EQ(queue->RescueExpired(maintenance), 1);
+    ASSERT_EQ(queue->Claim("w", 1, absl::Seconds(30))->size(), 1u) << crash;
+  }
+  EXPECT_EQ(Owner("SELECT attempts FROM cf_generated_videos")[0][0].as<int>(), 1);
+  // A day after it was asked for, the next crash ends it, saying the operation may be done.
+  Owner(
+      "UPDATE cf_generated_videos SET created_at = NOW() - interval '25 hours', "
+      "lease_expires_at = NOW() - interval '1 second'");
+  ASSERT_EQ(queue->RescueExpired(maintenance), 1);
+  pqxx::result ended = Owner("SELECT status, last_error, remotion_job_id FROM cf_generated_videos");
+  EXPECT_EQ(ended[0][0].as<std::string>(), "failed");
+  EXPECT_EQ(ended[0][1].as<std::string>().rfind("the video model's operation may have finished", 0),
+            0u)
+      << ended[0][1].as<std::string>();
+  EXPECT_EQ(ended[0][2].as<std::string>(), "models/veo/operations/7");
+}
+
 TEST_F(JobStoreTest, ClaimTakesEachJobOnceAndCarriesTheSnapshot) {
   std::string dossier = InsertDossier();
   ASSERT_TRUE(store_.Create(JobKind::kImage, ImageJob(dossier), 10, "", 50).ok());

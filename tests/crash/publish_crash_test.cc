@@ -155,6 +155,8 @@ class PublishCrashTest : public ::testing::Test {
             {"CF_MEDIA_BASE_URL", sandbox_.media_url()},
             {"CF_SANDBOX_URL", sandbox_.url()},
             {"CF_WORKER_ID", worker},
+            // 75 YouTube uploads, and their retries, in one day: more than the default quota.
+            {"CF_YOUTUBE_DAILY_QUOTA", "100000000"},
             // Renewed tokens outlive each kill (TikTok's refresh tokens rotate).
             {"CF_TOKEN_KEY", "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"},
             {"CF_PUBLISH_WORKERS", "2"},
