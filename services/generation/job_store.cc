@@ -343,13 +343,12 @@ jobs::QueueSpec QueueSpecFor(JobKind kind) {
   spec.external_job_column = "remotion_job_id";
   if (kind == JobKind::kVideo) {
     // A worker that dies while a Veo operation runs spends no attempt: the paid operation goes
-    // on, and the next claim polls it. Bounded by a day from the job's creation.
-    spec.external_deadline_sql = "created_at + interval '1 day'";
-    spec.external_failure_prefix = "the video model's operation may have finished unread";
-    spec.external_deadline_error = absl::StrCat(
-        spec.external_failure_prefix,
-        ": the worker stopped while the operation ran, and a day has passed since the video was "
-        "asked for");
+    // on, and the next claim polls it. Bounded by a day from its last scheduled poll (a crash
+    // that recurs at every poll ends it then; a Retry starts a new operation with a new clock).
+    spec.external_deadline_sql = "COALESCE(next_poll_at, created_at) + interval '1 day'";
+    spec.external_deadline_error =
+        "the video model's operation may have finished unread: the worker stopped at every poll "
+        "for a day";
   }
   spec.claim_columns = absl::StrCat(
       "j.dossier_id::text, j.type, j.prompt, j.aspect_ratio, ",

@@ -382,9 +382,11 @@ int main(int argc, char** argv) {
         renewals.Run();
         publishing.MarkPublishedAssemblies();
         publishing.StartRequestedPromotions();
-        publishing.RetryUnconfirmedStops();
       },
       absl::Milliseconds(*mark_ms));
+  // Stops an ended promotion's ad group until the platform confirms it, on a timer of its own:
+  // an ads API that hangs must not hold up marking assemblies or renewing tokens.
+  cf::Periodic stopper([&publishing] { publishing.RetryUnconfirmedStops(); }, absl::Seconds(10));
 
   cf::publishing::PublishingService service(&publishing, &watcher, database->executor.get());
   options->services = {{"cf.publishing.v1.PublishingService", &service}};
@@ -393,10 +395,12 @@ int main(int argc, char** argv) {
   options->on_started = [&] {
     workers.Start();
     marker.Start();
+    stopper.Start();
   };
   options->on_shutdown = [&] {
     watcher.Stop();
     marker.Stop();
+    stopper.Stop();
     workers.Stop(grace);  // running publishes stop; their handles let the next worker resume
   };
   cf::Log(cf::LogLevel::kInfo, "workers configured",

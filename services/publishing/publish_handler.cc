@@ -179,11 +179,14 @@ absl::StatusOr<jobs::Completion> PublishJobHandler::Run(jobs::JobContext& contex
   // A rate limit is no failure: wait as long as the platform says, without spending an
   // attempt, and keep the handle; but not for ever.
   if (status.code() == absl::StatusCode::kResourceExhausted) {
-    if (waited > deadlines_.wait_limit) {
-      return ended(absl::StrCat("still rate-limited ", absl::FormatDuration(deadlines_.wait_limit),
-                                " after the publish was due: ", status.message()));
+    const absl::Duration wait = std::max(absl::Seconds(1), RetryAfterOf(status));
+    // Past the limit, or told to wait beyond it (YouTube's quota, until its next day): now.
+    if (waited + wait > deadlines_.wait_limit) {
+      return ended(absl::StrCat("rate-limited past the wait limit (",
+                                absl::FormatDuration(deadlines_.wait_limit),
+                                " after the publish was due): ", status.message()));
     }
-    return jobs::PollLater(std::max(absl::Seconds(1), RetryAfterOf(status)));
+    return jobs::PollLater(wait);
   }
   if (!publish.holds_handle()) return status;  // retryable ones spend an attempt
   // A passing failure never spends the attempts (running out would end the publish, and

@@ -362,13 +362,20 @@ absl::StatusOr<PromotionLease> PublishStore::BeginPromotion(const std::string& i
         "SELECT COALESCE(promotion_status, 'none'), COALESCE(promotion_handle, ''), "
         "COALESCE((promotion_budget * 100)::bigint, -1), COALESCE(platform_post_id, ''), "
         "COALESCE(promotion_lease_until > NOW(), false), COALESCE(extract(epoch FROM "
-        "promotion_ends_at) * 1e6, 0)::bigint FROM cf_published_content WHERE id = $1::uuid FOR "
-        "UPDATE",
+        "promotion_ends_at) * 1e6, 0)::bigint, COALESCE(promotion_unstopped_handle, '') <> '' "
+        "FROM cf_published_content WHERE id = $1::uuid FOR UPDATE",
         id);
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("published content ", id, " not found"));
     }
     const std::string state = rows[0][0].as<std::string>();
+    if (rows[0][6].as<bool>()) {
+      // Checked under the row's lock: a stop that failed since the caller looked.
+      return absl::UnavailableError(absl::StrCat(
+          "an earlier promotion of ", id,
+          " may still be spending and is not confirmed stopped; no new one starts until it is: "
+          "try again"));
+    }
     if (rows[0][3].as<std::string>().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "published content ", id, " has no public post id (a private post): nothing to promote"));
@@ -456,8 +463,8 @@ absl::StatusOr<v1::PublishedContent> PublishStore::MarkPromotionStopped(const st
       "UPDATE cf_published_content SET promotion_status = CASE WHEN promotion_status = 'failed' "
       "THEN 'failed' ELSE 'completed' END, promotion_note = NULLIF($2, ''), promotion_ended_at = "
       "COALESCE(promotion_ended_at, NOW()), promotion_lease_token = NULL, "
-      "promotion_unstopped_handle = COALESCE(NULLIF(promotion_handle, ''), "
-      "promotion_unstopped_handle), promotion_stop_retry_at = NOW() + interval '1 minute' "
+      "promotion_unstopped_handle = COALESCE(NULLIF(promotion_unstopped_handle, ''), "
+      "NULLIF(promotion_handle, '')), promotion_stop_retry_at = NOW() + interval '1 minute' "
       "WHERE id = $1::uuid AND COALESCE(promotion_status, 'none') <> 'none' RETURNING 1",
       id, note);
   if (!rows.ok()) return rows.status();
@@ -556,7 +563,7 @@ absl::StatusOr<int> PublishStore::YouTubeUnitsPlanned(absl::CivilDay day, int up
       "SELECT COALESCE((SELECT units FROM cf_youtube_quota WHERE quota_day = $1::date), 0) + "
       "$2::int * (SELECT count(*) FROM cf_publish_jobs WHERE platform = 'youtube' AND job_state "
       "= 'queued' AND platform_handle IS NULL AND (GREATEST(created_at, COALESCE(scheduled_time, "
-      "created_at)) AT TIME ZONE 'America/Los_Angeles')::date = $1::date)::int",
+      "created_at), next_attempt_at) AT TIME ZONE 'America/Los_Angeles')::date = $1::date)::int",
       absl::FormatCivilTime(day), upload_cost);
   if (!rows.ok()) return rows.status();
   return (*rows)[0][0].as<int>();

@@ -377,9 +377,9 @@ class LimitedPlatform final : public PlatformApi {
     if (take_handle && handle.empty() && !context.RecordHandle("publish-8")) {
       return absl::CancelledError("lost");
     }
-    return WithRetryAfter(absl::ResourceExhaustedError("spam flag: try again later"),
-                          absl::Milliseconds(20));
+    return WithRetryAfter(absl::ResourceExhaustedError("spam flag: try again later"), retry_after);
   }
+  absl::Duration retry_after = absl::Milliseconds(20);
   absl::StatusOr<PostFigures> Figures(const std::string&) override { return PostFigures{}; }
   bool take_handle = false;
   std::atomic<int> calls{0};
@@ -427,6 +427,24 @@ TEST_F(PublishStoreTest, ARateLimitThatNeverLiftsEndsThePublishPastTheWaitLimit)
   EXPECT_TRUE(absl::StartsWith(ended.error(), kLiveNotRecorded)) << ended.error();
   EXPECT_TRUE(absl::StrContains(ended.error(), "spam flag")) << ended.error();
   EXPECT_TRUE(ended.holds_platform_handle());
+}
+
+// Told to wait beyond the wait limit (YouTube's quota, until its next day): the publish ends
+// now, saying why, instead of starting a day late.
+TEST_F(PublishStoreTest, AWaitLongerThanTheWaitLimitEndsThePublishNow) {
+  LimitedPlatform platform;
+  platform.retry_after = absl::Hours(2);
+  PublishDeadlines deadlines{absl::Milliseconds(20), absl::Hours(24), absl::Hours(1)};
+  PublishJobHandler handler(&media_, &store_, {{"tiktok", &platform}}, deadlines);
+  v1::Publish publish = store_.Create(Publish(0, "quota")).value();
+  std::unique_ptr<jobs::JobRunner> workers = StartWorkers(&handler);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return store_.Get(publish.id())->state() == v1::PUBLISH_STATE_FAILED; }));
+  workers->Stop();
+  EXPECT_EQ(platform.calls, 1);
+  const std::string error = store_.Get(publish.id())->error();
+  EXPECT_TRUE(absl::StrContains(error, "past the wait limit")) << error;
+  EXPECT_FALSE(store_.Get(publish.id())->holds_platform_handle());
 }
 
 TEST_F(PublishStoreTest, ListsPageNewestFirstAndCountsYouTubeUploads) {

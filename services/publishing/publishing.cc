@@ -649,7 +649,11 @@ absl::StatusOr<v1::PublishedContent> Publishing::StopPromotion(
 }
 
 absl::Status Publishing::StopUnstopped(const std::string& id, PromotionApi& promotion) {
-  const std::string handle = store_->UnstoppedHandle(id);
+  return StopAndConfirm(id, store_->UnstoppedHandle(id), promotion);
+}
+
+absl::Status Publishing::StopAndConfirm(const std::string& id, const std::string& handle,
+                                        PromotionApi& promotion) {
   if (handle.empty()) return absl::OkStatus();
   absl::Status stopped = promotion.Stop(handle);
   if (!stopped.ok()) return stopped;
@@ -664,10 +668,17 @@ int Publishing::RetryUnconfirmedStops(int limit) {
   for (const auto& [content_id, handle] : *due) {
     absl::StatusOr<v1::PublishedContent> content = store_->GetPublished(content_id);
     if (!content.ok()) continue;
-    auto promotion = promotions_.find(assembly::PlatformName(content->platform()));
-    if (promotion == promotions_.end()) continue;
-    absl::Status stopped = promotion->second->Stop(handle);
-    if (stopped.ok() && store_->ConfirmStopped(content_id, handle).ok()) {
+    const std::string platform = assembly::PlatformName(content->platform());
+    auto promotion = promotions_.find(platform);
+    if (promotion == promotions_.end()) {
+      Log(LogLevel::kWarning,
+          "an ended promotion may still be spending, and its platform's promotion is not "
+          "configured here: stop it in the ad account",
+          {{"published_content", content_id}, {"platform", platform}});
+      continue;
+    }
+    absl::Status stopped = StopAndConfirm(content_id, handle, *promotion->second);
+    if (stopped.ok()) {
       ++confirmed;
       continue;
     }

@@ -75,6 +75,9 @@ class Publishing {
  private:
   // Stops what an ended promotion of `id` made that is not confirmed stopped (OK when none).
   absl::Status StopUnstopped(const std::string& id, PromotionApi& promotion);
+  // Stops `handle` and records the platform's confirmation (OK for "").
+  absl::Status StopAndConfirm(const std::string& id, const std::string& handle,
+                              PromotionApi& promotion);
   // Starts (or continues) promoting published content `id` at `cents` a day.
   absl::StatusOr<v1::PublishedContent> Promote(const std::string& id, int64_t cents, int days);
   // FAILED_PRECONDITION saying why `assembly` cannot go to its platform as asked.

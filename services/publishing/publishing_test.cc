@@ -645,6 +645,23 @@ TEST_F(PublishingTest, AFailedStopIsRetriedAndANewStartStopsTheOldAdGroupFirst) 
   EXPECT_EQ(store_.UnstoppedHandle(post), "");
   EXPECT_EQ(promotion_.stopped.back(), first_handle);
 
+  // A stop that fails between a start's look and its begin: the begin, under the row's lock,
+  // refuses; and a later stop never writes over the ad group still unconfirmed.
+  ASSERT_TRUE(publishing_.StartPromotion(start).ok());
+  promotion_.stop_fails = 1;
+  EXPECT_FALSE(publishing_.StopPromotion(stop).ok());
+  const std::string unconfirmed = store_.UnstoppedHandle(post);
+  EXPECT_EQ(store_.BeginPromotion(post, 2000, 7).status().code(), absl::StatusCode::kUnavailable);
+  {
+    pqxx::connection connection(database_.OwnerConninfo());
+    pqxx::nontransaction(connection)
+        .exec("UPDATE cf_published_content SET promotion_handle = 'another-ad-group'");
+  }
+  ASSERT_TRUE(store_.MarkPromotionStopped(post, "").ok());
+  EXPECT_EQ(store_.UnstoppedHandle(post), unconfirmed);
+  EXPECT_EQ(publishing_.StopPromotion(stop).status().code(), absl::StatusCode::kOk);
+  EXPECT_EQ(store_.UnstoppedHandle(post), "");
+
   // Stopped again, unconfirmed: a new start stops the old ad group first, then starts.
   ASSERT_TRUE(publishing_.StartPromotion(start).ok());
   const std::string second_handle = store_.PromotionHandle(post);

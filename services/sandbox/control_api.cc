@@ -49,11 +49,13 @@ void Poster(Env& env, const httplib::Request& req, httplib::Response& res) {
         media::RenderOptions options;
         options.timeout = absl::Seconds(20);
         // A little way in (a first frame is often black), else the very first.
-        absl::Status still = media::RunFfmpeg(
-            {"-ss", "0.3", "-i", video, "-frames:v", "1", "-vf", "scale=360:-2", temp}, options);
-        if (still.ok() && FileSize(temp) > 0) return still;
-        return media::RunFfmpeg({"-i", video, "-frames:v", "1", "-vf", "scale=360:-2", temp},
-                                options);
+        absl::Status still;
+        for (const char* at : {"0.3", "0"}) {
+          still = media::RunFfmpeg(
+              {"-ss", at, "-i", video, "-frames:v", "1", "-vf", "scale=360:-2", temp}, options);
+          if (still.ok() && FileSize(temp) > 0) break;
+        }
+        return still;
       });
     }
     if (!made.ok()) return ControlError(res, 500, "the video has no picture to show");

@@ -163,9 +163,10 @@ void ApplyPromotions(Env& env, State& state) {
   for (const auto& [key, cents] : PromotionBudgets(state)) {
     Post* post = state.FindPost(kTokenAccount, key);
     auto end = ends.find(key);
-    if (post != nullptr) {
-      SetPromotionBudget(*post, cents, now_ms, day, end == ends.end() ? 0 : end->second);
-    }
+    const int64_t until_ms = end == ends.end() ? 0 : end->second;
+    // Ad groups past their scheduled end give nothing any more.
+    const bool ended = until_ms != 0 && until_ms <= now_ms;
+    if (post != nullptr) SetPromotionBudget(*post, ended ? 0 : cents, now_ms, day, until_ms);
   }
 }
 
