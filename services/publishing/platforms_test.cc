@@ -454,6 +454,34 @@ TEST(MetaTokenTest, TheTokenIsExchangedAheadOfItsExpiry) {
   EXPECT_GT(tokens.CurrentGrant().expires_at, first.expires_at);
 }
 
+// Instagram's adapter against `sandbox`, with a token that is never renewed.
+InstagramApi InstagramOn(const SandboxProcesses& sandbox,
+                         absl::Duration poll = absl::Milliseconds(50)) {
+  MetaConfig config;
+  config.graph_base_url = sandbox.url() + "/graph/v21.0";
+  config.instagram_user_id = "17841400000000001";
+  config.poll_interval = poll;
+  return InstagramApi(std::make_shared<GraphClient>(
+      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr)));
+}
+
+// A real one-second video `name` in the sandbox's media folder (bytes of its own), as a post
+// to Instagram with `caption`.
+PostRequest InstagramPost(const SandboxProcesses& sandbox, const std::string& name,
+                          const std::string& caption) {
+  PostRequest post;
+  post.platform = "instagram";
+  post.video_path = sandbox.media_dir() + "/" + name;
+  testing::CommandOutput(absl::StrCat(
+      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
+      "yuv420p -metadata comment=",
+      name, " '", post.video_path, "'"));
+  post.video_url = sandbox.media_url() + "/" + name;
+  post.video_bytes = std::ifstream(post.video_path, std::ios::ate | std::ios::binary).tellg();
+  post.caption = caption;
+  return post;
+}
+
 // Two publishes of one caption to one Instagram account (variants of one script): A's
 // media_publish answer is lost, and B publishes meanwhile. Instagram's media do not say which
 // container they came from, so A finds its post by caption: it skips B's once B has recorded
@@ -461,25 +489,9 @@ TEST(MetaTokenTest, TheTokenIsExchangedAheadOfItsExpiry) {
 TEST(InstagramTest, ARecoveryNeverTakesAnotherPublishsMedia) {
   SandboxProcesses sandbox("sandbox", SandboxFlags());
   ASSERT_TRUE(sandbox.ready());
-  MetaConfig config;
-  config.graph_base_url = sandbox.url() + "/graph/v21.0";
-  config.instagram_user_id = "17841400000000001";
-  config.poll_interval = absl::Milliseconds(50);
-  auto graph = std::make_shared<GraphClient>(
-      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr));
-  InstagramApi api(graph);
+  InstagramApi api = InstagramOn(sandbox);
   auto make_post = [&](const std::string& name) {
-    PostRequest post;
-    post.platform = "instagram";
-    post.video_path = sandbox.media_dir() + "/" + name;
-    testing::CommandOutput(absl::StrCat(
-        "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
-        "yuv420p -metadata comment=",
-        name, " '", post.video_path, "'"));
-    post.video_url = sandbox.media_url() + "/" + name;
-    post.video_bytes = std::ifstream(post.video_path, std::ios::ate | std::ios::binary).tellg();
-    post.caption = "#ad Glow serum, the same caption for every variant";
-    return post;
+    return InstagramPost(sandbox, name, "#ad Glow serum, the same caption for every variant");
   };
   // Each runs until its media_publish has been sent (the container was FINISHED).
   auto until_published = [&](const PostRequest& post, MemoryContext& context) {
@@ -528,20 +540,8 @@ TEST(InstagramTest, ARecoveryNeverTakesAnotherPublishsMedia) {
 TEST(InstagramTest, ALostPostIsFoundBehindMoreThanAPageOfNewerMedia) {
   SandboxProcesses sandbox("sandbox", SandboxFlags({"--processing_ms=20"}));
   ASSERT_TRUE(sandbox.ready());
-  MetaConfig config;
-  config.graph_base_url = sandbox.url() + "/graph/v21.0";
-  config.instagram_user_id = "17841400000000001";
-  config.poll_interval = absl::Milliseconds(20);
-  InstagramApi api(std::make_shared<GraphClient>(
-      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr)));
-  PostRequest post;
-  post.platform = "instagram";
-  post.video_path = sandbox.media_dir() + "/many.mp4";
-  testing::CommandOutput(
-      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
-      "yuv420p '" +
-      post.video_path + "'");
-  post.video_url = sandbox.media_url() + "/many.mp4";
+  InstagramApi api = InstagramOn(sandbox, absl::Milliseconds(20));
+  PostRequest post = InstagramPost(sandbox, "many.mp4", "");
   auto publish = [&](PostRequest& each, MemoryContext& context) {
     absl::StatusOr<Advanced> step;
     EXPECT_TRUE(testing::WaitUntil([&] {
@@ -590,21 +590,8 @@ TEST_P(GraphErrorTest, IsHandledAsMetaDocumentsIt) {
   const GraphCase& error = GetParam();
   SandboxProcesses sandbox("sandbox", SandboxFlags());
   ASSERT_TRUE(sandbox.ready());
-  MetaConfig config;
-  config.graph_base_url = sandbox.url() + "/graph/v21.0";
-  config.instagram_user_id = "17841400000000001";
-  config.poll_interval = absl::Milliseconds(50);
-  InstagramApi api(std::make_shared<GraphClient>(
-      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr)));
-  PostRequest post;
-  post.platform = "instagram";
-  post.video_path = sandbox.media_dir() + "/graph.mp4";
-  testing::CommandOutput(
-      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
-      "yuv420p '" +
-      post.video_path + "'");
-  post.video_url = sandbox.media_url() + "/graph.mp4";
-  post.caption = "Glow, " + error.name;
+  InstagramApi api = InstagramOn(sandbox);
+  const PostRequest post = InstagramPost(sandbox, "graph.mp4", "Glow, " + error.name);
   ASSERT_TRUE(sandbox.AddFaults(nlohmann::json::array({{{"platform", "instagram"},
                                                         {"operation", error.operation},
                                                         {"kind", "graph_error"},
@@ -665,22 +652,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(InstagramTest, AContainerAnswerWithoutAStatusKeepsTheHandle) {
   SandboxProcesses sandbox("sandbox", SandboxFlags());
   ASSERT_TRUE(sandbox.ready());
-  MetaConfig config;
-  config.graph_base_url = sandbox.url() + "/graph/v21.0";
-  config.instagram_user_id = "17841400000000001";
-  config.poll_interval = absl::Milliseconds(50);
-  auto graph = std::make_shared<GraphClient>(
-      config, std::make_shared<TokenSource>("Meta", "sandbox-access", "", nullptr));
-  InstagramApi api(graph);
-  PostRequest post;
-  post.platform = "instagram";
-  post.video_path = sandbox.media_dir() + "/plain.mp4";
-  testing::CommandOutput(
-      "ffmpeg -nostdin -y -loglevel error -f lavfi -i testsrc=s=320x568:r=30:d=1 -pix_fmt "
-      "yuv420p '" +
-      post.video_path + "'");
-  post.video_url = sandbox.media_url() + "/plain.mp4";
-  post.caption = "Glow, without a status";
+  InstagramApi api = InstagramOn(sandbox);
+  const PostRequest post = InstagramPost(sandbox, "plain.mp4", "Glow, without a status");
   MemoryContext context;
   ASSERT_TRUE(api.Advance(post, "", context).ok());  // the container is made
   const std::string handle = context.handle;
