@@ -444,8 +444,18 @@ Promotion PromotionOf(const Post& post) {
 }
 
 Figures FiguresOf(const Env& env, const Post& post) {
+  if (post.truth_set_ms == 0) {
+    if (env.options.truth_required) return Figures{};  // nothing until its truth is set
+    return FiguresAt(post.platform, post.key, absl::FromUnixMillis(post.created_ms), env.Now(),
+                     env.audience(), PromotionOf(post));
+  }
+  Truth truth;
+  truth.rates = post.truth;
+  truth.since =
+      absl::FromUnixMillis(env.options.truth_required ? post.truth_set_ms : post.created_ms);
+  truth.daily_noise = env.options.truth_noise;
   return FiguresAt(post.platform, post.key, absl::FromUnixMillis(post.created_ms), env.Now(),
-                   env.audience(), PromotionOf(post));
+                   env.audience(), PromotionOf(post), &truth);
 }
 
 void SetPromotionBudget(Post& post, int64_t daily_budget_cents, int64_t now_ms, absl::Duration day,

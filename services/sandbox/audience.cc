@@ -60,30 +60,97 @@ int64_t SpendCents(int64_t daily_budget_cents, absl::Duration elapsed, absl::Dur
   return static_cast<int64_t>(static_cast<__int128>(daily_budget_cents) * elapsed_ms / day_ms);
 }
 
-Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
-                  absl::Time now, const AudienceClock& clock, const Promotion& promotion) {
-  const AudienceTraits traits = TraitsOf(platform, post_id);
-  Figures figures;
-  const double days = std::max(0.0, absl::FDivDuration(now - created_at, clock.day));
-  figures.organic_views = Floor(traits.reach * (1 - std::exp(-days / 2)));
-  // Paid views are what the promotion has spent so far, bought at the CPM.
-  figures.spend_cents = promotion.earlier_spend_cents;
+namespace {
+
+// What a promotion has spent by `at`.
+int64_t SpentBy(const Promotion& promotion, absl::Time at, absl::Duration day) {
+  int64_t spent = promotion.earlier_spend_cents;
   if (promotion.daily_budget_cents > 0) {
-    const absl::Time end = std::min(now, promotion.ended_at);
+    const absl::Time end = std::min(at, promotion.ended_at);
     if (end > promotion.started_at) {
-      figures.spend_cents +=
-          SpendCents(promotion.daily_budget_cents, end - promotion.started_at, clock.day);
+      spent += SpendCents(promotion.daily_budget_cents, end - promotion.started_at, day);
     }
   }
-  figures.paid_views = static_cast<int64_t>(static_cast<__int128>(figures.spend_cents) * 1000 /
-                                            std::max<int64_t>(1, clock.cpm_cents));
+  return spent;
+}
+
+int64_t PaidViews(int64_t spend_cents, const AudienceClock& clock) {
+  return static_cast<int64_t>(static_cast<__int128>(spend_cents) * 1000 /
+                              std::max<int64_t>(1, clock.cpm_cents));
+}
+
+double OrganicViews(double reach, absl::Time start, absl::Time at, absl::Duration day) {
+  const double days = std::max(0.0, absl::FDivDuration(at - start, day));
+  return reach * (1 - std::exp(-days / 2));
+}
+
+// The day's factor on one rate: log-normal with mean 1.
+double DailyFactor(const std::string& platform, const std::string& post_id, const char* metric,
+                   int64_t day, double noise) {
+  if (noise <= 0) return 1;
+  Draws draws(StableHash(platform + "\n" + post_id + "\n" + metric + "\n" + std::to_string(day)));
+  return std::exp(noise * draws.Normal() - noise * noise / 2);
+}
+
+// Lifetime figures of a post with a truth: each day's new views at that day's rates.
+void FollowTheTruth(const std::string& platform, const std::string& post_id, const Truth& truth,
+                    absl::Time now, const AudienceClock& clock, const Promotion& promotion,
+                    Figures* figures) {
+  const TrueRates& rates = truth.rates;
+  auto views_at = [&](absl::Time at) {
+    return OrganicViews(rates.reach, truth.since, at, clock.day) +
+           static_cast<double>(PaidViews(SpentBy(promotion, at, clock.day), clock));
+  };
+  double likes = 0, comments = 0, shares = 0, saves = 0, clicks = 0, conversions = 0;
+  for (int64_t day = 0; truth.since + day * clock.day < now; ++day) {
+    const absl::Time from = truth.since + day * clock.day;
+    const absl::Time to = std::min(now, from + clock.day);
+    const double views = std::max(0.0, views_at(to) - views_at(from));
+    auto at_rate = [&](double rate, const char* metric) {
+      return views * rate * DailyFactor(platform, post_id, metric, day, truth.daily_noise);
+    };
+    likes += at_rate(rates.like_rate, "likes");
+    comments += at_rate(rates.comment_rate, "comments");
+    shares += at_rate(rates.share_rate, "shares");
+    saves += at_rate(rates.save_rate, "saves");
+    const double day_clicks = at_rate(rates.click_rate, "clicks");
+    clicks += day_clicks;
+    conversions += day_clicks * std::min(1.0, rates.conversion_rate *
+                                                  DailyFactor(platform, post_id, "conversions", day,
+                                                              truth.daily_noise));
+  }
+  figures->likes = Floor(likes);
+  figures->comments = Floor(comments);
+  figures->shares = Floor(shares);
+  figures->saves = Floor(saves);
+  figures->clicks = std::min(Floor(clicks), figures->views);
+  figures->conversions = std::min(Floor(conversions), figures->clicks);
+}
+
+}  // namespace
+
+Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
+                  absl::Time now, const AudienceClock& clock, const Promotion& promotion,
+                  const Truth* truth) {
+  const AudienceTraits traits = TraitsOf(platform, post_id);
+  Figures figures;
+  figures.organic_views =
+      truth == nullptr ? Floor(OrganicViews(traits.reach, created_at, now, clock.day))
+                       : Floor(OrganicViews(truth->rates.reach, truth->since, now, clock.day));
+  // Paid views are what the promotion has spent so far, bought at the CPM.
+  figures.spend_cents = SpentBy(promotion, now, clock.day);
+  figures.paid_views = PaidViews(figures.spend_cents, clock);
   figures.views = figures.organic_views + figures.paid_views;
   const double views = static_cast<double>(figures.views);
+  figures.reach = Floor(views * traits.reach_rate);
+  if (truth != nullptr) {
+    FollowTheTruth(platform, post_id, *truth, now, clock, promotion, &figures);
+    return figures;
+  }
   figures.likes = Floor(views * traits.like_rate);
   figures.comments = Floor(views * traits.comment_rate);
   figures.shares = Floor(views * traits.share_rate);
   figures.saves = Floor(views * traits.save_rate);
-  figures.reach = Floor(views * traits.reach_rate);
   figures.clicks = Floor(views * traits.click_rate);
   // From views, not from the rounded clicks, so rounding down happens once.
   figures.conversions = Floor(views * traits.click_rate * traits.conversion_rate);

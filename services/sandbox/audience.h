@@ -40,6 +40,26 @@ struct AudienceClock {
   int64_t cpm_cents = 1000;              // --cpm
 };
 
+// A post's true rates, set through the control API: the hidden truth a learning loop is judged
+// against. Its daily figures vary around them (Truth::daily_noise), as a real post's do.
+struct TrueRates {
+  double reach = 0;  // the organic views it levels off at
+  double like_rate = 0;
+  double comment_rate = 0;
+  double share_rate = 0;
+  double save_rate = 0;
+  double click_rate = 0;       // of views
+  double conversion_rate = 0;  // of clicks
+};
+
+struct Truth {
+  TrueRates rates;
+  absl::Time since;  // when the post's audience starts (see --truth_required)
+  // Each sandbox day, each rate is the true one times a log-normal factor of mean 1 with this
+  // standard deviation of its log, drawn per post, metric and day.
+  double daily_noise = 0.25;
+};
+
 // Lifetime totals at `now` of a post that came to exist at `created_at`.
 struct Figures {
   int64_t organic_views = 0;
@@ -59,8 +79,12 @@ struct Figures {
 // rounded down, never a float. Nothing for a period that has not begun.
 int64_t SpendCents(int64_t daily_budget_cents, absl::Duration elapsed, absl::Duration day);
 
+// Without a truth, from the post's drawn traits (TraitsOf), the same rates every day; with one,
+// from its rates, each sandbox day's figures drawn around them, its audience starting at
+// truth->since.
 Figures FiguresAt(const std::string& platform, const std::string& post_id, absl::Time created_at,
-                  absl::Time now, const AudienceClock& clock, const Promotion& promotion = {});
+                  absl::Time now, const AudienceClock& clock, const Promotion& promotion = {},
+                  const Truth* truth = nullptr);
 
 }  // namespace cf::sandbox
 

@@ -123,3 +123,84 @@ TEST(AudienceTest, AnEndedPromotionStopsSpendingAndEarlierSpendCounts) {
 
 }  // namespace
 }  // namespace cf::sandbox
+
+namespace cf::sandbox {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1800000000);
+
+Truth TruthOf(double click_rate, double noise) {
+  Truth truth;
+  truth.rates.reach = 20000;
+  truth.rates.like_rate = 0.05;
+  truth.rates.comment_rate = 0.01;
+  truth.rates.share_rate = 0.004;
+  truth.rates.save_rate = 0.006;
+  truth.rates.click_rate = click_rate;
+  truth.rates.conversion_rate = 0.1;
+  truth.since = kStart;
+  truth.daily_noise = noise;
+  return truth;
+}
+
+// Without noise, a post with a truth shows exactly its rates.
+TEST(TruthTest, WithoutNoiseThePostShowsItsRates) {
+  const Truth truth = TruthOf(0.02, 0);
+  const Figures figures = FiguresAt("tiktok", "7301", kStart, kStart + absl::Hours(24 * 20),
+                                    AudienceClock{}, {}, &truth);
+  EXPECT_NEAR(static_cast<double>(figures.views), 20000, 1);
+  EXPECT_NEAR(static_cast<double>(figures.clicks), figures.views * 0.02, 1);
+  EXPECT_NEAR(static_cast<double>(figures.likes), figures.views * 0.05, 1);
+  EXPECT_NEAR(static_cast<double>(figures.conversions), figures.views * 0.002, 1);
+}
+
+// With noise, each day's rate differs around the truth; totals never fall; over many days the
+// clicks per view come back to the truth.
+TEST(TruthTest, DailyRatesVaryAroundTheTruthAndTotalsNeverFall) {
+  const Truth truth = TruthOf(0.02, 0.25);
+  const AudienceClock clock;
+  std::vector<double> daily_rates;
+  Figures before;
+  for (int day = 1; day <= 12; ++day) {
+    const Figures now = FiguresAt("instagram", "17900000000000007", kStart,
+                                  kStart + absl::Hours(24 * day), clock, {}, &truth);
+    EXPECT_GE(now.views, before.views);
+    EXPECT_GE(now.clicks, before.clicks);
+    EXPECT_GE(now.likes, before.likes);
+    EXPECT_GE(now.conversions, before.conversions);
+    EXPECT_LE(now.clicks, now.views);
+    if (now.views - before.views > 200) {
+      daily_rates.push_back(static_cast<double>(now.clicks - before.clicks) /
+                            static_cast<double>(now.views - before.views));
+    }
+    before = now;
+  }
+  ASSERT_GE(daily_rates.size(), 5u);
+  const auto [low, high] = std::minmax_element(daily_rates.begin(), daily_rates.end());
+  EXPECT_GT(*high / *low, 1.2) << "the days' rates do not vary";
+  // Across many posts of one truth, the lifetime rate averages the truth (within 3%).
+  double rate_sum = 0;
+  for (int post = 0; post < 400; ++post) {
+    const Figures figures = FiguresAt("tiktok", "post-" + std::to_string(post), kStart,
+                                      kStart + absl::Hours(24 * 30), clock, {}, &truth);
+    rate_sum += static_cast<double>(figures.clicks) / static_cast<double>(figures.views);
+  }
+  EXPECT_NEAR(rate_sum / 400, 0.02, 0.02 * 0.03);
+  // Reproducible: the same read twice agrees.
+  const Figures again = FiguresAt("instagram", "17900000000000007", kStart,
+                                  kStart + absl::Hours(24 * 12), clock, {}, &truth);
+  EXPECT_EQ(again.clicks, before.clicks);
+}
+
+// Nothing before the audience starts.
+TEST(TruthTest, NothingBeforeTheTruthsStart) {
+  Truth truth = TruthOf(0.02, 0.25);
+  truth.since = kStart + absl::Hours(48);
+  const Figures early =
+      FiguresAt("youtube", "yt-1", kStart, kStart + absl::Hours(24), AudienceClock{}, {}, &truth);
+  EXPECT_EQ(early.views, 0);
+  EXPECT_EQ(early.clicks, 0);
+}
+
+}  // namespace
+}  // namespace cf::sandbox

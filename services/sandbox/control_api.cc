@@ -313,6 +313,45 @@ Handler Controlled(Handler handler) {
   };
 }
 
+// POST /_sandbox/truth: a post's hidden true rates (README.md, "Control API"), set once.
+void SetTruth(Env& env, const httplib::Request& req, httplib::Response& res) {
+  const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return ControlError(res, 400, "the body is not a JSON object");
+  auto number = [&](const char* name, double max, double* out) -> std::string {
+    auto it = body.find(name);
+    if (it == body.end() || !it->is_number()) return absl::StrCat(name, " is a required number");
+    *out = it->get<double>();
+    if (!(*out >= 0) || *out > max) return absl::StrCat(name, " must be from 0 to ", max);
+    return "";
+  };
+  TrueRates rates;
+  for (const auto& [name, max, field] :
+       {std::tuple{"reach", 1e9, &rates.reach}, std::tuple{"like_rate", 1.0, &rates.like_rate},
+        std::tuple{"comment_rate", 1.0, &rates.comment_rate},
+        std::tuple{"share_rate", 1.0, &rates.share_rate},
+        std::tuple{"save_rate", 1.0, &rates.save_rate},
+        std::tuple{"click_rate", 1.0, &rates.click_rate},
+        std::tuple{"conversion_rate", 1.0, &rates.conversion_rate}}) {
+    const std::string problem = number(name, max, field);
+    if (!problem.empty()) return ControlError(res, 400, problem);
+  }
+  const std::string platform = body.value("platform", "");
+  const std::string post_id = body.value("post_id", "");
+  auto lock = env.store->Lock();
+  Post* post = env.store->state().FindPost(platform, post_id);
+  if (post == nullptr) {
+    return ControlError(res, 404, absl::StrCat("no ", platform, " post ", post_id));
+  }
+  if (post->truth_set_ms != 0) {
+    return ControlError(res, 409, "a post's truth is set once: its figures so far follow it");
+  }
+  post->truth = rates;
+  post->truth_set_ms = env.NowMs();
+  absl::Status saved = env.store->Save();
+  if (!saved.ok()) return ControlError(res, 500, std::string(saved.message()));
+  SendJson(res, 200, {{"platform", platform}, {"post_id", post_id}, {"set", true}});
+}
+
 void RegisterControl(httplib::Server& server, Env& env) {
   // The stored videos, with Range support (browsers seek with it).
   server.set_mount_point("/_sandbox/videos", env.store->data_dir() + "/videos");
@@ -342,6 +381,10 @@ void RegisterControl(httplib::Server& server, Env& env) {
                   env.faults->Clear();
                   SendJson(res, 200, env.faults->ToJson());
                 }));
+  server.Post("/_sandbox/truth",
+              WithFullBody(Controlled([&env](const httplib::Request& req, httplib::Response& res) {
+                SetTruth(env, req, res);
+              })));
   server.Post("/_sandbox/tokens/expire",
               WithFullBody(Controlled([&env](const httplib::Request& req, httplib::Response& res) {
                 Tokens(env, req, res, false);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "common/testing/subprocess.h"
+#include "services/sandbox/audience.h"
 #include "services/sandbox/sandbox_testing.h"
 #include "services/sandbox/videos.h"
 
@@ -178,6 +179,60 @@ TEST_F(ControlApiTest, BodiesAreCappedPerRoute) {
       sandbox_.Call("PUT", "/tiktok/upload/unknown", big,
                     {{"Content-Type", "video/mp4"}, {"Content-Range", "bytes 0-307199/307200"}});
   EXPECT_EQ(chunk.status, 404) << chunk.body;
+}
+
+// The hidden truth: with --truth_required a post reports nothing until the harness sets its
+// true rates, and its audience starts then; its figures follow them from there. A truth is set
+// once, with every rate checked.
+TEST(TruthControlTest, APostFollowsTheTruthSetForIt) {
+  Options options = testing::TestOptions();
+  options.truth_required = true;
+  options.truth_noise = 0;
+  TestSandbox sandbox(options);
+  const std::string video = testing::MakeVideo("truth.mp4");
+  const std::string copy = cf::testing::TestTempPath("truth-copy.mp4");
+  ASSERT_TRUE(WriteFileAtomically(copy, testing::ReadFile(video)).ok());
+  Env& env = sandbox.env();
+  {
+    auto lock = env.store->Lock();
+    absl::StatusOr<Post*> post = CreatePost(env, env.store->state(), "youtube", "truth-1", copy);
+    ASSERT_TRUE(post.ok()) << post.status();
+    (*post)->probed = true;
+    ASSERT_TRUE(env.store->Save().ok());
+  }
+  auto figures = [&] {
+    auto lock = env.store->Lock();
+    return FiguresOf(env, *env.store->state().FindPost("youtube", "truth-1"));
+  };
+  sandbox.Advance(absl::Hours(48));
+  EXPECT_EQ(figures().views, 0);  // no truth yet: nothing, however long it has been up
+
+  nlohmann::json truth = {
+      {"platform", "youtube"}, {"post_id", "truth-1"}, {"reach", 10000},
+      {"like_rate", 0.05},     {"comment_rate", 0.01}, {"share_rate", 0.0},
+      {"save_rate", 0.0},      {"click_rate", 0.03},   {"conversion_rate", 0.2}};
+  nlohmann::json bad = truth;
+  bad["click_rate"] = 1.5;
+  EXPECT_EQ(sandbox.Call("POST", "/_sandbox/truth", bad.dump()).status, 400);
+  bad = truth;
+  bad.erase("reach");
+  EXPECT_EQ(sandbox.Call("POST", "/_sandbox/truth", bad.dump()).status, 400);
+  bad = truth;
+  bad["post_id"] = "nobody";
+  EXPECT_EQ(sandbox.Call("POST", "/_sandbox/truth", bad.dump()).status, 404);
+  ASSERT_EQ(sandbox.Call("POST", "/_sandbox/truth", truth.dump()).status, 200);
+  EXPECT_EQ(sandbox.Call("POST", "/_sandbox/truth", truth.dump()).status, 409);
+  EXPECT_EQ(figures().views, 0);  // its audience starts now
+
+  sandbox.Advance(absl::Hours(24 * 30));
+  const Figures now = figures();
+  EXPECT_NEAR(static_cast<double>(now.views), 10000, 2);
+  EXPECT_NEAR(static_cast<double>(now.clicks), now.views * 0.03, 2);
+  EXPECT_NEAR(static_cast<double>(now.likes), now.views * 0.05, 2);
+  EXPECT_NEAR(static_cast<double>(now.conversions), now.views * 0.006, 2);
+  // It survives a restart.
+  sandbox.Restart();
+  EXPECT_EQ(figures().clicks, now.clicks);
 }
 
 TEST_F(ControlApiTest, AffiliateReportCountsClicksAndPromotionSpend) {

@@ -99,6 +99,14 @@ absl::StatusOr<Options> ParseFlags(int argc, char** argv) {
     } else if (name == "tiktok_audited") {
       if (value != "true" && value != "false") return Bad(name, value, "true or false");
       options.tiktok_audited = value == "true";
+    } else if (name == "truth_required") {
+      if (value != "true" && value != "false") return Bad(name, value, "true or false");
+      options.truth_required = value == "true";
+    } else if (name == "truth_noise") {
+      if (!absl::SimpleAtod(value, &options.truth_noise) || !(options.truth_noise >= 0) ||
+          options.truth_noise > 2) {
+        return Bad(name, value, "a number from 0 to 2");
+      }
     } else if (name == "media_fetch_timeout_s") {
       if (!absl::SimpleAtoi(value, &options.media_fetch_timeout_s) ||
           options.media_fetch_timeout_s < 1) {

@@ -22,6 +22,10 @@ struct Options {
   double day_seconds = 86400;
   int64_t cpm_cents = 1000;  // --cpm 10.00
   bool tiktok_audited = true;
+  // --truth_required: a post reports nothing until its true rates are set through the control
+  // API, and its audience starts then. --truth_noise: the daily spread around them.
+  bool truth_required = false;
+  double truth_noise = 0.25;
   int media_fetch_timeout_s = 30;
 };
 

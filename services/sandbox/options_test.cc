@@ -30,10 +30,10 @@ TEST(OptionsTest, DefaultsMatchTheContract) {
 }
 
 TEST(OptionsTest, TakesBothFlagForms) {
-  absl::StatusOr<Options> options =
-      Parse({"--listen", "0.0.0.0:9000", "--data_dir=/tmp/x", "--rate_scale", "0.5",
-             "--processing_ms=10", "--post_id_delay_ms", "20", "--day_seconds", "2.5", "--cpm",
-             "12.5", "--tiktok_audited", "false", "--media_fetch_timeout_s=3"});
+  absl::StatusOr<Options> options = Parse(
+      {"--listen", "0.0.0.0:9000", "--data_dir=/tmp/x", "--rate_scale", "0.5", "--processing_ms=10",
+       "--post_id_delay_ms", "20", "--day_seconds", "2.5", "--cpm", "12.5", "--tiktok_audited",
+       "false", "--media_fetch_timeout_s=3", "--truth_required=true", "--truth_noise", "0.4"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->host, "0.0.0.0");
   EXPECT_EQ(options->port, 9000);
@@ -45,6 +45,8 @@ TEST(OptionsTest, TakesBothFlagForms) {
   EXPECT_EQ(options->cpm_cents, 1250);
   EXPECT_FALSE(options->tiktok_audited);
   EXPECT_EQ(options->media_fetch_timeout_s, 3);
+  EXPECT_TRUE(options->truth_required);
+  EXPECT_EQ(options->truth_noise, 0.4);
 }
 
 TEST(OptionsTest, RefusesTyposAndBadValues) {
@@ -55,6 +57,8 @@ TEST(OptionsTest, RefusesTyposAndBadValues) {
   EXPECT_FALSE(Parse({"--day_seconds", "0"}).ok());
   EXPECT_FALSE(Parse({"--cpm", "ten"}).ok());
   EXPECT_FALSE(Parse({"--tiktok_audited", "yes"}).ok());
+  EXPECT_FALSE(Parse({"--truth_required", "1"}).ok());
+  EXPECT_FALSE(Parse({"--truth_noise", "-0.1"}).ok());
   EXPECT_FALSE(Parse({"--processing_ms"}).ok());
   EXPECT_FALSE(Parse({"stray"}).ok());
 }

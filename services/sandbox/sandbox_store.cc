@@ -9,12 +9,15 @@
 namespace cf::sandbox {
 
 // Fields missing from an older state.json take their defaults.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrueRates, reach, like_rate, comment_rate,
+                                                share_rate, save_rate, click_rate, conversion_rate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Post, platform, key, account, caption, title,
                                                 privacy, flags, video_sha256, video_bytes,
                                                 created_ms, probed, fail_reason, duration_s,
                                                 publish_id, container_id, promotion_daily_budget,
                                                 promotion_started_ms, promotion_ended_ms,
-                                                promotion_earlier_spend_cents, promotion_until_ms)
+                                                promotion_earlier_spend_cents, promotion_until_ms,
+                                                truth_set_ms, truth)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Upload, platform, id, publish_id, post_key, account,
                                                 total_bytes, chunk_size, chunk_count,
                                                 received_bytes, created_ms, completed_ms, request)

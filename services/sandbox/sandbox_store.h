@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "services/sandbox/audience.h"
 
 namespace cf::sandbox {
 
@@ -46,6 +47,10 @@ struct Post {
   int64_t promotion_earlier_spend_cents = 0;
   // When the running period stops spending by itself (its ad group's scheduled end; 0: none).
   int64_t promotion_until_ms = 0;
+  // Its hidden truth, once set through the control API (0: none): its figures follow these
+  // rates from then on (the audience model, README.md).
+  int64_t truth_set_ms = 0;
+  TrueRates truth;
 
   bool promoted() const { return !promotion_daily_budget.empty() && promotion_ended_ms == 0; }
 };
