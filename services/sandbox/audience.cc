@@ -102,9 +102,11 @@ void FollowTheTruth(const std::string& platform, const std::string& post_id, con
            static_cast<double>(PaidViews(SpentBy(promotion, at, clock.day), clock));
   };
   double likes = 0, comments = 0, shares = 0, saves = 0, clicks = 0, conversions = 0;
-  for (int64_t day = 0; truth.since + day * clock.day < now; ++day) {
+  // Day by day; past kMaxDays (short sandbox days, a long-lived post) the rest is one step.
+  constexpr int64_t kMaxDays = 10000;
+  for (int64_t day = 0; day < kMaxDays && truth.since + day * clock.day < now; ++day) {
     const absl::Time from = truth.since + day * clock.day;
-    const absl::Time to = std::min(now, from + clock.day);
+    const absl::Time to = day + 1 == kMaxDays ? now : std::min(now, from + clock.day);
     const double views = std::max(0.0, views_at(to) - views_at(from));
     auto at_rate = [&](double rate, const char* metric) {
       return views * rate * DailyFactor(platform, post_id, metric, day, truth.daily_noise);

@@ -192,6 +192,17 @@ TEST(TruthTest, DailyRatesVaryAroundTheTruthAndTotalsNeverFall) {
   EXPECT_EQ(again.clicks, before.clicks);
 }
 
+// Very short sandbox days over a long life: bounded work, and still the truth's rates.
+TEST(TruthTest, ManyShortDaysAreBounded) {
+  const Truth truth = TruthOf(0.02, 0);
+  AudienceClock clock;
+  clock.day = absl::Milliseconds(10);
+  const Figures figures =
+      FiguresAt("tiktok", "7302", kStart, kStart + absl::Hours(2), clock, {}, &truth);
+  EXPECT_NEAR(static_cast<double>(figures.views), 20000, 1);
+  EXPECT_NEAR(static_cast<double>(figures.clicks), figures.views * 0.02, 1);
+}
+
 // Nothing before the audience starts.
 TEST(TruthTest, NothingBeforeTheTruthsStart) {
   Truth truth = TruthOf(0.02, 0.25);
