@@ -78,6 +78,12 @@ absl::Status TokenSource::RenewIfExpiring(absl::Time now) {
   return RenewAfter(current.access_token).status();
 }
 
+void SetLifetime(Grant& grant, absl::Time asked, const nlohmann::json& answer) {
+  grant.issued_at = asked;
+  const int64_t lifetime = CountAt(answer, "expires_in");
+  if (lifetime > 0) grant.expires_at = asked + absl::Seconds(lifetime);
+}
+
 TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpoint,
                                 std::vector<std::pair<std::string, std::string>> client,
                                 absl::Duration timeout) {
@@ -102,9 +108,7 @@ TokenSource::Renew OAuthRefresh(const std::string& url, const std::string& endpo
     }
     const std::string rotated = TextAt(body, "refresh_token");
     renewed.refresh_token = rotated.empty() ? current.refresh_token : rotated;
-    const int64_t lifetime = CountAt(body, "expires_in");
-    renewed.issued_at = asked;
-    if (lifetime > 0) renewed.expires_at = asked + absl::Seconds(lifetime);
+    SetLifetime(renewed, asked, body);
     return renewed;
   };
 }

@@ -83,6 +83,10 @@ class TokenSource {
   std::unique_ptr<Store> store_;
 };
 
+// Stamps `grant` as issued at `asked` (when the renewal was asked for), expiring after the
+// answer's expires_in seconds when it gives them (a token endpoint's or Meta's exchange).
+void SetLifetime(Grant& grant, absl::Time asked, const nlohmann::json& answer);
+
 // An OAuth 2 refresh (grant_type=refresh_token, form-encoded, with the app's `client` fields)
 // at `url`, named `endpoint` in errors. A rotated refresh token in the answer replaces the old,
 // and expires_in sets the expiry.

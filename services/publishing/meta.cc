@@ -140,9 +140,7 @@ TokenSource::Renew MetaExchange(const MetaConfig& config) {
                                              ? ": Meta does not exchange a token that has expired"
                                              : ""));
     }
-    const int64_t lifetime = CountAt(body, "expires_in");
-    renewed.issued_at = asked;
-    if (lifetime > 0) renewed.expires_at = asked + absl::Seconds(lifetime);
+    SetLifetime(renewed, asked, body);
     return renewed;
   };
 }

@@ -124,6 +124,15 @@ v1::PublishedContent RowToPublished(const pqxx::row& row) {
   return content;
 }
 
+// The first two columns of each row, as text.
+std::vector<std::pair<std::string, std::string>> TextPairs(const pqxx::result& rows) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const pqxx::row& row : rows) {
+    pairs.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  }
+  return pairs;
+}
+
 std::string JsonText(const nlohmann::json& json) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -515,11 +524,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::U
       "promotion_unstopped_handle",
       limit);
   if (!rows.ok()) return rows.status();
-  std::vector<std::pair<std::string, std::string>> due;
-  for (const pqxx::row& row : *rows) {
-    due.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
-  }
-  return due;
+  return TextPairs(*rows);
 }
 
 std::string PublishStore::PromotionHandle(const std::string& id) {
@@ -587,11 +592,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PublishStore::U
       "AND assembly_marked_at IS NULL ORDER BY updated_at LIMIT $1",
       limit);
   if (!rows.ok()) return rows.status();
-  std::vector<std::pair<std::string, std::string>> unmarked;
-  for (const pqxx::row& row : *rows) {
-    unmarked.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
-  }
-  return unmarked;
+  return TextPairs(*rows);
 }
 
 absl::Status PublishStore::SetMarked(const std::string& publish_id) {

@@ -158,7 +158,7 @@ TEST_F(ControlApiTest, ChangesNeedTheControlHeader) {
   EXPECT_EQ(send("DELETE", "/_sandbox/faults", "", browser).status, 403);
   EXPECT_TRUE(JsonOf(sandbox_.Call("GET", "/_sandbox/faults"))["faults"].empty());
   EXPECT_EQ(send("POST", "/_sandbox/faults", rule,
-                 {{"Content-Type", "application/json"}, {"X-Sandbox-Control", "1"}})
+                 {{"Content-Type", "application/json"}, {kControlHeader, "1"}})
                 .status,
             200);
   EXPECT_EQ(JsonOf(sandbox_.Call("GET", "/_sandbox/faults"))["faults"].size(), 1u);

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/media/ffmpeg.h"
 #include "common/testing/subprocess.h"
+#include "services/sandbox/control_api.h"
 
 namespace cf::sandbox::testing {
 
@@ -87,7 +88,7 @@ http::Response TestSandbox::Call(const std::string& method, const std::string& p
   request.body = body;
   request.headers = headers;
   // Control calls carry the sandbox's control header (a test of its absence calls http::Send).
-  if (path.rfind("/_sandbox/", 0) == 0) request.headers.push_back({"X-Sandbox-Control", "1"});
+  if (path.rfind("/_sandbox/", 0) == 0) request.headers.push_back({kControlHeader, "1"});
   request.timeout = absl::Seconds(60);
   absl::StatusOr<http::Response> response = http::Send(request);
   if (!response.ok()) {
